@@ -12,6 +12,7 @@
  *  - scout/ghost.h    ghosted chunks and point filtering
  *  - scout/files.h    directory listings and voxel sizes
  *  - scout/zarr.h     Zarr v2 arrays
+ *  - scout/tiff.h     TIFF files and folders of TIFF slices
  */
 #ifndef SCOUT_SCOUT_H
 #define SCOUT_SCOUT_H
@@ -26,5 +27,6 @@
 #include "ghost.h"
 #include "files.h"
 #include "zarr.h"
+#include "tiff.h"
 
 #endif
