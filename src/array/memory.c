@@ -55,9 +55,9 @@ int scout_array_new(scout_array **out, int ndim, const int64_t *shape, scout_dty
 		return rc;
 	a->data = calloc(a->nbytes ? a->nbytes : 1, 1);
 	if (!a->data) {
+		size_t nbytes = a->nbytes;
 		free(a);
-		return scout__error(SCOUT_ENOMEM, "array_new: cannot allocate %zu bytes",
-				    a->nbytes);
+		return scout__error(SCOUT_ENOMEM, "array_new: cannot allocate %zu bytes", nbytes);
 	}
 	*out = a;
 	return SCOUT_OK;
