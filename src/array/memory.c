@@ -19,7 +19,7 @@ int scout__memory_read(scout_array *arr, void *dst, const int64_t *start, const 
 }
 
 int scout__memory_write(scout_array *arr, const int64_t *start, const int64_t *stop,
-                        const void *src)
+			const void *src)
 {
 	int64_t ext[SCOUT_MAX_NDIM], zero[SCOUT_MAX_NDIM] = {0};
 	for (int i = 0; i < arr->ndim; i++)
@@ -64,7 +64,7 @@ int scout_array_new(scout_array **out, int ndim, const int64_t *shape, scout_dty
 }
 
 int scout_array_wrap(scout_array **out, void *data, int ndim, const int64_t *shape,
-                     scout_dtype dtype)
+		     scout_dtype dtype)
 {
 	scout_array *a;
 	int rc = scout__array_alloc(&a, &wrapped_ops, ndim, shape, NULL, dtype, 1);
