@@ -18,12 +18,12 @@
 #include "check.h"
 #include "core/internal.h"
 
-#define H  37
-#define W  23
-#define CH 8
-#define CW 5
-#define NCY ((H + CH - 1) / CH) /* 5 */
-#define NCX ((W + CW - 1) / CW) /* 5 */
+#define H       37
+#define W       23
+#define CH      8
+#define CW      5
+#define NCY     ((H + CH - 1) / CH) /* 5 */
+#define NCX     ((W + CW - 1) / CW) /* 5 */
 #define NCHUNKS (NCY * NCX)
 
 static const int64_t shape2[2] = {H, W};
@@ -116,9 +116,9 @@ static int f_sum(scout_array *arr, const int64_t *start, const int64_t *chunks,
 
 typedef struct seen {
 	size_t calls;
-	size_t order[4096];    /* indices in call order */
+	size_t order[4096];      /* indices in call order */
 	unsigned char hit[4096]; /* times each index was seen */
-	int data_ok;           /* every payload matched the expected sum */
+	int data_ok;             /* every payload matched the expected sum */
 } seen;
 
 static void on_sum(size_t index, const void *data, size_t size, void *payload)
@@ -190,8 +190,8 @@ static void test_sums(void)
 				for (int unordered = 0; unordered < 2; unordered++) {
 					int fds = count_fds();
 					scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
-					o.workers = kind ? SCOUT_WORKERS_PROCESSES
-							 : SCOUT_WORKERS_THREADS;
+					o.workers =
+					    kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
 					o.nb_workers = nws[a];
 					o.chunksize = css[b];
 					o.unordered = unordered;
@@ -200,8 +200,8 @@ static void test_sums(void)
 					o.on_result = on_sum;
 					o.on_result_payload = s;
 					scout_results *res = NULL;
-					CHECK_OK(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2,
-								   &o));
+					CHECK_OK(
+					    scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o));
 					check_sums(res);
 					scout_results_free(res);
 					CHECK(s->calls == NCHUNKS && s->data_ok);
@@ -570,8 +570,7 @@ static void test_invalid(void)
 	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, bad, NULL), SCOUT_EINVAL, "axis 0");
 	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
 	o.version = 99;
-	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL,
-		  "version");
+	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL, "version");
 	o = (scout_pmap_options)SCOUT_PMAP_OPTIONS_INIT;
 	o.nb_workers = -2;
 	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL,

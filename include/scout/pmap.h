@@ -103,7 +103,10 @@ typedef struct {
 } scout_pmap_options;
 
 #define SCOUT_PMAP_OPTIONS_VERSION 1
-#define SCOUT_PMAP_OPTIONS_INIT {SCOUT_PMAP_OPTIONS_VERSION, 0, SCOUT_WORKERS_THREADS, 0, 0, 0, NULL, NULL}
+#define SCOUT_PMAP_OPTIONS_INIT                                                                    \
+	{                                                                                          \
+		SCOUT_PMAP_OPTIONS_VERSION, 0, SCOUT_WORKERS_THREADS, 0, 0, 0, NULL, NULL          \
+	}
 
 /** The results of a map, one per chunk, in chunk order. */
 typedef struct scout_results scout_results;

@@ -116,8 +116,7 @@ void scout__pmap_finish(pmap_ctx *c, size_t index, void *data, size_t size)
 		c->slots[index].size = size;
 		if (c->on_result) {
 			if (c->unordered) {
-				c->on_result(index, size ? data : NULL, size,
-					     c->on_result_payload);
+				c->on_result(index, size ? data : NULL, size, c->on_result_payload);
 				if (!c->keep) {
 					free(data);
 					c->slots[index].data = NULL;

@@ -256,8 +256,9 @@ static int parse(ppool *pp, int wi)
 		uint64_t payload = h.type == REC_BATCH_DONE ? 0 : h.size;
 		if (payload > SIZE_MAX - sizeof h - pos) {
 			pp->failed = 1;
-			rc = scout__error(SCOUT_EWORKER, "pmap_chunks: worker %d sent a record "
-							 "of %llu bytes",
+			rc = scout__error(SCOUT_EWORKER,
+					  "pmap_chunks: worker %d sent a record "
+					  "of %llu bytes",
 					  wi, (unsigned long long)payload);
 			break;
 		}

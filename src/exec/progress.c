@@ -26,8 +26,8 @@ static void fmt_duration(char *buf, size_t bufsize, double s)
 		snprintf(buf, bufsize, "%02lu:%02lu", m, sec);
 }
 
-void scout__progress_format(char *buf, size_t bufsize, const char *desc, size_t done,
-			    size_t total, double elapsed, int width)
+void scout__progress_format(char *buf, size_t bufsize, const char *desc, size_t done, size_t total,
+			    double elapsed, int width)
 {
 	char el[32], eta[32], rate[32];
 	double frac = total ? (double)done / (double)total : 1.0;
