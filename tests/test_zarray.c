@@ -67,8 +67,8 @@ int main(void)
 	uint16_t f16;
 	memcpy(&f16, z.fill, 2);
 	CHECK(f16 == 7);
-	CHECK(z.compressor && strcmp(json_string_value(json_object_get(z.compressor, "cname")),
-				     "lz4") == 0);
+	CHECK(z.compressor &&
+	      strcmp(json_string_value(json_object_get(z.compressor, "cname")), "lz4") == 0);
 	/* writing gives the same text as zarr-python's json.dumps(indent=4, sort_keys=True) */
 	char *text;
 	CHECK_OK(scout__zarray_dump(&text, &z));
@@ -165,10 +165,10 @@ int main(void)
 	CHECK(scout__double_to_half(1.0) == 0x3c00);
 	CHECK(scout__double_to_half(-2.0) == 0xc000);
 	CHECK(scout__double_to_half(65504.0) == 0x7bff);
-	CHECK(scout__double_to_half(65520.0) == 0x7c00);  /* rounds up to infinity */
-	CHECK(scout__double_to_half(ldexp(1, -24)) == 1); /* smallest subnormal */
-	CHECK(scout__double_to_half(ldexp(1, -25)) == 0); /* tie to even: 0 */
-	CHECK(scout__double_to_half(ldexp(3, -26)) == 1); /* 0.75 ulp rounds up */
+	CHECK(scout__double_to_half(65520.0) == 0x7c00);             /* rounds up to infinity */
+	CHECK(scout__double_to_half(ldexp(1, -24)) == 1);            /* smallest subnormal */
+	CHECK(scout__double_to_half(ldexp(1, -25)) == 0);            /* tie to even: 0 */
+	CHECK(scout__double_to_half(ldexp(3, -26)) == 1);            /* 0.75 ulp rounds up */
 	CHECK(scout__double_to_half(1.0 + ldexp(1, -11)) == 0x3c00); /* tie to even */
 	CHECK(scout__double_to_half(1.0 + ldexp(3, -11)) == 0x3c02); /* tie to even, up */
 	CHECK(scout__half_to_double(0x3555) == 0x155 * ldexp(1, -12) + 0.25);
@@ -207,8 +207,8 @@ int main(void)
 	CHECK(field_fails("filters", "[{\"id\": \"delta\", \"dtype\": \"<u2\"}]", SCOUT_EFORMAT,
 			  "filter \"delta\" is not supported"));
 	CHECK(field_fails("filters", "{}", SCOUT_EFORMAT, "\"filters\""));
-	CHECK(field_fails("dimension_separator", "\"-\"", SCOUT_EFORMAT,
-			  "\"dimension_separator\""));
+	CHECK(
+	    field_fails("dimension_separator", "\"-\"", SCOUT_EFORMAT, "\"dimension_separator\""));
 	CHECK(field_fails("fill_value", "\"x\"", SCOUT_EFORMAT, "\"fill_value\""));
 	CHECK(field_fails("fill_value", "70000", SCOUT_EFORMAT, "out of range"));
 	/* accepted variants */
