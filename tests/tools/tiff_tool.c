@@ -4,7 +4,7 @@
  * tifffile cannot write without imagecodecs), and read concurrently.
  *
  *   tiff_tool info PATH                      kind, shape, chunks, dtype on stdout
- *   tiff_tool read PATH OUT.raw              the whole array, native order
+ *   tiff_tool read PATH OUT.raw              the info line, and the whole array (native order)
  *   tiff_tool box PATH START STOP OUT.raw    one box (START/STOP comma lists)
  *   tiff_tool write IN.raw DTYPE SHAPE OUT.tif [none|deflate|zstd [LEVEL [BIGTIFF]]]
  *   tiff_tool libtiff IN.raw DTYPE SHAPE OUT.tif COMP [tile=W,L] [rps=N] [be] [big] [pred=P]
@@ -350,8 +350,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "info") == 0)
 		return cmd_info(argv[2]);
-	if (argc >= 4 && strcmp(argv[1], "read") == 0)
-		return cmd_box(argv[2], NULL, NULL, argv[3]);
+	if (argc >= 4 && strcmp(argv[1], "read") == 0) {
+		int rc = cmd_info(argv[2]);
+		return rc ? rc : cmd_box(argv[2], NULL, NULL, argv[3]);
+	}
 	if (argc >= 6 && strcmp(argv[1], "box") == 0)
 		return cmd_box(argv[2], argv[3], argv[4], argv[5]);
 	if (argc >= 6 && strcmp(argv[1], "write") == 0)
