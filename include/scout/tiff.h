@@ -54,8 +54,8 @@ typedef enum {
 typedef struct {
 	unsigned int version;
 	scout_tiff_compression compression; /**< default: none */
-	int level; /**< deflate 1..9, zstd 1..22 (larger values are clamped); 0: the codec's default
-		    */
+	/** deflate 1..9, zstd 1..22 (larger values are clamped); 0: the codec's default */
+	int level;
 	int bigtiff; /**< 1: always BigTIFF; 0: BigTIFF only when needed */
 } scout_tiff_write_options;
 
