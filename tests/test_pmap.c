@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "core/internal.h"
+#include "exec/progress.h"
 
 #define H       37
 #define W       23
@@ -429,6 +430,29 @@ static void test_progress(void)
 	scout_array_free(arr);
 }
 
+static void test_progress_format(void)
+{
+	char line[512];
+	/*
+	 * 42 of 100 in 2 s: 21 it/s, 58 left -> 2.76 s -> "00:03"; 30 cells x 0.42 =
+	 * 12.6: 12 full cells, a "6", 17 blanks.
+	 */
+	scout__progress_format(line, sizeof line, NULL, 42, 100, 2.0, 30);
+	CHECK(strcmp(line,
+		     " 42%|############6                 | 42/100 [00:02<00:03, 21.00it/s]") == 0);
+	/* slow: 3 of 10 in 75 s: 25 s/it, 7 left -> 175 s -> "02:55"; 3 full cells of 10 */
+	scout__progress_format(line, sizeof line, "blur", 3, 10, 75.0, 10);
+	CHECK(strcmp(line, "blur:  30%|###       | 3/10 [01:15<02:55, 25.00s/it]") == 0);
+	/* nothing done yet: unknown ETA and rate */
+	scout__progress_format(line, sizeof line, NULL, 0, 5, 0.0, 4);
+	CHECK(strcmp(line, "  0%|    | 0/5 [00:00<?, ?it/s]") == 0);
+	/* done, over an hour: 7200 of 7200 in 3725 s */
+	scout__progress_format(line, sizeof line, NULL, 7200, 7200, 3725.0, 4);
+	CHECK(strcmp(line, "100%|####| 7200/7200 [1:02:05<00:00, 1.93it/s]") == 0);
+	if (strcmp(line, "100%|####| 7200/7200 [1:02:05<00:00, 1.93it/s]") != 0)
+		fprintf(stderr, "got \"%s\"\n", line);
+}
+
 /* ---- writes from workers ---- */
 
 static int f_fill(scout_array *arr, const int64_t *start, const int64_t *chunks,
@@ -594,6 +618,7 @@ int main(void)
 	test_sizes();
 	test_many();
 	test_progress();
+	test_progress_format();
 	test_writes();
 	test_errors();
 	check_no_children();

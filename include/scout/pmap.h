@@ -120,9 +120,9 @@ typedef struct scout_results scout_results;
  * f may run concurrently in several threads (threads mode): it must be
  * thread-safe for distinct chunks. In process mode each worker is a fork()
  * of the caller: see the file comment about writes; if the array's backend
- * needs it, its after_fork hook runs in each worker first. Workers leave with
- * _exit(), so atexit handlers and stdio buffers of the caller never run in
- * them.
+ * needs it, its after_fork hook runs in each worker first. The caller's stdio
+ * buffers are flushed before the fork; workers flush what f printed and leave
+ * with _exit(), so the caller's atexit handlers never run in them.
  *
  * On failure no result is returned, on_result is not called any more, every
  * thread is joined and every worker process is killed and reaped: no thread,

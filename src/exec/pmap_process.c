@@ -14,7 +14,8 @@
  * table, so when a child dies (signal, exit, SIGKILL) the parent knows which
  * chunk it was processing, even though its buffered records are lost.
  * Children leave with _exit(): the parent's atexit handlers (such as the shm
- * cleanup) and stdio buffers are never run in them.
+ * cleanup) never run in them. The parent flushes stdio before forking, so a
+ * child flushes only what f printed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -163,6 +164,7 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 				const char *msg = scout_last_error();
 				cbuf_record(&b, REC_ERROR, rc, i, msg, strlen(msg));
 				cbuf_flush(&b);
+				fflush(NULL);
 				_exit(0);
 			}
 			if (c->need_data)
@@ -172,6 +174,8 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 		cbuf_record(&b, REC_BATCH_DONE, 0, t.first, NULL, t.n);
 		cbuf_flush(&b);
 	}
+	/* what f printed (the parent flushed its own output before the fork) */
+	fflush(NULL);
 	_exit(0);
 }
 
