@@ -18,6 +18,8 @@
 #include "check.h"
 #include "core/internal.h"
 #include "exec/progress.h"
+#include "array/array_impl.h"
+#include "array/memory.h"
 
 #define H       37
 #define W       23
@@ -430,6 +432,107 @@ static void test_progress(void)
 	scout_array_free(arr);
 }
 
+/* ---- on_result timing: unordered sees results as they finish ---- */
+
+static int f_slow_first(scout_array *arr, const int64_t *start, const int64_t *chunks,
+			scout_result *result, void *payload)
+{
+	(void)payload;
+	if (start[0] == 0 && start[1] == 0) {
+		struct timespec ts = {0, 300 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return f_sum(arr, start, chunks, result, NULL);
+}
+
+static void test_unordered_timing(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	for (int kind = 0; kind < 2; kind++)
+		for (int unordered = 0; unordered < 2; unordered++) {
+			scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+			o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+			o.nb_workers = 2;
+			o.chunksize = 1;
+			o.unordered = unordered;
+			seen *s = calloc(1, sizeof *s);
+			s->data_ok = 1;
+			o.on_result = on_sum;
+			o.on_result_payload = s;
+			CHECK_OK(scout_pmap_chunks(NULL, f_slow_first, NULL, arr, chunks2, &o));
+			CHECK(s->calls == NCHUNKS && s->data_ok);
+			/*
+			 * chunk 0 takes 300 ms, the other worker does the rest meanwhile
+			 * (but for one more batch that a process worker may hold queued
+			 * behind chunk 0)
+			 */
+			size_t pos0 = 0;
+			while (pos0 < NCHUNKS && s->order[pos0] != 0)
+				pos0++;
+			if (unordered)
+				CHECK(pos0 >= NCHUNKS - 2 && pos0 < NCHUNKS);
+			else
+				CHECK(s->order[0] == 0 && s->order[NCHUNKS - 1] == NCHUNKS - 1);
+			free(s);
+		}
+	scout_array_free(arr);
+}
+
+/* ---- a backend's after_fork hook runs in each process worker ---- */
+
+static int forked_flag;
+
+static void flag_after_fork(scout_array *arr)
+{
+	(void)arr;
+	forked_flag = 1;
+}
+
+static const scout_array_ops hooked_ops = {
+    .kind = "memory",
+    .read = scout__memory_read,
+    .write = scout__memory_write,
+    .after_fork = flag_after_fork,
+};
+
+static int f_flag(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		  scout_result *result, void *payload)
+{
+	(void)arr;
+	(void)start;
+	(void)chunks;
+	(void)payload;
+	return scout_result_set(result, &forked_flag, sizeof forked_flag);
+}
+
+static void test_after_fork(void)
+{
+	scout_array *arr = NULL;
+	CHECK_OK(scout__array_alloc(&arr, &hooked_ops, 2, shape2, NULL, SCOUT_UINT32, 1));
+	if (!arr)
+		return;
+	arr->data = ref;
+	for (int kind = 0; kind < 2; kind++) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = 2;
+		scout_results *res = NULL;
+		CHECK_OK(scout_pmap_chunks(&res, f_flag, NULL, arr, chunks2, &o));
+		int all = 1;
+		for (size_t i = 0; i < scout_results_count(res); i++) {
+			size_t size;
+			const int *v = scout_results_get(res, i, &size);
+			all &= size == sizeof(int) && v && *v == kind;
+		}
+		CHECK(scout_results_count(res) == NCHUNKS && all);
+		scout_results_free(res);
+	}
+	CHECK(forked_flag == 0); /* only the children ran the hook */
+	scout_array_free(arr);
+}
+
 static void test_progress_format(void)
 {
 	char line[512];
@@ -619,6 +722,8 @@ int main(void)
 	test_many();
 	test_progress();
 	test_progress_format();
+	test_unordered_timing();
+	test_after_fork();
 	test_writes();
 	test_errors();
 	check_no_children();
