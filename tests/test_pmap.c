@@ -727,5 +727,15 @@ int main(void)
 	test_writes();
 	test_errors();
 	check_no_children();
+	/* nothing left in /dev/shm by this process */
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "scout-%ld-", (long)getpid());
+	DIR *d = opendir("/dev/shm");
+	int left = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		left += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	CHECK(left == 0);
 	return check_summary();
 }
