@@ -97,8 +97,7 @@ static int do_decode(const scout_codec *c, size_t expected, const char *in, cons
 static char *config_text(const scout_codec *c)
 {
 	json_t *cfg = scout__codec_config(c);
-	char *text = cfg ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-			 : NULL;
+	char *text = cfg ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
 	json_decref(cfg);
 	return text;
 }
