@@ -202,8 +202,8 @@ def test_stats(tmp, rng):
 
 def test_histogram(tmp, rng):
     path_in = os.path.join(tmp, "in.raw")
-    for dtype in INT_TYPES + ["float16", "float32", "float64"]:
-        n = 20011
+    for dtype, n in [(d, n) for d in INT_TYPES + ["float16", "float32", "float64"]
+                     for n in (20011, 999)]:  # 8/16-bit: table and direct paths
         x = random_data(rng, dtype, n)
         if x.dtype.kind == "f":
             lo, hi = 900.1, 1100.3
