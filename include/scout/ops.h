@@ -156,6 +156,8 @@ SCOUT_API int scout_maximum_filter(float *out, const float *in, int ndim, const 
  * @param threshold      smallest value a peak may have (use -INFINITY for none)
  * @param interior_start box of candidate voxels, 0 <= start <= stop <= shape;
  * @param interior_stop  both NULL for the whole array
+ * Temporary memory: one float32 array of the size of `in`.
+ *
  * @return SCOUT_OK; SCOUT_EINVAL; SCOUT_EBOUNDS (interior box outside the
  *         array); SCOUT_EOVERFLOW; SCOUT_ENOMEM. On failure *points_out is
  *         NULL and *count_out 0.
@@ -297,8 +299,9 @@ SCOUT_API int scout_histogram_edges(double *edges_out, size_t bins, double lo, d
  * values outside [lo, hi] and NaNs are ignored, the last bin includes hi, and
  * the bin of each value is computed with numpy's algorithm (index from
  * (x - lo) * bins / (hi - lo), corrected against the edges), in the precision
- * numpy uses for the dtype (float32 for float16/float32 data, float64
- * otherwise), so counts equal numpy's exactly. Histograms of parts of the
+ * numpy 1.x uses for the dtype (float16 arithmetic for float16 data,
+ * float32 for float32 data, float64 otherwise), so counts equal numpy's
+ * exactly. 8/16-bit data use a table of the bin of every possible value. Histograms of parts of the
  * data merge by adding counts (scout_histogram_merge()).
  *
  * @param counts bins counters to increment (zero them before the first call)
