@@ -75,6 +75,7 @@ def test_gaussian(tmp, rng):
 def test_maxima(tmp, rng):
     path_in, path_out = os.path.join(tmp, "in.raw"), os.path.join(tmp, "out.raw")
     cases = [((60,), (2,)), ((5,), (4,)), ((30, 41), (1, 3)), ((20, 21, 70), (2, 1, 3)),
+             ((40, 90), (2, 10)), ((25,), (12,)), ((6, 7, 8), (1, 9, 11)),
              ((8, 9, 10), (0, 2, 0)), ((3, 3, 3), (5, 5, 5))]
     for shape, radius in cases:
         # quantised values give many ties
