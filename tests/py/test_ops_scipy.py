@@ -184,6 +184,21 @@ def test_stats(tmp, rng):
             check(abs(out["std"] - std) <= 1e-12 * abs(std) + 1e-300,
                   what + ": std %r vs numpy %r" % (out["std"], std))
 
+    # infinities: the mean is +-inf or nan as numpy's, the std nan
+    for vals in ([1.0, np.inf, 2.0], [np.inf, -np.inf, 0.0], [-np.inf, 3.0, np.nan]):
+        x = np.array(vals * 1000, dtype=np.float64)
+        x.tofile(path_in)
+        out = json.loads(run("stats", "float64", path_in, 5, 4))
+        good = x[~np.isnan(x)]
+        with np.errstate(invalid="ignore"):
+            mean, std = np.mean(good), np.std(good)
+        # JSON has null for non-finite values
+        check(out["mean"] is None and out["std"] is None and np.isnan(std),
+              "stats with inf %s: %r" % (vals, out))
+        check(out["min"] == (float(good.min()) if np.isfinite(good.min()) else None),
+              "stats with inf %s: min %r" % (vals, out["min"]))
+        check(not np.isfinite(mean), "numpy mean of %s is finite" % vals)
+
     # badly conditioned float data: large offset, small spread
     for dtype, offset, spread in [("float64", 1e9, 1.0), ("float32", 1e4, 0.5),
                                   ("int64", 2**40, 1000)]:
