@@ -22,7 +22,9 @@
  * used on a matching stamp alone only when the file was already older than
  * TRUST_NS when observed (any later replacement gets a later mtime);
  * otherwise the encoded bytes are read again and compared by size and hash,
- * which still saves the decode.
+ * which still saves the decode. Threads that miss on the same chunk at the
+ * same time are serialised by a striped decode mutex, so the second finds the
+ * first one's result in the cache: each chunk is decoded once.
  *
  * Writes: each chunk the box touches is written under its chunk lock
  * (chunk_lock.h: striped mutexes + OFD locks on <array>/.scout.lock). A chunk
@@ -32,6 +34,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,9 +50,10 @@
 #include "store/store.h"
 #include "zarr_array.h"
 
-#define TRUST_NS  ((int64_t)200 * 1000000) /* 200 ms: far above any timestamp tick */
-#define KEY_MAX   1024
-#define LOCK_NAME ".scout.lock"
+#define TRUST_NS       ((int64_t)200 * 1000000) /* 200 ms: far above any timestamp tick */
+#define KEY_MAX        1024
+#define LOCK_NAME      ".scout.lock"
+#define DECODE_STRIPES 64
 
 typedef struct {
 	char *path;
@@ -64,6 +68,8 @@ typedef struct {
 	int64_t grid[SCOUT_MAX_NDIM];
 	scout_chunk_cache *cache;
 	scout_chunk_locks *locks;
+	pthread_mutex_t decode_mu[DECODE_STRIPES];
+	int decode_mu_init;
 	uint64_t n_read, n_decoded, n_absent, n_hits, n_misses, n_written;
 } zarr_impl;
 
@@ -195,8 +201,8 @@ static int entry_trusted(const scout_cache_meta *m, const scout_store_stamp *st)
  * *v receives a view (cached entry, or an owned buffer when the cache is off).
  * v->absent is set when the chunk is not stored.
  */
-static int load_chunk(zarr_impl *z, const scout_array *arr, const int64_t *idx, uint64_t lin,
-		      void *into, chunk_view *v)
+static int load_chunk_body(zarr_impl *z, const scout_array *arr, const int64_t *idx, uint64_t lin,
+			   void *into, chunk_view *v)
 {
 	memset(v, 0, sizeof *v);
 	char key[KEY_MAX];
@@ -290,6 +296,23 @@ hit:
 		v->data = scout__cache_entry_data(e);
 	}
 	return SCOUT_OK;
+}
+
+/*
+ * load_chunk_body() under the chunk's decode mutex when the result goes to the
+ * cache: threads that miss on the same chunk at once wait for the first one's
+ * decode and then find it in the cache, so each chunk is decoded once.
+ */
+static int load_chunk(zarr_impl *z, const scout_array *arr, const int64_t *idx, uint64_t lin,
+		      void *into, chunk_view *v)
+{
+	if (into || scout__cache_capacity(z->cache) == 0)
+		return load_chunk_body(z, arr, idx, lin, into, v);
+	pthread_mutex_t *m = &z->decode_mu[(lin * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
+	pthread_mutex_lock(m);
+	int rc = load_chunk_body(z, arr, idx, lin, into, v);
+	pthread_mutex_unlock(m);
+	return rc;
 }
 
 static uint64_t linear_index(const scout_array *arr, const zarr_impl *z, const int64_t *idx)
@@ -503,6 +526,8 @@ static void zarr_destroy(scout_array *arr)
 		return;
 	scout__cache_free(z->cache);
 	scout__chunk_locks_free(z->locks);
+	for (int i = 0; z->decode_mu_init && i < DECODE_STRIPES; i++)
+		pthread_mutex_destroy(&z->decode_mu[i]);
 	scout__codec_free(z->codec);
 	scout__zarray_clear(&z->meta);
 	scout__store_free(z->store);
@@ -516,6 +541,8 @@ static void zarr_after_fork(scout_array *arr)
 	zarr_impl *z = arr->impl;
 	scout__chunk_locks_after_fork(z->locks);
 	scout__cache_after_fork(z->cache);
+	for (int i = 0; i < DECODE_STRIPES; i++)
+		pthread_mutex_init(&z->decode_mu[i], NULL);
 	z->n_read = z->n_decoded = z->n_absent = z->n_hits = z->n_misses = z->n_written = 0;
 }
 
@@ -654,6 +681,9 @@ int scout__zarr_open(scout_array **out, const char *path, int mode)
 	size_t len = 0;
 	char what[PATH_MAX + 64];
 	int rc;
+	for (int i = 0; i < DECODE_STRIPES; i++)
+		pthread_mutex_init(&z->decode_mu[i], NULL);
+	z->decode_mu_init = 1;
 	z->path = scout__strdup(path);
 	if (!z->path) {
 		rc = SCOUT_ENOMEM;
