@@ -49,15 +49,18 @@ static const scout_array_ops wrapped_ops = {
 
 int scout_array_new(scout_array **out, int ndim, const int64_t *shape, scout_dtype dtype)
 {
+	if (!out)
+		return scout__error(SCOUT_EINVAL, "array_new: out is NULL");
+	*out = NULL;
 	scout_array *a;
 	int rc = scout__array_alloc(&a, &owned_ops, ndim, shape, NULL, dtype, 1);
 	if (rc < 0)
 		return rc;
 	a->data = calloc(a->nbytes ? a->nbytes : 1, 1);
 	if (!a->data) {
+		size_t nbytes = a->nbytes;
 		free(a);
-		return scout__error(SCOUT_ENOMEM, "array_new: cannot allocate %zu bytes",
-				    a->nbytes);
+		return scout__error(SCOUT_ENOMEM, "array_new: cannot allocate %zu bytes", nbytes);
 	}
 	*out = a;
 	return SCOUT_OK;
@@ -66,6 +69,9 @@ int scout_array_new(scout_array **out, int ndim, const int64_t *shape, scout_dty
 int scout_array_wrap(scout_array **out, void *data, int ndim, const int64_t *shape,
 		     scout_dtype dtype)
 {
+	if (!out)
+		return scout__error(SCOUT_EINVAL, "array_wrap: out is NULL");
+	*out = NULL;
 	scout_array *a;
 	int rc = scout__array_alloc(&a, &wrapped_ops, ndim, shape, NULL, dtype, 1);
 	if (rc < 0)
