@@ -188,6 +188,10 @@ static void test_grid_errors(void)
 	CHECK_ERR(scout_chunk_start(out, 0, 3, big, one), SCOUT_EOVERFLOW, "axis 1");
 	/* count fits but count * ndim * 8 bytes does not */
 	CHECK_ERR(scout_chunk_coordinates(&coords, &count, 1, big, one), SCOUT_EOVERFLOW, NULL);
+	/* 2^60 chunks of 8 bytes: the byte size fits size_t but not an object */
+	int64_t b60[1] = {INT64_C(1) << 60};
+	CHECK_ERR(scout_chunk_coordinates(&coords, &count, 1, b60, one), SCOUT_EOVERFLOW, "bytes");
+	CHECK(coords == NULL && count == 0);
 	/* but the dims themselves are fine */
 	CHECK_OK(scout_chunk_dims(out, 3, big, one));
 	CHECK(out[0] == INT64_C(1) << 62 && out[2] == 1);

@@ -98,6 +98,11 @@ int scout_chunk_coordinates(int64_t **start_coords_out, size_t *count_out, int n
 	                     "chunk_coordinates: start coordinates");
 	if (rc < 0)
 		return rc;
+	if (nbytes > (size_t)PTRDIFF_MAX)
+		return scout__error(SCOUT_EOVERFLOW,
+		                    "chunk_coordinates: %zu chunks need %zu bytes, more than an "
+		                    "object can hold",
+		                    count, nbytes);
 	int64_t *coords = malloc(nbytes);
 	if (!coords)
 		return scout__error(SCOUT_ENOMEM,

@@ -153,9 +153,10 @@ def np_filter(coords, start, stop):
 
 for ndim in range(1, 6):
     for count in (0, 1, 7, 60):
-        pts = rng.integers(-3, 15, (count, ndim))
         start = rng.integers(0, 6, ndim)
         stop = start + rng.integers(0, 8, ndim)
+        # points around the box, many on its faces
+        pts = rng.integers(start - 2, stop + 3, (count, ndim))
         idx, kept = np_filter(pts, start, stop)
         add(
             f"filter {ndim} {count} {ints(start)} {ints(stop)} {ints(pts.ravel())}",
@@ -164,8 +165,9 @@ for ndim in range(1, 6):
         start_ghosted = rng.integers(0, 10, ndim)
         start_coord = start_ghosted + rng.integers(0, 4, ndim)
         chunks = rng.integers(1, 6, ndim)
-        centers = pts  # local to start_ghosted
-        glob = centers + start_ghosted
+        # global points around the chunk, given relative to start_ghosted
+        glob = rng.integers(start_coord - 2, start_coord + chunks + 3, (count, ndim))
+        centers = glob - start_ghosted
         _, kept = np_filter(glob, start_coord, start_coord + chunks)
         add(
             f"gfilter {ndim} {count} {ints(start_ghosted)} {ints(start_coord)} {ints(chunks)} "

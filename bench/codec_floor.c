@@ -1,0 +1,156 @@
+/*
+ * The codec floor: the time c-blosc alone needs to decode every chunk of a
+ * blosc-compressed Zarr array. All chunk files are read into memory first
+ * (not timed), then T threads decode them (timed) with blosc_decompress_ctx,
+ * each into its own reused buffer. Nothing scout does can be faster than this
+ * on the same chunks with the same number of threads.
+ *
+ * usage: codec_floor ARRAY_DIR [THREADS] [REPS]
+ * prints: "floor_seconds <median> chunks <n> bytes <decoded bytes>"
+ */
+#include <blosc.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+	void *data;
+	size_t size;
+} blob;
+
+static blob *blobs;
+static size_t nblobs, capblobs;
+static atomic_size_t next_blob;
+static size_t max_nbytes;
+
+static int add_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0) {
+		fclose(f);
+		return -1;
+	}
+	blob b = {malloc((size_t)st.st_size + 1), (size_t)st.st_size};
+	if (!b.data || fread(b.data, 1, b.size, f) != b.size) {
+		fclose(f);
+		free(b.data);
+		return -1;
+	}
+	fclose(f);
+	if (nblobs == capblobs) {
+		capblobs = capblobs ? 2 * capblobs : 1024;
+		blobs = realloc(blobs, capblobs * sizeof *blobs);
+		if (!blobs)
+			return -1;
+	}
+	size_t nbytes, cbytes, blocksize;
+	blosc_cbuffer_sizes(b.data, &nbytes, &cbytes, &blocksize);
+	if (nbytes > max_nbytes)
+		max_nbytes = nbytes;
+	blobs[nblobs++] = b;
+	return 0;
+}
+
+/* every file below dir whose name does not start with '.' is a chunk */
+static int walk(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int rc = 0;
+	while (rc == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st) != 0)
+			continue;
+		rc = S_ISDIR(st.st_mode) ? walk(path) : add_file(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+static void *decode_worker(void *arg)
+{
+	(void)arg;
+	void *buf = malloc(max_nbytes ? max_nbytes : 1);
+	size_t i;
+	while ((i = atomic_fetch_add(&next_blob, 1)) < nblobs) {
+		if (blosc_decompress_ctx(blobs[i].data, buf, max_nbytes, 1) < 0) {
+			fprintf(stderr, "codec_floor: chunk %zu does not decode\n", i);
+			exit(1);
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: codec_floor ARRAY_DIR [THREADS] [REPS]\n");
+		return 2;
+	}
+	int threads = argc > 2 ? atoi(argv[2]) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	int reps = argc > 3 ? atoi(argv[3]) : 3;
+	if (threads < 1)
+		threads = 1;
+	if (reps < 1)
+		reps = 1;
+	if (walk(argv[1]) != 0) {
+		fprintf(stderr, "codec_floor: cannot read %s\n", argv[1]);
+		return 1;
+	}
+	double times[64];
+	if (reps > 64)
+		reps = 64;
+	pthread_t tids[256];
+	if (threads > 256)
+		threads = 256;
+	for (int r = 0; r < reps; r++) {
+		atomic_store(&next_blob, 0);
+		double t0 = now();
+		for (int t = 0; t < threads; t++)
+			pthread_create(&tids[t], NULL, decode_worker, NULL);
+		for (int t = 0; t < threads; t++)
+			pthread_join(tids[t], NULL);
+		times[r] = now() - t0;
+	}
+	qsort(times, (size_t)reps, sizeof times[0], cmp_double);
+	size_t total = 0;
+	for (size_t i = 0; i < nblobs; i++) {
+		size_t nbytes, cbytes, blocksize;
+		blosc_cbuffer_sizes(blobs[i].data, &nbytes, &cbytes, &blocksize);
+		total += nbytes;
+		free(blobs[i].data);
+	}
+	free(blobs);
+	printf("floor_seconds %.4f chunks %zu bytes %zu threads %d\n", times[reps / 2], nblobs,
+	       total, threads);
+	return 0;
+}
