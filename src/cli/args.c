@@ -150,9 +150,38 @@ int cli_is_tiff_path(const char *path)
 	       (n >= 5 && strncasecmp(path + n - 5, ".tiff", 5) == 0);
 }
 
-int64_t cli_gauss_radius(double sigma)
+void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize,
+		     size_t budget)
 {
-	return (int64_t)(4.0 * sigma + 0.5);
+	for (int i = 0; i < ndim; i++)
+		out[i] = chunks[i] > 0 ? chunks[i] : 1;
+	for (;;) {
+		double bytes = (double)itemsize;
+		int best = 0;
+		for (int i = 0; i < ndim; i++) {
+			bytes *= (double)out[i];
+			if (out[i] > out[best])
+				best = i;
+		}
+		if (bytes <= (double)budget || out[best] <= 1)
+			return;
+		out[best] = (out[best] + 1) / 2;
+	}
+}
+
+int cli_resolve_sigma(double *sigma, int nsigma, const double *given, int ndim)
+{
+	if (nsigma != 1 && nsigma != ndim)
+		return scout__error(SCOUT_EINVAL,
+				    "--sigma has %d values but the array has %d axes (give 1 or %d)",
+				    nsigma, ndim, ndim);
+	for (int i = 0; i < ndim; i++) {
+		sigma[i] = given[nsigma == 1 ? 0 : i];
+		if (!(sigma[i] >= 0) || sigma[i] > 1e6)
+			return scout__error(SCOUT_EINVAL, "--sigma values must be >= 0, not %g",
+					    sigma[i]);
+	}
+	return 0;
 }
 
 /* ---- signals ---- */

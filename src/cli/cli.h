@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "scout/scout.h"
+#include "scout/ops.h"
 #include "core/internal.h"
 
 /* Exit statuses. */
@@ -182,19 +183,11 @@ typedef struct {
 int cli_convert_run(const cli_convert_params *p);
 
 typedef struct {
-	int is_float;
-	uint64_t count;     /* non-NaN elements */
-	uint64_t nan_count;
-	double sum;         /* float arrays, or as double for integers */
-	int sum_is_int;     /* integer dtype: exact sum in sum_int (128-bit) */
-	__int128 sum_int;
-	double min, max, mean, std;
-	int64_t min_i, max_i;  /* exact extrema for signed integer types */
-	uint64_t min_u, max_u; /* exact extrema for unsigned integer types */
-	int is_unsigned;
-	int nbins; /* 0: no histogram */
-	double lo, hi;
-	uint64_t *hist; /* nbins counts, malloc'd */
+	scout_stats acc;        /* the merged accumulator */
+	scout_stats_result res; /* its results */
+	size_t nbins;           /* 0: no histogram */
+	double lo, hi;          /* histogram range */
+	uint64_t *hist;         /* nbins counts, malloc'd */
 } cli_stats_result;
 
 typedef struct {
@@ -243,7 +236,14 @@ typedef struct {
 int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out,
 		  const cli_peaks_params *p);
 
-/* Per-axis Gaussian radius with truncate 4.0: (int)(4.0 * sigma + 0.5), as scipy. */
-int64_t cli_gauss_radius(double sigma);
+/*
+ * Processing chunks for reductions: the storage chunks, halved on their longest
+ * axis while one is larger than budget bytes.
+ */
+void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize,
+		     size_t budget);
+
+/* --sigma: one value for every axis or one per axis; SCOUT_EINVAL otherwise */
+int cli_resolve_sigma(double *sigma, int nsigma, const double *given, int ndim);
 
 #endif
