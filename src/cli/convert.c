@@ -11,35 +11,36 @@
 
 static void convert_help(void)
 {
-	printf("usage: " CONVERT_USAGE "\n\n"
-	       "Convert a TIFF file, a folder of TIFF slices or a Zarr array to a Zarr v2 array,\n"
-	       "or to a TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
-	       "The work is split in slabs of whole output chunks along the first axis, run in\n"
-	       "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
-	       "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
-	       "Options:\n"
-	       "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 per\n"
-	       "                    axis, clipped to the shape)\n"
-	       "  --codec SPEC      compressor (default blosc:zstd:1:bitshuffle, as SCOUT):\n"
-	       "                      a numcodecs JSON config, e.g. '{\"id\":\"zlib\",\"level\":5}',\n"
-	       "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
-	       "                      zlib|zstd, SHUFFLE noshuffle|shuffle|bitshuffle), zlib:L,\n"
-	       "                      gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default.\n"
-	       "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
-	       "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
-	       "                    float64 or a numpy typestr): as numpy's astype; integers\n"
-	       "                    wrap, float -> integer truncates toward zero and saturates\n"
-	       "                    out-of-range values (NaN -> 0)\n"
-	       "  --separator S     chunk key separator: / (nested, default) or .\n"
-	       "  --overwrite       replace an existing OUTPUT\n"
-	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
-	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
-	       "  -h, --help        this help\n\n"
-	       "Examples:\n"
-	       "  scout convert slices/ volume.zarr\n"
-	       "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
-	       "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
-	       "  scout convert volume.zarr volume.tif\n");
+	printf(
+	    "usage: " CONVERT_USAGE "\n\n"
+	    "Convert a TIFF file, a folder of TIFF slices or a Zarr array to a Zarr v2 array,\n"
+	    "or to a TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
+	    "The work is split in slabs of whole output chunks along the first axis, run in\n"
+	    "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
+	    "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
+	    "Options:\n"
+	    "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 per\n"
+	    "                    axis, clipped to the shape)\n"
+	    "  --codec SPEC      compressor (default blosc:zstd:1:bitshuffle, as SCOUT):\n"
+	    "                      a numcodecs JSON config, e.g. '{\"id\":\"zlib\",\"level\":5}',\n"
+	    "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
+	    "                      zlib|zstd, SHUFFLE noshuffle|shuffle|bitshuffle), zlib:L,\n"
+	    "                      gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default.\n"
+	    "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
+	    "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
+	    "                    float64 or a numpy typestr): as numpy's astype; integers\n"
+	    "                    wrap, float -> integer truncates toward zero and saturates\n"
+	    "                    out-of-range values (NaN -> 0)\n"
+	    "  --separator S     chunk key separator: / (nested, default) or .\n"
+	    "  --overwrite       replace an existing OUTPUT\n"
+	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	    "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
+	    "  -h, --help        this help\n\n"
+	    "Examples:\n"
+	    "  scout convert slices/ volume.zarr\n"
+	    "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
+	    "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
+	    "  scout convert volume.zarr volume.tif\n");
 }
 
 /* ---- shared with blur: a Zarr output built under a temporary name ---- */
@@ -90,8 +91,9 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
 		return 0;
 	}
 	if (nchunks != ndim)
-		return scout__error(SCOUT_EINVAL, "--chunks has %d values but the array has %d axes",
-				    nchunks, ndim);
+		return scout__error(SCOUT_EINVAL,
+				    "--chunks has %d values but the array has %d axes", nchunks,
+				    ndim);
 	for (int i = 0; i < ndim; i++)
 		chunks[i] = given[i];
 	return 0;
@@ -220,8 +222,9 @@ int cli_convert_run(const cli_convert_params *p)
 	if (cli_is_tiff_path(p->output)) {
 		scout_tiff_write_options to = SCOUT_TIFF_WRITE_OPTIONS_INIT;
 		if (ndim != 2 && ndim != 3) {
-			rc = scout__error(SCOUT_EINVAL, "%s: TIFF output needs a 2-D or 3-D array, "
-							"this one has %d axes",
+			rc = scout__error(SCOUT_EINVAL,
+					  "%s: TIFF output needs a 2-D or 3-D array, "
+					  "this one has %d axes",
 					  p->output, ndim);
 			goto done;
 		}
@@ -325,10 +328,11 @@ int cli_convert_main(int argc, char **argv)
 		case OPT_CHUNKS:
 			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
 			if (p.nchunks < 0)
-				return cli_usage_error("convert", CONVERT_USAGE,
-						       "--chunks needs positive integers Z,Y,X, not "
-						       "'%s'",
-						       optarg);
+				return cli_usage_error(
+				    "convert", CONVERT_USAGE,
+				    "--chunks needs positive integers Z,Y,X, not "
+				    "'%s'",
+				    optarg);
 			break;
 		case OPT_CODEC:
 			p.codec = optarg;
@@ -352,7 +356,8 @@ int cli_convert_main(int argc, char **argv)
 		default: {
 			int r = cli_common_option(&p.common, opt, "convert");
 			if (r < 0)
-				return cli_usage_error("convert", CONVERT_USAGE, "bad option value");
+				return cli_usage_error("convert", CONVERT_USAGE,
+						       "bad option value");
 			if (r == 0)
 				return cli_bad_option("convert", CONVERT_USAGE, opt, argv);
 		}
@@ -360,7 +365,8 @@ int cli_convert_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("convert", CONVERT_USAGE,
-				       "expected INPUT and OUTPUT, got %d arguments", argc - optind);
+				       "expected INPUT and OUTPUT, got %d arguments",
+				       argc - optind);
 	p.input = argv[optind];
 	p.output = argv[optind + 1];
 	if (cli_convert_run(&p) < 0)

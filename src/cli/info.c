@@ -269,7 +269,8 @@ static int info_run(const char *path, int as_json)
 		if (!strcmp(kind, "zarr"))
 			printf("), %llu stored\n", (unsigned long long)files);
 		else
-			printf("), %llu file%s\n", (unsigned long long)files, files == 1 ? "" : "s");
+			printf("), %llu file%s\n", (unsigned long long)files,
+			       files == 1 ? "" : "s");
 		printf("size:        %zu bytes (%s)\n", nbytes, h1);
 		printf("stored:      %llu bytes (%s)", (unsigned long long)stored, h2);
 		if (stored)
@@ -290,8 +291,8 @@ done:
 
 int cli_info_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, CLI_JSON_LONGOPT,
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    CLI_COMMON_LONGOPTS, CLI_JSON_LONGOPT, {NULL, 0, NULL, 0}};
 	cli_common common;
 	cli_common_init(&common);
 	int opt;
