@@ -44,7 +44,7 @@ uint16_t scout__float_to_half(float f)
 		/* subnormal: round abs / 2^-24 to nearest even integer */
 		float a;
 		memcpy(&a, &abs, 4);
-		float scaled = a * 0x1p24f; /* exact (power of two) */
+		float scaled = a * 0x1p24f;   /* exact (power of two) */
 		float r = nearbyintf(scaled); /* default rounding: nearest even */
 		return (uint16_t)(sign | (uint16_t)r);
 	}
@@ -58,14 +58,14 @@ uint16_t scout__float_to_half(float f)
 	return (uint16_t)(sign | h);
 }
 
-#define CONVERT_LOOP(T)                                                                    \
-	do {                                                                               \
-		const T *src_ = in;                                                        \
-		for (size_t i = 0; i < n; i++) {                                           \
-			T v_;                                                              \
-			memcpy(&v_, src_ + i, sizeof(T));                                  \
-			out[i] = (float)v_;                                                \
-		}                                                                          \
+#define CONVERT_LOOP(T)                                                                            \
+	do {                                                                                       \
+		const T *src_ = in;                                                                \
+		for (size_t i = 0; i < n; i++) {                                                   \
+			T v_;                                                                      \
+			memcpy(&v_, src_ + i, sizeof(T));                                          \
+			out[i] = (float)v_;                                                        \
+		}                                                                                  \
 	} while (0)
 
 int scout_to_float32(float *out, const void *in, scout_dtype dtype, size_t n)
@@ -125,28 +125,27 @@ int scout_to_float32(float *out, const void *in, scout_dtype dtype, size_t n)
 				    "scout_to_float32: complex dtype %s is not supported",
 				    scout_dtype_name(dtype));
 	default:
-		return scout__error(SCOUT_EINVAL, "scout_to_float32: invalid dtype %d",
-				    (int)dtype);
+		return scout__error(SCOUT_EINVAL, "scout_to_float32: invalid dtype %d", (int)dtype);
 	}
 }
 
 /* round half away from zero, saturate to [lo, hi]; NaN -> 0 */
-#define FROM_LOOP_INT(T, LO, HI)                                                           \
-	do {                                                                               \
-		T *dst_ = out;                                                             \
-		for (size_t i = 0; i < n; i++) {                                           \
-			float f_ = in[i];                                                  \
-			T v_;                                                              \
-			if (f_ != f_)                                                      \
-				v_ = 0;                                                    \
-			else if (f_ <= (float)(LO))                                        \
-				v_ = (LO);                                                 \
-			else if (f_ >= (float)(HI))                                        \
-				v_ = (HI);                                                 \
-			else                                                               \
-				v_ = (T)roundf(f_);                                        \
-			memcpy(dst_ + i, &v_, sizeof(T));                                  \
-		}                                                                          \
+#define FROM_LOOP_INT(T, LO, HI)                                                                   \
+	do {                                                                                       \
+		T *dst_ = out;                                                                     \
+		for (size_t i = 0; i < n; i++) {                                                   \
+			float f_ = in[i];                                                          \
+			T v_;                                                                      \
+			if (f_ != f_)                                                              \
+				v_ = 0;                                                            \
+			else if (f_ <= (float)(LO))                                                \
+				v_ = (LO);                                                         \
+			else if (f_ >= (float)(HI))                                                \
+				v_ = (HI);                                                         \
+			else                                                                       \
+				v_ = (T)roundf(f_);                                                \
+			memcpy(dst_ + i, &v_, sizeof(T));                                          \
+		}                                                                                  \
 	} while (0)
 
 int scout_from_float32(void *out, scout_dtype dtype, const float *in, size_t n)
@@ -227,4 +226,25 @@ int scout__ops_check_array(size_t *count_out, const void *out, const void *in, i
 		return scout__error_prefix(rc, "%s: ", what);
 	*count_out = count;
 	return SCOUT_OK;
+}
+
+uint16_t scout__double_to_half(double d)
+{
+	if (isnan(d))
+		return scout__float_to_half((float)d);
+	double a = fabs(d);
+	uint16_t sign = signbit(d) ? 0x8000u : 0;
+	if (a == 0)
+		return sign;
+	if (isinf(a) || a >= 65520.0)
+		return sign | 0x7c00u;
+	int e;
+	frexp(a, &e); /* a = f 2^e, f in [0.5, 1) */
+	double h;
+	if (e >= -13) /* normal half: 11 significant bits */
+		h = ldexp(nearbyint(ldexp(a, 11 - e)), e - 11);
+	else /* subnormal half: multiples of 2^-24 */
+		h = ldexp(nearbyint(ldexp(a, 24)), -24);
+	/* h is exactly representable in half (or is 65536, which gives inf) */
+	return sign | scout__float_to_half((float)h);
 }

@@ -155,7 +155,7 @@ int scout_gaussian_filter(float *out, const float *in, int ndim, const int64_t *
 	if (rc < 0)
 		return scout__error_prefix(rc, "gaussian filter: ");
 	size_t nw = (size_t)rmax + 1;
-	double *w = malloc((2 * nw + 1) * sizeof(double));
+	double *w = malloc(3 * nw * sizeof(double)); /* half kernel + full kernel */
 	double *acc = malloc(sw.acc_len * sizeof(double));
 	if (!w || !acc) {
 		free(w);

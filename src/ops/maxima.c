@@ -141,8 +141,8 @@ static int push_point(struct point_list *pl, const int64_t *idx)
 			return scout__error(SCOUT_EOVERFLOW, "local maxima: too many points");
 		int64_t *p = realloc(pl->p, bytes);
 		if (!p)
-			return scout__error(SCOUT_ENOMEM, "local maxima: out of memory for %zu points",
-					    cap);
+			return scout__error(SCOUT_ENOMEM,
+					    "local maxima: out of memory for %zu points", cap);
 		pl->p = p;
 		pl->cap = cap;
 	}

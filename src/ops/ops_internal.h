@@ -15,6 +15,9 @@ SCOUT_HIDDEN float scout__half_to_float(uint16_t h);
 /* float to IEEE half (bits), round to nearest even; overflow gives inf. */
 SCOUT_HIDDEN uint16_t scout__float_to_half(float f);
 
+/* double to IEEE half (bits), correctly rounded (nearest even), as numpy. */
+SCOUT_HIDDEN uint16_t scout__double_to_half(double d);
+
 /*
  * Validate an (ndim, shape) pair of a C-contiguous float32 array and return its
  * number of elements (overflow-checked against the byte size). `what` names the

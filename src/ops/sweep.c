@@ -27,7 +27,8 @@ int scout__sweep_init(scout__sweep *sw, int ndim, const int64_t *shape, const in
 	for (int a = 0; a < ndim; a++) {
 		size_t outer, L, inner, m, e;
 		axis_split(sw, a, &outer, &L, &inner);
-		size_t width = inner == 1 ? 1 : (inner < SCOUT__SWEEP_TILE ? inner : SCOUT__SWEEP_TILE);
+		size_t width =
+		    inner == 1 ? 1 : (inner < SCOUT__SWEEP_TILE ? inner : SCOUT__SWEEP_TILE);
 		if (__builtin_add_overflow(L, 2 * (size_t)radius[a], &m) ||
 		    __builtin_mul_overflow(m, width, &e) ||
 		    __builtin_mul_overflow(e, (size_t)16, &e))
@@ -57,46 +58,45 @@ void scout__sweep_free(scout__sweep *sw)
 	sw->ext = NULL;
 }
 
-#define LOAD_LINE(T)                                                                       \
-	do {                                                                               \
-		T *e_ = sw->ext;                                                           \
-		for (size_t o = 0; o < outer; o++) {                                       \
-			const float *s_ = src + o * L;                                     \
-			T first_ = s_[0], last_ = s_[L - 1];                               \
-			for (size_t i = 0; i < r; i++) {                                   \
-				e_[i] = first_;                                            \
-				e_[r + L + i] = last_;                                     \
-			}                                                                  \
-			for (size_t i = 0; i < L; i++)                                     \
-				e_[r + i] = s_[i];                                         \
-			line(ctx, (const double *)(const void *)e_, (int64_t)L, out + o * L, 1); \
-		}                                                                          \
+#define LOAD_LINE(T)                                                                               \
+	do {                                                                                       \
+		T *e_ = sw->ext;                                                                   \
+		for (size_t o = 0; o < outer; o++) {                                               \
+			const float *s_ = src + o * L;                                             \
+			T first_ = s_[0], last_ = s_[L - 1];                                       \
+			for (size_t i = 0; i < r; i++) {                                           \
+				e_[i] = first_;                                                    \
+				e_[r + L + i] = last_;                                             \
+			}                                                                          \
+			for (size_t i = 0; i < L; i++)                                             \
+				e_[r + i] = s_[i];                                                 \
+			line(ctx, (const double *)(const void *)e_, (int64_t)L, out + o * L, 1);   \
+		}                                                                                  \
 	} while (0)
 
-#define LOAD_TILE(T)                                                                       \
-	do {                                                                               \
-		T *e_ = sw->ext;                                                           \
-		for (size_t o = 0; o < outer; o++) {                                       \
-			for (size_t t0 = 0; t0 < inner; t0 += SCOUT__SWEEP_TILE) {         \
-				size_t w_ = inner - t0 < SCOUT__SWEEP_TILE                 \
-						    ? inner - t0                           \
-						    : SCOUT__SWEEP_TILE;                   \
-				size_t base_ = o * L * inner + t0;                         \
-				for (size_t i = 0; i < L; i++) {                           \
-					const float *s_ = src + base_ + i * inner;         \
-					T *row_ = e_ + (r + i) * w_;                       \
-					for (size_t j = 0; j < w_; j++)                    \
-						row_[j] = s_[j];                           \
-				}                                                          \
-				for (size_t i = 0; i < r; i++) {                           \
-					memcpy(e_ + i * w_, e_ + r * w_, w_ * sizeof(T));  \
-					memcpy(e_ + (r + L + i) * w_, e_ + (r + L - 1) * w_, \
-					       w_ * sizeof(T));                            \
-				}                                                          \
-				tile(ctx, (const double *)(const void *)e_, (int64_t)L,    \
-				     (int64_t)w_, out + base_, (int64_t)inner);            \
-			}                                                                  \
-		}                                                                          \
+#define LOAD_TILE(T)                                                                               \
+	do {                                                                                       \
+		T *e_ = sw->ext;                                                                   \
+		for (size_t o = 0; o < outer; o++) {                                               \
+			for (size_t t0 = 0; t0 < inner; t0 += SCOUT__SWEEP_TILE) {                 \
+				size_t w_ = inner - t0 < SCOUT__SWEEP_TILE ? inner - t0            \
+									   : SCOUT__SWEEP_TILE;    \
+				size_t base_ = o * L * inner + t0;                                 \
+				for (size_t i = 0; i < L; i++) {                                   \
+					const float *s_ = src + base_ + i * inner;                 \
+					T *row_ = e_ + (r + i) * w_;                               \
+					for (size_t j = 0; j < w_; j++)                            \
+						row_[j] = s_[j];                                   \
+				}                                                                  \
+				for (size_t i = 0; i < r; i++) {                                   \
+					memcpy(e_ + i * w_, e_ + r * w_, w_ * sizeof(T));          \
+					memcpy(e_ + (r + L + i) * w_, e_ + (r + L - 1) * w_,       \
+					       w_ * sizeof(T));                                    \
+				}                                                                  \
+				tile(ctx, (const double *)(const void *)e_, (int64_t)L,            \
+				     (int64_t)w_, out + base_, (int64_t)inner);                    \
+			}                                                                          \
+		}                                                                                  \
 	} while (0)
 
 void scout__sweep_axis(scout__sweep *sw, float *out, const float *src, int axis, int64_t radius,

@@ -29,8 +29,8 @@ enum { scout__sweep_load_float = 4, scout__sweep_load_double = 8 };
 typedef void (*scout__sweep_line_fn)(void *ctx, const double *ext, int64_t L, float *out,
 				     int64_t stride);
 /* W lines side by side: ext has (L + 2r) rows of W elements; out row l at out + l * stride */
-typedef void (*scout__sweep_tile_fn)(void *ctx, const double *ext, int64_t L, int64_t W,
-				     float *out, int64_t stride);
+typedef void (*scout__sweep_tile_fn)(void *ctx, const double *ext, int64_t L, int64_t W, float *out,
+				     int64_t stride);
 
 /*
  * Prepare buffers for passes over an array of the given shape with the given

@@ -1,0 +1,175 @@
+/*
+ * The thread runner: nb_workers threads take batches of chunksize chunks from
+ * an atomic counter, write results straight into their chunks' slots, and
+ * publish each finished batch to the calling thread, which delivers results
+ * to on_result and draws the progress bar. The first error stops the
+ * hand-out of new chunks and is returned.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmap_impl.h"
+
+typedef struct tpool {
+	pmap_ctx *c;
+	size_t nbatches;
+	atomic_size_t next_batch;
+	atomic_int stop;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t *fin; /* finished batch ids, in finishing order (nbatches entries) */
+	size_t nfin; /* written by workers under mu */
+	int running; /* workers still running, under mu */
+	int err_rc;  /* first error, under mu */
+	char err_msg[1024];
+} tpool;
+
+static void batch_range(const tpool *tp, size_t b, size_t *first, size_t *n)
+{
+	size_t cs = tp->c->chunksize;
+	*first = b * cs;
+	size_t left = tp->c->grid.count - *first;
+	*n = left < cs ? left : cs;
+}
+
+static void *worker(void *arg)
+{
+	tpool *tp = arg;
+	pmap_ctx *c = tp->c;
+	scout_result r = {0};
+	int64_t start[SCOUT_MAX_NDIM];
+	while (!atomic_load_explicit(&tp->stop, memory_order_relaxed)) {
+		size_t b = atomic_fetch_add_explicit(&tp->next_batch, 1, memory_order_relaxed);
+		if (b >= tp->nbatches)
+			break;
+		size_t first, n;
+		batch_range(tp, b, &first, &n);
+		scout__pmap_start(&c->grid, first, start);
+		int rc = SCOUT_OK;
+		for (size_t i = first; i < first + n; i++) {
+			if (i != first && atomic_load_explicit(&tp->stop, memory_order_relaxed))
+				break;
+			rc = scout__pmap_call(c, start, &r);
+			if (rc < 0)
+				break;
+			if (c->need_data) {
+				pmap_slot *s = &c->slots[i];
+				s->size = r.size;
+				if (r.size) {
+					s->data = r.data;
+					r.data = NULL;
+					r.cap = 0;
+				}
+			}
+			scout__pmap_next(&c->grid, start);
+		}
+		pthread_mutex_lock(&tp->mu);
+		if (rc < 0) {
+			if (tp->err_rc == 0) {
+				tp->err_rc = rc;
+				snprintf(tp->err_msg, sizeof tp->err_msg, "%s", scout_last_error());
+			}
+			atomic_store(&tp->stop, 1);
+		} else if (!atomic_load(&tp->stop)) {
+			tp->fin[tp->nfin++] = b;
+		}
+		pthread_cond_signal(&tp->cv);
+		pthread_mutex_unlock(&tp->mu);
+		if (rc < 0)
+			break;
+	}
+	free(r.data);
+	pthread_mutex_lock(&tp->mu);
+	tp->running--;
+	pthread_cond_signal(&tp->cv);
+	pthread_mutex_unlock(&tp->mu);
+	return NULL;
+}
+
+int scout__pmap_run_threads(pmap_ctx *c)
+{
+	tpool tp;
+	memset(&tp, 0, sizeof tp);
+	tp.c = c;
+	tp.nbatches = c->grid.count / c->chunksize + (c->grid.count % c->chunksize != 0);
+	atomic_init(&tp.next_batch, 0);
+	atomic_init(&tp.stop, 0);
+	tp.fin = malloc(tp.nbatches * sizeof *tp.fin);
+	pthread_t *th = calloc((size_t)c->nb_workers, sizeof *th);
+	if (!tp.fin || !th) {
+		free(tp.fin);
+		free(th);
+		return scout__error(SCOUT_ENOMEM, "pmap_chunks: out of memory");
+	}
+	pthread_mutex_init(&tp.mu, NULL);
+	pthread_cond_init(&tp.cv, NULL);
+
+	int started = 0, rc = SCOUT_OK;
+	pthread_mutex_lock(&tp.mu);
+	for (; started < c->nb_workers; started++) {
+		int e = pthread_create(&th[started], NULL, worker, &tp);
+		if (e) {
+			rc = scout__error(SCOUT_EIO, "pmap_chunks: cannot start thread %d: %s",
+					  started, strerror(e));
+			atomic_store(&tp.stop, 1);
+			break;
+		}
+		tp.running++;
+	}
+
+	/* Deliver finished batches as they come, in this (the calling) thread. */
+	size_t seen = 0;
+	int timed = c->progress.out != NULL;
+	for (;;) {
+		while (tp.nfin == seen && tp.running > 0) {
+			if (timed) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 100 * 1000 * 1000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&tp.cv, &tp.mu, &ts);
+				scout__progress_update(&c->progress, c->completed);
+			} else {
+				pthread_cond_wait(&tp.cv, &tp.mu);
+			}
+		}
+		size_t upto = tp.nfin;
+		int running = tp.running;
+		int failed = tp.err_rc != 0;
+		pthread_mutex_unlock(&tp.mu);
+		for (; seen < upto && !failed; seen++) {
+			size_t first, n;
+			batch_range(&tp, tp.fin[seen], &first, &n);
+			for (size_t i = first; i < first + n; i++) {
+				if (c->need_data) {
+					pmap_slot s = c->slots[i];
+					scout__pmap_finish(c, i, s.data, s.size);
+				} else {
+					scout__pmap_finish(c, i, NULL, 0);
+				}
+			}
+		}
+		pthread_mutex_lock(&tp.mu);
+		if (running == 0 && seen == tp.nfin)
+			break;
+		if (tp.err_rc)
+			seen = tp.nfin; /* stop delivering; wait for the workers to stop */
+	}
+	pthread_mutex_unlock(&tp.mu);
+
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (tp.err_rc && rc == SCOUT_OK)
+		rc = scout__error(tp.err_rc, "%s", tp.err_msg);
+	pthread_mutex_destroy(&tp.mu);
+	pthread_cond_destroy(&tp.cv);
+	free(tp.fin);
+	free(th);
+	return rc;
+}

@@ -1,0 +1,601 @@
+/*
+ * pmap_chunks: ordered / unordered / chunksize / progress, results of any size
+ * (0 to 1 MiB) through every runner, writes into shared memory, errors in f,
+ * crashing and killed workers (SCOUT_EWORKER naming the chunk, no hang, no
+ * zombie, no descriptor leak). Expected values are computed directly from the
+ * array in the test.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "core/internal.h"
+
+#define H       37
+#define W       23
+#define CH      8
+#define CW      5
+#define NCY     ((H + CH - 1) / CH) /* 5 */
+#define NCX     ((W + CW - 1) / CW) /* 5 */
+#define NCHUNKS (NCY * NCX)
+
+static const int64_t shape2[2] = {H, W};
+static const int64_t chunks2[2] = {CH, CW};
+static uint32_t ref[H * W]; /* the array's elements */
+
+typedef struct sum_result {
+	int64_t start[2];
+	uint64_t sum;
+	uint64_t n;
+} sum_result;
+
+enum fail_mode { FAIL_NONE, FAIL_ERROR, FAIL_SEGV, FAIL_ABORT, FAIL_EXIT, FAIL_KILL };
+
+typedef struct job {
+	enum fail_mode fail;
+	int64_t fail_start[2];
+	atomic_int calls;
+	int sleep_us;
+} job;
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* the sum of a chunk, straight from ref */
+static sum_result expected_sum(size_t index)
+{
+	sum_result r = {{(int64_t)(index / NCX) * CH, (int64_t)(index % NCX) * CW}, 0, 0};
+	for (int64_t y = r.start[0]; y < min64(r.start[0] + CH, H); y++)
+		for (int64_t x = r.start[1]; x < min64(r.start[1] + CW, W); x++) {
+			r.sum += ref[y * W + x];
+			r.n++;
+		}
+	return r;
+}
+
+static void maybe_fail(job *j, const int64_t *start)
+{
+	if (j->fail == FAIL_NONE || start[0] != j->fail_start[0] || start[1] != j->fail_start[1])
+		return;
+	switch (j->fail) {
+	case FAIL_SEGV:
+		signal(SIGSEGV, SIG_DFL); /* not a sanitizer's handler */
+		raise(SIGSEGV);
+		break;
+	case FAIL_ABORT:
+		abort();
+	case FAIL_EXIT:
+		_exit(3);
+	case FAIL_KILL:
+		kill(getpid(), SIGKILL);
+		break;
+	default:
+		break;
+	}
+}
+
+static int f_sum(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		 scout_result *result, void *payload)
+{
+	job *j = payload;
+	if (j) {
+		atomic_fetch_add(&j->calls, 1);
+		if (j->sleep_us)
+			usleep((useconds_t)j->sleep_us);
+		if (j->fail == FAIL_ERROR && start[0] == j->fail_start[0] &&
+		    start[1] == j->fail_start[1]) {
+			return scout__error(SCOUT_EFORMAT, "bad chunk, as asked");
+		}
+		maybe_fail(j, start);
+	}
+	const int64_t *shape = scout_array_shape(arr);
+	int64_t stop[2] = {min64(start[0] + chunks[0], shape[0]),
+			   min64(start[1] + chunks[1], shape[1])};
+	sum_result r = {{start[0], start[1]}, 0, 0};
+	r.n = (uint64_t)((stop[0] - start[0]) * (stop[1] - start[1]));
+	uint32_t *buf = malloc(r.n * sizeof *buf + 1);
+	if (!buf)
+		return scout__error(SCOUT_ENOMEM, "test: out of memory");
+	int rc = scout_extract_box(buf, arr, start, stop);
+	for (uint64_t i = 0; rc == 0 && i < r.n; i++)
+		r.sum += buf[i];
+	free(buf);
+	return rc < 0 ? rc : scout_result_set(result, &r, sizeof r);
+}
+
+/* ---- on_result recording ---- */
+
+typedef struct seen {
+	size_t calls;
+	size_t order[4096];      /* indices in call order */
+	unsigned char hit[4096]; /* times each index was seen */
+	int data_ok;             /* every payload matched the expected sum */
+} seen;
+
+static void on_sum(size_t index, const void *data, size_t size, void *payload)
+{
+	seen *s = payload;
+	if (s->calls < 4096)
+		s->order[s->calls] = index;
+	s->calls++;
+	if (index < 4096)
+		s->hit[index]++;
+	sum_result e = expected_sum(index);
+	if (size != sizeof e || !data || memcmp(data, &e, sizeof e) != 0)
+		s->data_ok = 0;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void check_no_children(void)
+{
+	int st;
+	errno = 0;
+	pid_t p = waitpid(-1, &st, WNOHANG);
+	CHECK(p == -1 && errno == ECHILD);
+}
+
+static scout_array *make_array(void)
+{
+	scout_array *arr = NULL;
+	CHECK_OK(scout_array_new(&arr, 2, shape2, SCOUT_UINT32));
+	if (arr)
+		memcpy(scout_array_data(arr), ref, sizeof ref);
+	return arr;
+}
+
+static void check_sums(const scout_results *res)
+{
+	CHECK(scout_results_count(res) == NCHUNKS);
+	int ok = 1;
+	for (size_t i = 0; i < NCHUNKS; i++) {
+		size_t size = 0;
+		const void *d = scout_results_get(res, i, &size);
+		sum_result e = expected_sum(i);
+		ok &= size == sizeof e && d && memcmp(d, &e, sizeof e) == 0;
+	}
+	CHECK(ok);
+	CHECK(scout_results_get(res, NCHUNKS, NULL) == NULL);
+}
+
+static void test_sums(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	const int nws[] = {1, 3, 0};
+	const size_t css[] = {0, 1, 4, 100};
+	for (int kind = 0; kind < 2; kind++)
+		for (size_t a = 0; a < 3; a++)
+			for (size_t b = 0; b < 4; b++)
+				for (int unordered = 0; unordered < 2; unordered++) {
+					int fds = count_fds();
+					scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+					o.workers =
+					    kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+					o.nb_workers = nws[a];
+					o.chunksize = css[b];
+					o.unordered = unordered;
+					seen *s = calloc(1, sizeof *s);
+					s->data_ok = 1;
+					o.on_result = on_sum;
+					o.on_result_payload = s;
+					scout_results *res = NULL;
+					CHECK_OK(
+					    scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o));
+					check_sums(res);
+					scout_results_free(res);
+					CHECK(s->calls == NCHUNKS && s->data_ok);
+					int once = 1, inorder = 1;
+					for (size_t i = 0; i < NCHUNKS; i++) {
+						once &= s->hit[i] == 1;
+						inorder &= s->order[i] == i;
+					}
+					CHECK(once);
+					if (!unordered)
+						CHECK(inorder);
+					free(s);
+					CHECK(count_fds() == fds);
+					check_no_children();
+				}
+	/* out == NULL: results only streamed */
+	for (int kind = 0; kind < 2; kind++) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = 2;
+		seen *s = calloc(1, sizeof *s);
+		s->data_ok = 1;
+		o.on_result = on_sum;
+		o.on_result_payload = s;
+		CHECK_OK(scout_pmap_chunks(NULL, f_sum, NULL, arr, chunks2, &o));
+		CHECK(s->calls == NCHUNKS && s->data_ok);
+		free(s);
+		/* nobody wants results: f still runs on every chunk */
+		job j = {0};
+		o.on_result = NULL;
+		CHECK_OK(scout_pmap_chunks(NULL, f_sum, &j, arr, chunks2, &o));
+		if (!kind)
+			CHECK(atomic_load(&j.calls) == NCHUNKS);
+	}
+	/* NULL chunks: the array's chunks, i.e. the whole array: one result */
+	scout_results *res = NULL;
+	CHECK_OK(scout_pmap_chunks(&res, f_sum, NULL, arr, NULL, NULL));
+	CHECK(scout_results_count(res) == 1);
+	size_t size = 0;
+	const sum_result *r = scout_results_get(res, 0, &size);
+	uint64_t total = 0;
+	for (int i = 0; i < H * W; i++)
+		total += ref[i];
+	CHECK(size == sizeof *r && r && r->sum == total && r->n == H * W);
+	scout_results_free(res);
+	scout_array_free(arr);
+}
+
+/* ---- results of varying sizes ---- */
+
+static size_t size_of_chunk(size_t i)
+{
+	if (i % 4 == 0)
+		return 0;
+	if (i == 5)
+		return 1 << 20; /* 1 MiB */
+	return i * 13 + 1;
+}
+
+static unsigned char byte_of(size_t i, size_t k)
+{
+	return (unsigned char)((i * 31 + k * 7) & 0xff);
+}
+
+static int f_sizes(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		   scout_result *result, void *payload)
+{
+	(void)chunks;
+	(void)payload;
+	size_t i = (size_t)(start[0] / CH * NCX + start[1] / CW);
+	(void)arr;
+	size_t n = size_of_chunk(i);
+	/* a later scout_result_set() replaces an earlier one */
+	if (i % 3 == 0) {
+		int rc = scout_result_set(result, "an earlier result", 17);
+		if (rc < 0)
+			return rc;
+	}
+	if (n == 0)
+		/* chunks 0, 8, ...: no result at all; 4, 12, ...: an explicit empty one */
+		return i % 8 == 0 && i % 3 != 0 ? SCOUT_OK : scout_result_set(result, NULL, 0);
+	unsigned char *b = malloc(n);
+	if (!b)
+		return scout__error(SCOUT_ENOMEM, "test: out of memory");
+	for (size_t k = 0; k < n; k++)
+		b[k] = byte_of(i, k);
+	int rc = scout_result_set(result, b, n);
+	free(b);
+	return rc;
+}
+
+static void test_sizes(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	for (int kind = 0; kind < 3; kind++) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 2 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 0 ? 1 : 3;
+		o.chunksize = 2;
+		o.unordered = kind == 2;
+		scout_results *res = NULL;
+		CHECK_OK(scout_pmap_chunks(&res, f_sizes, NULL, arr, chunks2, &o));
+		CHECK(scout_results_count(res) == NCHUNKS);
+		int ok = 1;
+		for (size_t i = 0; i < NCHUNKS; i++) {
+			size_t size = 99;
+			const unsigned char *d = scout_results_get(res, i, &size);
+			size_t n = size_of_chunk(i);
+			ok &= size == n;
+			ok &= n == 0 ? d == NULL : d != NULL;
+			for (size_t k = 0; d && k < n && ok; k++)
+				ok &= d[k] == byte_of(i, k);
+		}
+		CHECK(ok);
+		scout_results_free(res);
+		check_no_children();
+	}
+	scout_array_free(arr);
+}
+
+/* ---- many chunks: batching and buffering ---- */
+
+static int f_index(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		   scout_result *result, void *payload)
+{
+	(void)arr;
+	(void)chunks;
+	(void)payload;
+	return scout_result_set(result, start, sizeof *start);
+}
+
+static void test_many(void)
+{
+	int64_t shape[1] = {20000}, ch[1] = {1};
+	scout_array *arr = NULL;
+	CHECK_OK(scout_array_new(&arr, 1, shape, SCOUT_UINT8));
+	if (!arr)
+		return;
+	for (int kind = 0; kind < 2; kind++) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = 2;
+		scout_results *res = NULL;
+		CHECK_OK(scout_pmap_chunks(&res, f_index, NULL, arr, ch, &o));
+		CHECK(scout_results_count(res) == 20000);
+		int ok = 1;
+		for (size_t i = 0; i < 20000; i++) {
+			size_t size;
+			const int64_t *v = scout_results_get(res, i, &size);
+			ok &= size == 8 && v && *v == (int64_t)i;
+		}
+		CHECK(ok);
+		scout_results_free(res);
+	}
+	/* an empty array has no chunks */
+	int64_t zshape[2] = {0, 4}, zch[2] = {2, 2};
+	scout_array *z = NULL;
+	CHECK_OK(scout_array_new(&z, 2, zshape, SCOUT_UINT8));
+	scout_results *res = NULL;
+	CHECK_OK(scout_pmap_chunks(&res, f_index, NULL, z, zch, NULL));
+	CHECK(res && scout_results_count(res) == 0);
+	scout_results_free(res);
+	scout_array_free(z);
+	scout_array_free(arr);
+	check_no_children();
+}
+
+/* ---- progress ---- */
+
+static void test_progress(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	char path[] = "/tmp/scout-pmap-progress-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0) {
+		scout_array_free(arr);
+		return;
+	}
+	unlink(path);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(fd, 2);
+	int rc[3];
+	for (int kind = 0; kind < 3; kind++) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 1 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 2 ? 1 : 2;
+		o.progress = 1;
+		scout_results *res = NULL;
+		rc[kind] = scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o);
+		scout_results_free(res);
+	}
+	/* and without progress: nothing is drawn */
+	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+	o.nb_workers = 2;
+	int rc_quiet = scout_pmap_chunks(NULL, f_sum, NULL, arr, chunks2, &o);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0 && rc_quiet == 0);
+	char text[8192] = {0};
+	ssize_t n = pread(fd, text, sizeof text - 1, 0);
+	close(fd);
+	CHECK(n > 0);
+	/* three bars, each ending at 100% with done/total and a rate, then a newline */
+	char want[64];
+	snprintf(want, sizeof want, "100%%|");
+	int finals = 0;
+	for (const char *p = text; (p = strstr(p, want)); p++)
+		finals++;
+	CHECK(finals == 3);
+	snprintf(want, sizeof want, "| %d/%d [", NCHUNKS, NCHUNKS);
+	CHECK(strstr(text, want) != NULL);
+	CHECK(strstr(text, "  0%|") != NULL); /* the first draw */
+	CHECK(strstr(text, "it/s]\n") != NULL || strstr(text, "s/it]\n") != NULL);
+	int lines = 0;
+	for (char *p = text; *p; p++)
+		lines += *p == '\n';
+	CHECK(lines == 3);
+	scout_array_free(arr);
+}
+
+/* ---- writes from workers ---- */
+
+static int f_fill(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		  scout_result *result, void *payload)
+{
+	(void)result;
+	(void)payload;
+	const int64_t *shape = scout_array_shape(arr);
+	int64_t stop[2] = {min64(start[0] + chunks[0], shape[0]),
+			   min64(start[1] + chunks[1], shape[1])};
+	uint32_t buf[CH * CW];
+	size_t k = 0;
+	for (int64_t y = start[0]; y < stop[0]; y++)
+		for (int64_t x = start[1]; x < stop[1]; x++)
+			buf[k++] = (uint32_t)(y * W + x) * 3 + 1;
+	return scout_insert_box(arr, start, stop, buf);
+}
+
+static void test_writes(void)
+{
+	scout_shm *shm = NULL;
+	CHECK_OK(scout_shm_create(&shm, 2, shape2, SCOUT_UINT32));
+	if (!shm)
+		return;
+	for (int kind = 0; kind < 2; kind++) {
+		memset(scout_shm_data(shm), 0, H * W * 4);
+		scout_array *arr = NULL;
+		CHECK_OK(scout_shm_array(&arr, shm));
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = 3;
+		CHECK_OK(scout_pmap_chunks(NULL, f_fill, NULL, arr, chunks2, &o));
+		const uint32_t *d = scout_shm_data(shm);
+		int ok = 1;
+		for (int i = 0; i < H * W; i++)
+			ok &= d[i] == (uint32_t)i * 3 + 1;
+		CHECK(ok);
+		scout_array_free(arr);
+	}
+	scout_shm_free(shm);
+
+	/* private memory is copied on fork: process workers' writes are lost */
+	scout_array *mem = NULL;
+	CHECK_OK(scout_array_new(&mem, 2, shape2, SCOUT_UINT32));
+	if (mem) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = SCOUT_WORKERS_PROCESSES;
+		o.nb_workers = 2;
+		CHECK_OK(scout_pmap_chunks(NULL, f_fill, NULL, mem, chunks2, &o));
+		const uint32_t *d = scout_array_data(mem);
+		int zero = 1;
+		for (int i = 0; i < H * W; i++)
+			zero &= d[i] == 0;
+		CHECK(zero);
+		/* threads write the caller's memory */
+		o.workers = SCOUT_WORKERS_THREADS;
+		CHECK_OK(scout_pmap_chunks(NULL, f_fill, NULL, mem, chunks2, &o));
+		CHECK(d[H * W - 1] == (uint32_t)(H * W - 1) * 3 + 1);
+		scout_array_free(mem);
+	}
+	check_no_children();
+}
+
+/* ---- failures ---- */
+
+static void test_errors(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	/* f returns an error at chunk (16, 10) */
+	for (int kind = 0; kind < 3; kind++) {
+		int fds = count_fds();
+		job j = {.fail = FAIL_ERROR, .fail_start = {16, 10}};
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 2 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 0 ? 1 : 3;
+		o.chunksize = 2;
+		scout_results *res = (scout_results *)&j; /* must be reset to NULL */
+		CHECK_ERR(scout_pmap_chunks(&res, f_sum, &j, arr, chunks2, &o),
+			  kind == 2 ? SCOUT_EWORKER : SCOUT_EFORMAT, "chunk (16, 10): bad chunk");
+		CHECK(res == NULL);
+		if (kind == 0) /* inline: stops right there, chunk 12 */
+			CHECK(atomic_load(&j.calls) == 13);
+		CHECK(count_fds() == fds);
+		check_no_children();
+	}
+	/* threads: the first error stops the hand-out of new chunks */
+	{
+		job j = {.fail = FAIL_ERROR, .fail_start = {0, 0}, .sleep_us = 2000};
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.nb_workers = 2;
+		o.chunksize = 1;
+		CHECK_ERR(scout_pmap_chunks(NULL, f_sum, &j, arr, chunks2, &o), SCOUT_EFORMAT,
+			  "chunk (0, 0)");
+		CHECK(atomic_load(&j.calls) < NCHUNKS);
+	}
+	/* process workers that die */
+	struct {
+		enum fail_mode mode;
+		const char *needle;
+	} deaths[] = {
+	    {FAIL_SEGV, "signal 11"},
+	    {FAIL_ABORT, "signal 6"},
+	    {FAIL_EXIT, "exited with status 3"},
+	    {FAIL_KILL, "signal 9"},
+	};
+	for (size_t i = 0; i < sizeof deaths / sizeof deaths[0]; i++)
+		for (int cs = 1; cs <= 3; cs += 2) {
+			int fds = count_fds();
+			job j = {.fail = deaths[i].mode, .fail_start = {24, 5}};
+			scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+			o.workers = SCOUT_WORKERS_PROCESSES;
+			o.nb_workers = 3;
+			o.chunksize = (size_t)cs;
+			o.unordered = cs == 3;
+			scout_results *res = NULL;
+			CHECK_ERR(scout_pmap_chunks(&res, f_sum, &j, arr, chunks2, &o),
+				  SCOUT_EWORKER, deaths[i].needle);
+			CHECK(strstr(scout_last_error(), "chunk (24, 5)") != NULL);
+			if (cs == 1)
+				fprintf(stderr, "expected failure: %s\n", scout_last_error());
+			CHECK(res == NULL);
+			CHECK(count_fds() == fds);
+			check_no_children();
+		}
+	scout_array_free(arr);
+}
+
+static void test_invalid(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	scout_results *res = NULL;
+	int64_t bad[2] = {0, 5};
+	CHECK_ERR(scout_pmap_chunks(&res, NULL, NULL, arr, chunks2, NULL), SCOUT_EINVAL, NULL);
+	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, NULL, chunks2, NULL), SCOUT_EINVAL, NULL);
+	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, bad, NULL), SCOUT_EINVAL, "axis 0");
+	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+	o.version = 99;
+	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL, "version");
+	o = (scout_pmap_options)SCOUT_PMAP_OPTIONS_INIT;
+	o.nb_workers = -2;
+	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL,
+		  "nb_workers");
+	CHECK(res == NULL);
+	scout_result *r = NULL;
+	CHECK_ERR(scout_result_set(r, "x", 1), SCOUT_EINVAL, NULL);
+	CHECK(scout_results_count(NULL) == 0);
+	CHECK(scout_results_get(NULL, 0, NULL) == NULL);
+	scout_results_free(NULL);
+	scout_array_free(arr);
+}
+
+int main(void)
+{
+	alarm(240); /* a hang fails the test instead of blocking the suite */
+	for (int i = 0; i < H * W; i++)
+		ref[i] = (uint32_t)((i * 7919u) % 100003u + 1);
+	test_invalid();
+	test_sums();
+	test_sizes();
+	test_many();
+	test_progress();
+	test_writes();
+	test_errors();
+	check_no_children();
+	return check_summary();
+}
