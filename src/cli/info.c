@@ -39,8 +39,8 @@ static int walk_entry(const char *fpath, const struct stat *sb, int typeflag, st
 	if (typeflag == FTW_F && S_ISREG(sb->st_mode)) {
 		walk_bytes += (uint64_t)sb->st_size;
 		const char *name = fpath + ftwbuf->base;
-		if (strcmp(name, ".zarray") && strcmp(name, ".zattrs") && strcmp(name, ".zgroup") &&
-		    !strstr(name, ".tmp"))
+		/* chunk keys never start with '.' (.zarray, .zattrs, .scout.lock ...) */
+		if (name[0] != '.' && !strstr(name, ".tmp"))
 			walk_chunks++;
 	}
 	return 0;
