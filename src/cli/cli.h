@@ -150,10 +150,11 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
 		       const int64_t *shape);
 /*
  * Work pieces of whole output chunks: chunks[0] along axis 0, whole extents on
- * the others, halved in whole chunks while prod(slab) * bytes_per_elem > budget.
+ * the others, halved in whole chunks (largest axis first, never axis 0) while
+ * prod(slab) * bytes_per_elem > budget or there are fewer than min_pieces.
  */
 void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
-		    size_t bytes_per_elem, size_t budget);
+		    size_t bytes_per_elem, size_t budget, size_t min_pieces);
 /*
  * Create a Zarr array at o->tmp (o from cli_output_begin) with the given
  * shape, chunks, dtype (little-endian), codec spec (NULL: SCOUT's default)
