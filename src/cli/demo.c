@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +158,16 @@ done:
 	return rc;
 }
 
+/* CPU seconds (user + system) of the process so far: all workers together. */
+static double cpu_now(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 static size_t plant_nuclei(nucleus *out, size_t want, int64_t size, uint64_t seed)
 {
 	uint64_t s = seed ^ 0xD1B54A32D192ED03ull;
@@ -209,7 +220,7 @@ static int demo_run(const demo_params *p)
 	scout_array *line = NULL;
 	cli_stats_result st;
 	int have_stats = 0, temp_dir = 0, rc;
-	double t0, t[5];
+	double t0, c0, t[5], cpu[5];
 	memset(&st, 0, sizeof st);
 	cli_signals_install();
 
@@ -250,11 +261,12 @@ static int demo_run(const demo_params *p)
 	       "%d workers\n  in %s\n\n",
 	       (long long)n, (long long)n, (long long)n, planted, (unsigned long long)p->seed,
 	       p->common.workers, dir);
-	printf("%-8s %9s  %s\n", "step", "time", "result");
+	printf("%-8s %9s %9s  %s\n", "step", "time", "cpu", "result");
 	fflush(stdout);
 
 	/* 1. synthesise the slices, one pmap chunk per z */
 	t0 = cli_now();
+	c0 = cpu_now();
 	{
 		int64_t shape1[1] = {n}, one[1] = {1};
 		synth_ctx sc = {n, nuclei, planted, p->seed, slices};
@@ -267,12 +279,14 @@ static int demo_run(const demo_params *p)
 			goto done;
 	}
 	t[0] = cli_now() - t0;
-	printf("%-8s %7.2f s  %lld TIFF slices in slices/ (%.1f MiB)\n", "synth", t[0],
-	       (long long)n, (double)n * (double)n * (double)n * 2 / 1048576.0);
+	cpu[0] = cpu_now() - c0;
+	printf("%-8s %7.2f s %7.2f s  %lld TIFF slices in slices/ (%.1f MiB)\n", "synth", t[0],
+	       cpu[0], (long long)n, (double)n * (double)n * (double)n * 2 / 1048576.0);
 	fflush(stdout);
 
 	/* 2. convert */
 	t0 = cli_now();
+	c0 = cpu_now();
 	{
 		cli_convert_params cp;
 		memset(&cp, 0, sizeof cp);
@@ -285,12 +299,14 @@ static int demo_run(const demo_params *p)
 			goto done;
 	}
 	t[1] = cli_now() - t0;
-	printf("%-8s %7.2f s  volume.zarr: 64^3 chunks, blosc zstd 1 bitshuffle\n", "convert",
-	       t[1]);
+	cpu[1] = cpu_now() - c0;
+	printf("%-8s %7.2f s %7.2f s  volume.zarr: 64^3 chunks, blosc zstd 1 bitshuffle\n",
+	       "convert", t[1], cpu[1]);
 	fflush(stdout);
 
 	/* 3. stats */
 	t0 = cli_now();
+	c0 = cpu_now();
 	{
 		cli_stats_params sp;
 		memset(&sp, 0, sizeof sp);
@@ -301,12 +317,14 @@ static int demo_run(const demo_params *p)
 		have_stats = 1;
 	}
 	t[2] = cli_now() - t0;
-	printf("%-8s %7.2f s  mean %.3f, std %.3f, min %s, max %s\n", "stats", t[2], st.res.mean,
-	       st.res.std, st.res.min_str, st.res.max_str);
+	cpu[2] = cpu_now() - c0;
+	printf("%-8s %7.2f s %7.2f s  mean %.3f, std %.3f, min %s, max %s\n", "stats", t[2], cpu[2],
+	       st.res.mean, st.res.std, st.res.min_str, st.res.max_str);
 	fflush(stdout);
 
 	/* 4. blur */
 	t0 = cli_now();
+	c0 = cpu_now();
 	{
 		cli_blur_params bp;
 		memset(&bp, 0, sizeof bp);
@@ -320,11 +338,14 @@ static int demo_run(const demo_params *p)
 			goto done;
 	}
 	t[3] = cli_now() - t0;
-	printf("%-8s %7.2f s  blurred.zarr: float32, sigma %.1f\n", "blur", t[3], DEMO_SIGMA);
+	cpu[3] = cpu_now() - c0;
+	printf("%-8s %7.2f s %7.2f s  blurred.zarr: float32, sigma %.1f\n", "blur", t[3], cpu[3],
+	       DEMO_SIGMA);
 	fflush(stdout);
 
 	/* 5. peaks */
 	t0 = cli_now();
+	c0 = cpu_now();
 	{
 		cli_peaks_params pp;
 		memset(&pp, 0, sizeof pp);
@@ -342,10 +363,12 @@ static int demo_run(const demo_params *p)
 			goto done;
 	}
 	t[4] = cli_now() - t0;
-	printf("%-8s %7.2f s  %zu peaks in peaks.csv (sigma %.1f, min distance %d, "
+	cpu[4] = cpu_now() - c0;
+	printf("%-8s %7.2f s %7.2f s  %zu peaks in peaks.csv (sigma %.1f, min distance %d, "
 	       "threshold %.0f)\n",
-	       "peaks", t[4], npeaks, DEMO_SIGMA, DEMO_MIN_DISTANCE, DEMO_THRESHOLD);
-	printf("%-8s %7.2f s\n\n", "total", t[0] + t[1] + t[2] + t[3] + t[4]);
+	       "peaks", t[4], cpu[4], npeaks, DEMO_SIGMA, DEMO_MIN_DISTANCE, DEMO_THRESHOLD);
+	printf("%-8s %7.2f s %7.2f s  (cpu: all workers, user + system)\n\n", "total",
+	       t[0] + t[1] + t[2] + t[3] + t[4], cpu[0] + cpu[1] + cpu[2] + cpu[3] + cpu[4]);
 
 	/* planted vs detected */
 	size_t detected = 0, false_peaks = 0;
