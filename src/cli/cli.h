@@ -125,7 +125,7 @@ int cli_codec_spec(char **json_out, const char *spec);
 
 /* ---- dtype conversion (numpy astype, saturating float -> integer) ---- */
 
-/* 1 if cli_convert_values() supports src -> dst. */
+/* 1 if cli_cast_values() supports src -> dst. */
 int cli_cast_supported(scout_dtype src, scout_dtype dst);
 /* Convert n elements (native order). dst and src must not overlap unless equal types. */
 void cli_cast_values(void *dst, scout_dtype dst_type, const void *src, scout_dtype src_type,
