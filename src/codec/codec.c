@@ -180,7 +180,7 @@ int scout__codec_size_error(const char *id, size_t got, size_t expected)
 int scout__codec_too_long_error(const char *id, size_t expected)
 {
 	return scout__error(SCOUT_ECODEC,
-			    "%s: data decode to more than the chunk's %zu bytes (stopped there)",
+			    "%s: data decodes to more than the chunk's %zu bytes (stopped there)",
 			    id, expected);
 }
 

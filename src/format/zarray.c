@@ -17,7 +17,7 @@ void scout__zarray_clear(scout_zarray *z)
 int scout__json_parse(json_t **out, const char *text, size_t len, const char *what)
 {
 	json_error_t err;
-	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 	if (!*out)
 		return scout__error(SCOUT_EFORMAT, "%s: invalid JSON at line %d, column %d: %s",
 				    what, err.line, err.column, err.text);

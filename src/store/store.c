@@ -60,7 +60,7 @@ const char *scout__store_root(const scout_store *store)
 
 static int check_key(const char *key)
 {
-	if (!key || !*key || key[0] == '/')
+	if (!key || !*key || key[0] == '/' || key[strlen(key) - 1] == '/')
 		return scout__error(SCOUT_EINVAL, "store: invalid key \"%s\"",
 				    key ? key : "(null)");
 	const char *p = key;
