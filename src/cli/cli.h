@@ -215,8 +215,10 @@ typedef struct {
 	double sigma[SCOUT_MAX_NDIM];
 	int has_dtype;
 	scout_dtype dtype;
-	int nchunks;
+	int nchunks; /* output chunks; 0: the input's Zarr chunks, else 64 */
 	int64_t chunks[SCOUT_MAX_NDIM];
+	int nblock; /* processing blocks (whole output chunks); 0: slabs */
+	int64_t block[SCOUT_MAX_NDIM];
 	const char *codec;
 	int overwrite;
 	cli_common common;
@@ -232,7 +234,7 @@ typedef struct {
 	int min_distance;
 	int has_threshold;
 	double threshold;
-	int nchunks; /* processing chunks; 0: the input's (at least 32 per axis) */
+	int nchunks; /* processing chunks; 0: slabs of the input's Zarr chunks (else 64) */
 	int64_t chunks[SCOUT_MAX_NDIM];
 	int overwrite;
 	cli_common common;

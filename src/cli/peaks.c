@@ -27,8 +27,8 @@ static void peaks_help(void)
 	       "  --sigma S[,S,S]     blur standard deviation in voxels (required; 0: no blur)\n"
 	       "  --min-distance D    neighbourhood half-width (default 1)\n"
 	       "  --threshold T       smallest blurred value of a peak (default: none)\n"
-	       "  --chunks Z,Y,X      processing chunks (default: the input's Zarr chunks, else\n"
-	       "                      64 per axis)\n"
+	       "  --chunks Z,Y,X      processing chunks (default: slabs of whole Zarr chunks of\n"
+	       "                      the input (else 64^3) up to ~128 MiB per worker)\n"
 	       "  --json              print {\"count\": N, \"output\": PATH} on stdout\n"
 	       "  --overwrite         replace an existing OUTPUT\n"
 	       "  -j, --workers N     parallel workers (default: online CPUs)\n"
@@ -177,12 +177,19 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 		c.dist[i] = p->min_distance;
 		c.ghost[i] = c.radius[i] + c.dist[i];
 	}
-	if (p->nchunks)
+	if (p->nchunks) {
 		rc = cli_resolve_chunks(chunks, p->nchunks, p->chunks, ndim, shape);
-	else if (!strcmp(scout_array_kind(in), "zarr"))
-		memcpy(chunks, scout_array_chunks(in), (size_t)ndim * sizeof *chunks);
-	else
-		cli_default_chunks(chunks, ndim, shape);
+	} else {
+		/* slabs of whole storage chunks: fewer ghost voxels, each chunk decoded once */
+		int64_t base[SCOUT_MAX_NDIM];
+		if (!strcmp(scout_array_kind(in), "zarr"))
+			memcpy(base, scout_array_chunks(in), (size_t)ndim * sizeof *base);
+		else
+			cli_default_chunks(base, ndim, shape);
+		cli_slab_shape(chunks, ndim, shape, base,
+			       scout_dtype_size(c.in_type) + 2 * sizeof(float), (size_t)128 << 20,
+			       2 * (size_t)p->common.workers);
+	}
 	if (rc < 0)
 		goto done;
 	if (p->output && (rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)

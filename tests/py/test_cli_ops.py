@@ -87,9 +87,11 @@ def test_blur_matches_scipy_whatever_the_chunking():
         for sigma, arg in [(1.5, "1.5"), ((0.8, 2.0, 1.2), "0.8,2,1.2")]:
             ref = scipy_blur(a, sigma)
             results = []
-            for chunks in ["16,16,16", "7,30,5", "30,41,37"]:
-                out = os.path.join(d, "b_%s_%s.zarr" % (arg, chunks))
-                run(["blur", src, out, "--sigma", arg, "--chunks", chunks, "-j", "2"])
+            for chunks, block in [("16,16,16", None), ("16,16,16", "16,16,16"), ("7,30,5", "7,30,5"),
+                                  ("7,30,5", "14,30,10"), ("30,41,37", None)]:
+                out = os.path.join(d, "b_%s_%s_%s.zarr" % (arg, chunks, block))
+                args = ["blur", src, out, "--sigma", arg, "--chunks", chunks, "-j", "2"]
+                run(args + (["--block", block] if block else []))
                 z = zarr.open(out, mode="r")
                 check(z.dtype == np.float32 and z.chunks == tuple(int(c) for c in chunks.split(",")),
                       "blur output dtype/chunks")
@@ -99,6 +101,9 @@ def test_blur_matches_scipy_whatever_the_chunking():
                 results.append(b)
             for b in results[1:]:
                 check(np.array_equal(b, results[0]), "sigma %s: chunkings disagree" % arg)
+        p = run(["blur", src, os.path.join(d, "x.zarr"), "--sigma", "1", "--chunks", "8,8,8",
+                 "--block", "8,12,8"], rc=1)
+        check("whole output chunks" in p.stderr and not os.path.exists(os.path.join(d, "x.zarr")), p.stderr)
         # float input from a TIFF, cast back to uint16 (rounded, saturated)
         f = (RNG.random((12, 20, 22)) * 1000).astype(np.float32)
         tif = os.path.join(d, "f.tif")
@@ -155,10 +160,12 @@ def test_peaks_match_scipy_whatever_the_chunking():
             b, m, ref = scipy_peaks(arr, sigma, dist, -np.inf if thr is None else thr)
             check(len(ref) > 3, "reference has peaks")
             sets = []
-            for chunks in ["16,16,16", "5,9,7", "64,64,64"]:
+            for chunks in ["16,16,16", "5,9,7", "64,64,64", None]:
                 out = os.path.join(d, "p.csv")
                 args = ["peaks", path, out, "--sigma", str(sigma), "--min-distance", str(dist),
-                        "--chunks", chunks, "-j", "2", "--overwrite", "--json"]
+                        "-j", "2", "--overwrite", "--json"]
+                if chunks:
+                    args += ["--chunks", chunks]
                 if thr is not None:
                     args += ["--threshold", str(thr)]
                 p = run(args)
