@@ -24,7 +24,7 @@ static void blur_help(void)
 	       "                    nearest and saturated to the type's range\n"
 	       "  --chunks Z,Y,X    output chunks (default: the input's Zarr chunks, else 64)\n"
 	       "  --block Z,Y,X     processing block, whole output chunks (default: slabs of\n"
-	       "                    whole chunks up to ~128 MiB of work memory per worker;\n"
+	       "                    whole chunks up to ~48 MiB of work memory per worker;\n"
 	       "                    bigger blocks read fewer ghost voxels)\n"
 	       "  --codec SPEC      output compressor, as for convert (default blosc zstd 1\n"
 	       "                    bitshuffle)\n"
@@ -152,7 +152,7 @@ int cli_blur_run(const cli_blur_params *p)
 		cli_slab_shape(block, ndim, shape, chunks,
 			       scout_dtype_size(c.in_type) + sizeof(float) +
 				   scout_dtype_size(c.out_type),
-			       (size_t)128 << 20, 2 * (size_t)p->common.workers);
+			       (size_t)48 << 20, 2 * (size_t)p->common.workers);
 	}
 	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
 		goto done;

@@ -28,7 +28,7 @@ static void peaks_help(void)
 	       "  --min-distance D    neighbourhood half-width (default 1)\n"
 	       "  --threshold T       smallest blurred value of a peak (default: none)\n"
 	       "  --chunks Z,Y,X      processing chunks (default: slabs of whole Zarr chunks of\n"
-	       "                      the input (else 64^3) up to ~128 MiB per worker)\n"
+	       "                      the input (else 64^3) up to ~48 MiB per worker)\n"
 	       "  --json              print {\"count\": N, \"output\": PATH} on stdout\n"
 	       "  --overwrite         replace an existing OUTPUT\n"
 	       "  -j, --workers N     parallel workers (default: online CPUs)\n"
@@ -187,7 +187,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 		else
 			cli_default_chunks(base, ndim, shape);
 		cli_slab_shape(chunks, ndim, shape, base,
-			       scout_dtype_size(c.in_type) + 2 * sizeof(float), (size_t)128 << 20,
+			       scout_dtype_size(c.in_type) + 2 * sizeof(float), (size_t)48 << 20,
 			       2 * (size_t)p->common.workers);
 	}
 	if (rc < 0)
