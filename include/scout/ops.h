@@ -142,7 +142,11 @@ SCOUT_API int scout_maximum_filter(float *out, const float *in, int ndim, const 
  * To process a chunk with ghost borders: pass the ghosted block as `in` and
  * the chunk's position inside it as the interior box; peaks in the ghost
  * shell are then dropped (SCOUT's filter_ghosted_points). Add the block's
- * global offset to the returned coordinates.
+ * global offset to the returned coordinates. For peaks of a blurred volume
+ * (scout peaks), the shell must be at least the Gaussian radius plus
+ * `radius` wide on each axis and clipped at the volume's border, never
+ * padded: the filters' 'nearest' edge handling at the block's border then
+ * is the volume's own, and the result equals the whole-volume computation.
  *
  * @param points_out     receives count*ndim coordinates (int64), point after
  *                       point, in C order of the points (row-major
