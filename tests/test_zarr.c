@@ -125,14 +125,15 @@ static int whole_matches(scout_array *arr, const void *ref)
 
 static void test_matrix(void)
 {
-	const char *codecs[] = {"null", NULL, "{\"id\": \"zlib\", \"level\": 1}"};
+	/* every codec is covered by the interop test; here: none and SCOUT's default */
+	const char *codecs[] = {"null", NULL};
 	int64_t shape[3] = {7, 5, 6}, chunks[3] = {3, 2, 4};
 	int cases = 0;
 	for (int d = 0; d < SCOUT_DTYPE_COUNT; d++)
 		for (int be = 0; be < 2; be++)
 			for (int o = 0; o < 2; o++)
 				for (int s = 0; s < 2; s++)
-					for (int c = 0; c < 3; c++) {
+					for (int c = 0; c < 2; c++) {
 						scout_zarr_options opts = SCOUT_ZARR_OPTIONS_INIT;
 						char ts[8];
 						scout_dtype_typestr(ts, (scout_dtype)d, be);

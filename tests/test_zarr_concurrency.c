@@ -221,7 +221,7 @@ int main(void)
 	const char *dtypes[] = {"<u4", ">u4", "<i4", ">i4"};
 	const char *codecs[] = {NULL, "null", "{\"id\": \"lz4\"}",
 				"{\"id\": \"zlib\", \"level\": 1}"};
-	int rounds = 24, failed_rounds = 0;
+	int rounds = 16, failed_rounds = 0;
 	for (int r = 0; r < rounds; r++)
 		failed_rounds += one_round(r, dtypes[r % 4], codecs[(r / 4) % 4], r % 2 ? 'F' : 'C',
 					   r % 3 ? '/' : '.', 0);

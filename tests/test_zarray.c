@@ -162,18 +162,18 @@ int main(void)
 	json_decref(j);
 
 	/* half precision by hand */
-	CHECK(scout__double_to_half(1.0) == 0x3c00);
-	CHECK(scout__double_to_half(-2.0) == 0xc000);
-	CHECK(scout__double_to_half(65504.0) == 0x7bff);
-	CHECK(scout__double_to_half(65520.0) == 0x7c00);             /* rounds up to infinity */
-	CHECK(scout__double_to_half(ldexp(1, -24)) == 1);            /* smallest subnormal */
-	CHECK(scout__double_to_half(ldexp(1, -25)) == 0);            /* tie to even: 0 */
-	CHECK(scout__double_to_half(ldexp(3, -26)) == 1);            /* 0.75 ulp rounds up */
-	CHECK(scout__double_to_half(1.0 + ldexp(1, -11)) == 0x3c00); /* tie to even */
-	CHECK(scout__double_to_half(1.0 + ldexp(3, -11)) == 0x3c02); /* tie to even, up */
-	CHECK(scout__half_to_double(0x3555) == 0x155 * ldexp(1, -12) + 0.25);
-	CHECK(scout__half_to_double(0x0001) == ldexp(1, -24));
-	CHECK(isnan(scout__half_to_double(0x7e00)));
+	CHECK(scout__zarray_double_to_half(1.0) == 0x3c00);
+	CHECK(scout__zarray_double_to_half(-2.0) == 0xc000);
+	CHECK(scout__zarray_double_to_half(65504.0) == 0x7bff);
+	CHECK(scout__zarray_double_to_half(65520.0) == 0x7c00);  /* rounds up to infinity */
+	CHECK(scout__zarray_double_to_half(ldexp(1, -24)) == 1); /* smallest subnormal */
+	CHECK(scout__zarray_double_to_half(ldexp(1, -25)) == 0); /* tie to even: 0 */
+	CHECK(scout__zarray_double_to_half(ldexp(3, -26)) == 1); /* 0.75 ulp rounds up */
+	CHECK(scout__zarray_double_to_half(1.0 + ldexp(1, -11)) == 0x3c00); /* tie to even */
+	CHECK(scout__zarray_double_to_half(1.0 + ldexp(3, -11)) == 0x3c02); /* tie to even, up */
+	CHECK(scout__zarray_half_to_double(0x3555) == 0x155 * ldexp(1, -12) + 0.25);
+	CHECK(scout__zarray_half_to_double(0x0001) == ldexp(1, -24));
+	CHECK(isnan(scout__zarray_half_to_double(0x7e00)));
 
 	/* validation errors, each naming the file and the field */
 	CHECK(parse_fails("{\"zarr_format\": 2,\n \"shape\": [1,\n 2", SCOUT_EFORMAT, "line 3"));

@@ -36,7 +36,7 @@ static uint64_t round_shift(uint64_t m, int shift)
 	return q;
 }
 
-uint16_t scout__double_to_half(double d)
+uint16_t scout__zarray_double_to_half(double d)
 {
 	uint64_t b;
 	memcpy(&b, &d, 8);
@@ -62,7 +62,7 @@ uint16_t scout__double_to_half(double d)
 	return (uint16_t)(sign | h);
 }
 
-double scout__half_to_double(uint16_t h)
+double scout__zarray_half_to_double(uint16_t h)
 {
 	int sign = h & 0x8000;
 	int e = (h >> 10) & 0x1f;
@@ -113,7 +113,7 @@ static int parse_float(double *out, const json_t *v, const char *what)
 static void store_float(unsigned char *out, double d, size_t size)
 {
 	if (size == 2) {
-		uint16_t h = scout__double_to_half(d);
+		uint16_t h = scout__zarray_double_to_half(d);
 		memcpy(out, &h, 2);
 	} else if (size == 4) {
 		float f = (float)d;
@@ -243,7 +243,7 @@ static double load_float(const unsigned char *p, size_t size)
 	if (size == 2) {
 		uint16_t h;
 		memcpy(&h, p, 2);
-		return scout__half_to_double(h);
+		return scout__zarray_half_to_double(h);
 	}
 	if (size == 4) {
 		float f;

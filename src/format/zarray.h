@@ -97,7 +97,7 @@ SCOUT_HIDDEN int scout__zmetadata_get(const json_t **out, const json_t *zmeta, c
 				      const char *what);
 
 /* IEEE half <-> double (round to nearest even, as numpy). */
-SCOUT_HIDDEN uint16_t scout__double_to_half(double d);
-SCOUT_HIDDEN double scout__half_to_double(uint16_t h);
+SCOUT_HIDDEN uint16_t scout__zarray_double_to_half(double d);
+SCOUT_HIDDEN double scout__zarray_half_to_double(uint16_t h);
 
 #endif

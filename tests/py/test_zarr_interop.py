@@ -72,14 +72,17 @@ def random_data(dt, shape):
 
 
 def random_geometry():
+    """1-D to 5-D; at most 3 chunks per axis (2 from 4-D on), the last one partial when possible."""
     nd = int(rng.integers(1, 6))
     limit = {1: 300, 2: 40, 3: 14, 4: 8, 5: 6}[nd]
-    chunks = [int(rng.integers(1, max(2, limit // 2))) for _ in range(nd)]
-    shape = []
-    for c in chunks:
-        k = int(rng.integers(1, 4))
-        r = int(rng.integers(1, c)) if c > 1 else 0  # not a multiple of the chunk when possible
-        shape.append(min(c * k + r, limit))
+    kmax = 3 if nd <= 3 else 2
+    shape, chunks = [], []
+    for _ in range(nd):
+        k = int(rng.integers(1, kmax + 1))
+        c = int(rng.integers(1, max(2, limit // k) + 1))
+        r = int(rng.integers(1, c)) if c > 1 else 1  # elements in the last chunk
+        shape.append(c * (k - 1) + r)
+        chunks.append(c)
     return tuple(shape), tuple(chunks)
 
 
@@ -210,8 +213,8 @@ def scout_writes(tmp, cs):
             expect[sl] = data[sl]
             nwritten = chunks_touched(a, b, c["chunks"])
         else:
-            mode = ("whole" if r < 0.3 else "boxes:%d" % (i + 7) if r < 0.75 else
-                    "pmap:threads:1" if r < 0.9 else "pmap:procs:1")
+            mode = ("whole" if r < 0.3 else "boxes:%d" % (i + 7) if r < 0.8 else
+                    "pmap:threads:1" if r < 0.95 else "pmap:procs:1")
             expect = data
             nwritten = nch
         lines.append(["write", path, c["ts"], c["order"], c["sep"], comp, fill_json(c["ts"], c["fill"]),

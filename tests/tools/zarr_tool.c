@@ -235,10 +235,14 @@ static int cmd_write(char **a, int n)
 		parse_list(s, mode + 4);
 		parse_list(e, strchr(mode + 4, ':') + 1);
 		size_t bn = isz;
-		for (int i = 0; i < nd; i++)
-			bn *= (size_t)(e[i] - s[i]);
+		int inside = 1;
+		for (int i = 0; i < nd; i++) {
+			inside &= 0 <= s[i] && s[i] < e[i] && e[i] <= o.shape[i];
+			bn *= inside ? (size_t)(e[i] - s[i]) : 1;
+		}
 		void *box = malloc(bn ? bn : 1);
-		box_copy(box, full, nd, o.shape, s, e, isz, 0);
+		if (inside) /* otherwise insert_box refuses the box before reading it */
+			box_copy(box, full, nd, o.shape, s, e, isz, 0);
 		rc = scout_insert_box(arr, s, e, box);
 		free(box);
 	} else if (strncmp(mode, "boxes:", 6) == 0) {
