@@ -2,8 +2,10 @@
  * Fuzz target "tiff": the input is a TIFF file. Open it with scout_array_open()
  * and read boxes of bounded size: the whole array when it holds at most 4 MiB,
  * otherwise corners of the first and last pages (at most 64 x 64 samples).
- * Properties: failures are the documented codes and their messages name the
- * file; the shape and chunks the open reports are consistent.
+ * Properties: failures are the documented codes (never SCOUT_ENOMEM: reading
+ * small boxes must not need much memory, whatever sizes the file claims) and
+ * their messages name the file; the shape and chunks the open reports are
+ * consistent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,11 @@
 
 static void tiff_check_failure(int rc, const char *path)
 {
+	/* not SCOUT_ENOMEM: the boxes read are small, so must be what the reads allocate */
+	if (rc == SCOUT_ENOMEM)
+		fprintf(stderr, "out of memory: %s\n", scout_last_error());
 	SCOUT_FUZZ_ASSERT(rc == SCOUT_EFORMAT || rc == SCOUT_ECODEC || rc == SCOUT_EOVERFLOW ||
-			  rc == SCOUT_ENOMEM || rc == SCOUT_EIO);
+			  rc == SCOUT_EIO);
 	if (!strstr(scout_last_error(), path))
 		fprintf(stderr, "message without the path: %s\n", scout_last_error());
 	SCOUT_FUZZ_ASSERT(strstr(scout_last_error(), path) != NULL);

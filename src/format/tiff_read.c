@@ -240,6 +240,19 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 		    !TIFFGetField(tif, TIFFTAG_TILELENGTH, &tl) || tw == 0 || tl == 0)
 			return scout__tiff_error(f, SCOUT_EFORMAT, "%s has an invalid tile size",
 						 pn[0] ? pn + 1 : "image");
+		/*
+		 * Tiles beyond the image (rounded up to 16, or 4096 for small
+		 * images) only make reads allocate for samples that do not exist:
+		 * a 1 x 1 image with 65536 x 65536 tiles would need 4 GiB per tile.
+		 */
+		uint32_t wmax = w > 4096 - 15 ? (uint32_t)(((uint64_t)w + 15) / 16 * 16) : 4096;
+		uint32_t hmax = h > 4096 - 15 ? (uint32_t)(((uint64_t)h + 15) / 16 * 16) : 4096;
+		if (tw > wmax || tl > hmax)
+			return scout__tiff_error(f, SCOUT_EFORMAT,
+						 "%s has %u x %u tiles, larger than the %u x %u "
+						 "image needs",
+						 pn[0] ? pn + 1 : "image", (unsigned)tl,
+						 (unsigned)tw, (unsigned)h, (unsigned)w);
 		pg->block_w = tw;
 		pg->block_h = tl;
 		libsize = TIFFTileSize64(tif);
@@ -289,10 +302,17 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 	else
 		pn[0] = '\0';
 	int64_t dst_shape[2] = {(int64_t)(y1 - y0), (int64_t)(x1 - x0)};
-	int64_t blk_shape[2] = {(int64_t)pg->block_h, (int64_t)pg->block_w};
+	size_t blk_rowbytes = (size_t)pg->block_w * itemsize; /* fits: block_bytes checked */
 	void *buf = NULL;
 	int rc = SCOUT_OK;
 	uint64_t by0 = (uint64_t)y0 / pg->block_h * pg->block_h;
+	/*
+	 * A strip or tile is decoded only down to the last row the box needs
+	 * (libtiff stops at the size asked for), so the buffer holds at most
+	 * that many rows: reading a corner of a page stored as one huge strip
+	 * does not allocate the whole strip.
+	 */
+	size_t buf_rows = (size_t)min_u64(pg->block_h, (uint64_t)y1 - by0);
 	uint64_t bx_first = (uint64_t)x0 / pg->block_w * pg->block_w;
 	f->msg[0] = '\0';
 	global_msg[0] = '\0';
@@ -318,26 +338,24 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 				continue;
 			}
 			if (!buf) {
-				buf = malloc(pg->block_bytes);
+				buf = malloc(buf_rows * blk_rowbytes);
 				if (!buf) {
 					rc = scout__tiff_error(f, SCOUT_ENOMEM,
 							       "%scannot allocate %zu bytes for a "
 							       "strip/tile",
-							       pn, pg->block_bytes);
+							       pn, buf_rows * blk_rowbytes);
 					goto done;
 				}
 			}
-			tmsize_t got, want;
-			if (pg->tiled) {
-				want = (tmsize_t)pg->block_bytes;
+			size_t need = (size_t)(iy1 - by); /* rows decoded: <= buf_rows */
+			tmsize_t want = (tmsize_t)(need * blk_rowbytes), got;
+			if (pg->tiled)
 				got = TIFFReadEncodedTile(
 				    tif, TIFFComputeTile(tif, (uint32_t)bx, (uint32_t)by, 0, 0),
 				    buf, want);
-			} else {
-				want = (tmsize_t)((size_t)rows * rowbytes);
+			else
 				got = TIFFReadEncodedStrip(
 				    tif, TIFFComputeStrip(tif, (uint32_t)by, 0), buf, want);
-			}
 			if (got < want) {
 				rc = scout__tiff_error(f, SCOUT_ECODEC,
 						       "%scannot decode the %s at row %u, column "
@@ -349,6 +367,7 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 			int64_t src_off[2] = {(int64_t)(iy0 - by), (int64_t)(ix0 - bx)};
 			int64_t dst_off[2] = {(int64_t)(iy0 - y0), (int64_t)(ix0 - x0)};
 			int64_t ext[2] = {(int64_t)(iy1 - iy0), (int64_t)(ix1 - ix0)};
+			int64_t blk_shape[2] = {(int64_t)need, (int64_t)pg->block_w};
 			scout__copy_nd(dst, dst_shape, dst_off, buf, blk_shape, src_off, ext, 2,
 				       itemsize);
 		}
