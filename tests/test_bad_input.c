@@ -380,11 +380,12 @@ typedef struct {
 	uint32_t strip_bytes;    /* StripByteCounts as recorded (each strip) */
 	size_t data_bytes;       /* pixel bytes stored (all strips) */
 	uint32_t rows_per_strip; /* height: one strip; less: two strips */
+	uint32_t tile_w, tile_h; /* > 0: one tile of this size instead of strips */
 } page_spec;
 
 static page_spec page_default(void)
 {
-	page_spec p = {8, 6, 1, 16, 1, 1, 1, 8 * 6 * 2, 8 * 6 * 2, 6};
+	page_spec p = {8, 6, 1, 16, 1, 1, 1, 8 * 6 * 2, 8 * 6 * 2, 6, 0, 0};
 	return p;
 }
 
@@ -414,15 +415,24 @@ static void write_tiff(const char *path, const page_spec *pages, int npages, siz
 		e[n++] = (ifd_entry){258, T_SHORT, 1, p->bits};
 		e[n++] = (ifd_entry){259, T_SHORT, 1, p->compression};
 		e[n++] = (ifd_entry){262, T_SHORT, 1, p->spp == 3 ? 2 : 1};
-		e[n++] = two ? (ifd_entry){273, T_SHORT, 2,
-					   (uint32_t)data_off |
-					       (uint32_t)(data_off + p->strip_bytes) << 16}
-			     : (ifd_entry){273, T_LONG, 1, (uint32_t)data_off};
-		e[n++] = (ifd_entry){277, T_SHORT, 1, p->spp};
-		e[n++] = (ifd_entry){278, T_LONG, 1, p->rows_per_strip};
-		e[n++] = two ? (ifd_entry){279, T_SHORT, 2, p->strip_bytes | p->strip_bytes << 16}
-			     : (ifd_entry){279, T_LONG, 1, p->strip_bytes};
-		e[n++] = (ifd_entry){339, T_SHORT, 1, p->format};
+		if (p->tile_w) { /* SampleFormat left out (unsigned) to keep 10 entries */
+			e[n++] = (ifd_entry){277, T_SHORT, 1, p->spp};
+			e[n++] = (ifd_entry){322, T_LONG, 1, p->tile_w};
+			e[n++] = (ifd_entry){323, T_LONG, 1, p->tile_h};
+			e[n++] = (ifd_entry){324, T_LONG, 1, (uint32_t)data_off};
+			e[n++] = (ifd_entry){325, T_LONG, 1, p->strip_bytes};
+		} else {
+			e[n++] = two ? (ifd_entry){273, T_SHORT, 2,
+						   (uint32_t)data_off |
+						       (uint32_t)(data_off + p->strip_bytes) << 16}
+				     : (ifd_entry){273, T_LONG, 1, (uint32_t)data_off};
+			e[n++] = (ifd_entry){277, T_SHORT, 1, p->spp};
+			e[n++] = (ifd_entry){278, T_LONG, 1, p->rows_per_strip};
+			e[n++] = two ? (ifd_entry){279, T_SHORT, 2,
+						   p->strip_bytes | p->strip_bytes << 16}
+				     : (ifd_entry){279, T_LONG, 1, p->strip_bytes};
+			e[n++] = (ifd_entry){339, T_SHORT, 1, p->format};
+		}
 		if (!p->has_width) { /* keep the entries sorted: the dummy tag goes last */
 			ifd_entry w = e[0];
 			memmove(e, e + 1, (IFD_ENTRIES - 1) * sizeof *e);
@@ -528,6 +538,27 @@ static void test_tiff(void)
 	expect_tiff_error("truncstrip", &p, 1, 8 + 126 + 50, 0, SCOUT_ECODEC, "strip at row 0");
 	q = p, q.rows_per_strip = 3, q.strip_bytes = 8 * 3 * 2;
 	expect_tiff_error("trunc2strips", &q, 1, 8 + 126 + 60, 0, SCOUT_ECODEC, "strip at row 3");
+	/* tiles: a 16 x 16 tile on the 6 x 8 image reads; tiles far beyond the image are refused */
+	q = p, q.tile_w = q.tile_h = 16, q.strip_bytes = q.data_bytes = 16 * 16 * 2;
+	tiff_path(path, sizeof path, "tiled");
+	write_tiff(path, &q, 1, 0);
+	CHECK_OK(scout_array_open(&arr, path, SCOUT_MODE_READ));
+	if (arr) {
+		uint16_t px[48];
+		int64_t start[2] = {0, 0};
+		CHECK_OK(scout_extract_box(px, arr, start, scout_array_shape(arr)));
+		int same = 1;
+		for (int y = 0; y < 6; y++)
+			for (int x = 0; x < 8; x++) {
+				int i = (y * 16 + x) * 2; /* byte offset in the tile */
+				same &= px[y * 8 + x] ==
+					(uint16_t)((i * 13 & 0xff) | ((i + 1) * 13 & 0xff) << 8);
+			}
+		CHECK(same);
+		scout_array_free(arr);
+	}
+	q = p, q.tile_w = 8192, q.tile_h = 16, q.strip_bytes = q.data_bytes = 64;
+	expect_tiff_error("hugetile", &q, 1, 0, 1, SCOUT_EFORMAT, "16 x 8192 tiles");
 	/* cut inside the IFD: not a readable TIFF */
 	expect_tiff_error("truncifd", &p, 1, 8 + 50, 1, SCOUT_EFORMAT, "TIFF");
 	/* not a TIFF at all */
