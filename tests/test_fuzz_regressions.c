@@ -140,7 +140,7 @@ int main(void)
 	    {"zarray", scout_fuzz_zarray},
 	};
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-		char dir[4096];
+		char dir[4096 + 64];
 		snprintf(dir, sizeof dir, "%s/fuzz/seeds/%s", src, targets[i].name);
 		int seeds = replay_dir(dir, targets[i].fn);
 		CHECK(seeds > 0); /* every target has committed seeds */
