@@ -32,6 +32,7 @@
 
 #include "check.h"
 #include "codec/codec.h"
+#include <tiffio.h>
 
 static char tmpdir[256];
 
@@ -559,6 +560,9 @@ static void test_tiff(void)
 	}
 	q = p, q.tile_w = 8192, q.tile_h = 16, q.strip_bytes = q.data_bytes = 64;
 	expect_tiff_error("hugetile", &q, 1, 0, 1, SCOUT_EFORMAT, "16 x 8192 tiles");
+	/* a row of 2 GiB (2^28 uint64 samples): more than scout decodes at once */
+	q = p, q.width = 1u << 28, q.bits = 64, q.strip_bytes = q.data_bytes = 64;
+	expect_tiff_error("hugerow", &q, 1, 0, 1, SCOUT_EFORMAT, "rows of 2147483648 bytes");
 	/* cut inside the IFD: not a readable TIFF */
 	expect_tiff_error("truncifd", &p, 1, 8 + 50, 1, SCOUT_EFORMAT, "TIFF");
 	/* not a TIFF at all */
@@ -572,6 +576,66 @@ static void test_tiff(void)
 	tiff_path(path, sizeof path, "valid");
 	CHECK_ERR(scout_array_open(&arr, path, SCOUT_MODE_READ | SCOUT_MODE_WRITE), SCOUT_EREADONLY,
 		  S(path));
+}
+
+/*
+ * A page of 8192 x 1100 uint64 in one deflate strip (70 MB decoded): a box
+ * that needs more than 64 MiB of the strip is read row by row. Values are
+ * y * 8192 + x, checked by formula.
+ */
+static void test_tiff_big_strip(void)
+{
+	const uint32_t w = 8192, h = 1100;
+	char path[512];
+	tiff_path(path, sizeof path, "bigstrip");
+	uint64_t *px = malloc((size_t)w * h * 8);
+	CHECK(px != NULL);
+	if (!px)
+		return;
+	for (size_t i = 0; i < (size_t)w * h; i++)
+		px[i] = i;
+	TIFF *t = TIFFOpen(path, "w");
+	CHECK(t != NULL);
+	if (!t) {
+		free(px);
+		return;
+	}
+	TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
+	TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
+	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 64);
+	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+	TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_UINT);
+	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+	TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, h);
+	TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+	TIFFSetField(t, TIFFTAG_ZIPQUALITY, 1);
+	CHECK(TIFFWriteEncodedStrip(t, 0, px, (tmsize_t)w * h * 8) > 0);
+	TIFFClose(t);
+	free(px);
+	scout_array *arr = NULL;
+	CHECK_OK(scout_array_open(&arr, path, SCOUT_MODE_READ));
+	if (!arr)
+		return;
+	/* rows 1000..1090 of columns 8000..8192: 1090 rows of the strip, 68 MiB */
+	int64_t start[2] = {1000, 8000}, stop[2] = {1090, 8192};
+	uint64_t *box = malloc(90 * 192 * 8);
+	CHECK_OK(scout_extract_box(box, arr, start, stop));
+	int same = 1;
+	for (int y = 0; y < 90; y++)
+		for (int x = 0; x < 192; x++)
+			same &= box[y * 192 + x] == (uint64_t)(1000 + y) * w + 8000 + (uint64_t)x;
+	CHECK(same);
+	/* a box that needs little of the strip goes the one-call way: same values */
+	int64_t s2[2] = {3, 5}, e2[2] = {7, 9};
+	CHECK_OK(scout_extract_box(box, arr, s2, e2));
+	same = 1;
+	for (int y = 0; y < 4; y++)
+		for (int x = 0; x < 4; x++)
+			same &= box[y * 4 + x] == (uint64_t)(3 + y) * w + 5 + (uint64_t)x;
+	CHECK(same);
+	free(box);
+	scout_array_free(arr);
+	unlink(path);
 }
 
 /* ------------------------------------------------------------------- paths */
@@ -652,6 +716,7 @@ int main(void)
 	test_chunks();
 	test_bombs();
 	test_tiff();
+	test_tiff_big_strip();
 	test_paths();
 	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", tmpdir, tmpdir);
