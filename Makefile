@@ -18,7 +18,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git \
 	libjansson-dev libtiff-dev \
 	zstd python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile
 
-.PHONY: all deps build build-asan test test-fast demo bench install clean format
+.PHONY: all deps build build-asan test test-fast demo bench install clean format fuzz
 
 all: build
 
@@ -65,6 +65,11 @@ bench: deps
 	$(CMAKE) --build build-release -j $(JOBS)
 	@if [ -x bench/run ]; then bench/run build-release; else \
 		for b in build-release/bench_*; do [ -x $$b ] && $$b; done; fi
+
+# libFuzzer targets (clang, ASan + UBSan), each run for SECONDS (fuzz/README.md).
+fuzz:
+	fuzz/build.sh $(or $(FUZZ_BUILD),build-fuzz)
+	fuzz/run.sh $(or $(FUZZ_BUILD),build-fuzz) $(or $(SECONDS),60) $(FUZZ_TARGETS)
 
 install: build
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)

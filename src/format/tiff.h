@@ -51,6 +51,9 @@ typedef struct {
 	uint16_t compression;
 } scout__tiff_page;
 
+/* Largest strip row or tile scout decodes (1 GiB): larger ones are SCOUT_EFORMAT. */
+#define SCOUT_TIFF_MAX_DECODE ((size_t)1 << 30)
+
 /*
  * Read and validate the current directory of f: one sample per pixel, 8/16/32/64
  * bits, unsigned/signed integers or IEEE floats, a codec this libtiff has.

@@ -240,6 +240,19 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 		    !TIFFGetField(tif, TIFFTAG_TILELENGTH, &tl) || tw == 0 || tl == 0)
 			return scout__tiff_error(f, SCOUT_EFORMAT, "%s has an invalid tile size",
 						 pn[0] ? pn + 1 : "image");
+		/*
+		 * Tiles beyond the image (rounded up to 16, or 4096 for small
+		 * images) only make reads allocate for samples that do not exist:
+		 * a 1 x 1 image with 65536 x 65536 tiles would need 4 GiB per tile.
+		 */
+		uint32_t wmax = w > 4096 - 15 ? (uint32_t)(((uint64_t)w + 15) / 16 * 16) : 4096;
+		uint32_t hmax = h > 4096 - 15 ? (uint32_t)(((uint64_t)h + 15) / 16 * 16) : 4096;
+		if (tw > wmax || tl > hmax)
+			return scout__tiff_error(f, SCOUT_EFORMAT,
+						 "%s has %u x %u tiles, larger than the %u x %u "
+						 "image needs",
+						 pn[0] ? pn + 1 : "image", (unsigned)tl,
+						 (unsigned)tw, (unsigned)h, (unsigned)w);
 		pg->block_w = tw;
 		pg->block_h = tl;
 		libsize = TIFFTileSize64(tif);
@@ -257,6 +270,15 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 	    scout__mul_size(&pg->block_bytes, n, itemsize, f->path) < 0 ||
 	    pg->block_bytes > (size_t)INT64_MAX)
 		return scout__error_prefix(SCOUT_EOVERFLOW, "%s%s: ", f->path, pn);
+	/* what one decode needs at least: a row of a strip, or a whole tile */
+	size_t unit = pg->tiled ? pg->block_bytes : (size_t)pg->block_w * itemsize;
+	if (unit > SCOUT_TIFF_MAX_DECODE)
+		return scout__tiff_error(f, SCOUT_EFORMAT,
+					 "%s has %s of %zu bytes; more than %zu bytes per %s is "
+					 "not supported",
+					 pn[0] ? pn + 1 : "image", pg->tiled ? "tiles" : "rows",
+					 unit, (size_t)SCOUT_TIFF_MAX_DECODE,
+					 pg->tiled ? "tile" : "row");
 	if (libsize != pg->block_bytes)
 		return scout__tiff_error(f, SCOUT_EFORMAT,
 					 "%s: a %s holds %llu bytes, expected %zu for %u x %u "
@@ -265,6 +287,39 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 					 (unsigned long long)libsize, pg->block_bytes,
 					 (unsigned)pg->block_h, (unsigned)pg->block_w, itemsize);
 	return SCOUT_OK;
+}
+
+/*
+ * Strips are decoded row by row (TIFFReadScanline, one row of memory) when the
+ * rows a box needs from one strip would take more than this; below it, in
+ * one call (TIFFReadEncodedStrip, faster).
+ */
+#define SCOUT_TIFF_SCANLINE_OVER ((size_t)64 << 20)
+
+/* Read the box [y0, y1) x [x0, x1) of a stripped page one row at a time. */
+static int read_by_scanlines(scout__tiff_file *f, const scout__tiff_page *pg, const char *pn,
+			     void *dst, uint32_t y0, uint32_t y1, uint32_t x0, uint32_t x1)
+{
+	size_t itemsize = scout_dtype_size(pg->dtype);
+	size_t rowbytes = (size_t)pg->width * itemsize, outbytes = (size_t)(x1 - x0) * itemsize;
+	unsigned char *row = malloc(rowbytes);
+	if (!row)
+		return scout__tiff_error(f, SCOUT_ENOMEM, "%scannot allocate %zu bytes for a row",
+					 pn, rowbytes);
+	int rc = SCOUT_OK;
+	/* libtiff decodes a strip from its start: begin there */
+	for (uint32_t y = y0 / pg->block_h * pg->block_h; y < y1; y++) {
+		if (TIFFReadScanline(f->tif, row, y, 0) < 0) {
+			rc = scout__tiff_error(f, SCOUT_ECODEC, "%scannot decode row %u", pn,
+					       (unsigned)y);
+			break;
+		}
+		if (y >= y0)
+			memcpy((unsigned char *)dst + (size_t)(y - y0) * outbytes,
+			       row + (size_t)x0 * itemsize, outbytes);
+	}
+	free(row);
+	return rc;
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -289,13 +344,25 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 	else
 		pn[0] = '\0';
 	int64_t dst_shape[2] = {(int64_t)(y1 - y0), (int64_t)(x1 - x0)};
-	int64_t blk_shape[2] = {(int64_t)pg->block_h, (int64_t)pg->block_w};
+	size_t blk_rowbytes = (size_t)pg->block_w * itemsize; /* fits: block_bytes checked */
 	void *buf = NULL;
 	int rc = SCOUT_OK;
 	uint64_t by0 = (uint64_t)y0 / pg->block_h * pg->block_h;
+	/*
+	 * A strip or tile is decoded only down to the last row the box needs
+	 * (libtiff stops at the size asked for), so the buffer holds at most
+	 * that many rows: reading a corner of a page stored as one huge strip
+	 * does not allocate the whole strip.
+	 */
+	size_t buf_rows = (size_t)min_u64(pg->block_h, (uint64_t)y1 - by0);
 	uint64_t bx_first = (uint64_t)x0 / pg->block_w * pg->block_w;
 	f->msg[0] = '\0';
 	global_msg[0] = '\0';
+	/* a strip only partly in the box is decoded into buf: too big, go row by row */
+	int partial_strip = x0 != 0 || x1 != pg->width || y0 % pg->block_h != 0 ||
+			    (y1 % pg->block_h != 0 && y1 != pg->height);
+	if (!pg->tiled && partial_strip && buf_rows * blk_rowbytes > SCOUT_TIFF_SCANLINE_OVER)
+		return read_by_scanlines(f, pg, pn, dst, y0, y1, x0, x1);
 	for (uint64_t by = by0; by < y1; by += pg->block_h) {
 		uint64_t rows = min_u64(pg->block_h, pg->height - by); /* rows in this block */
 		for (uint64_t bx = bx_first; bx < x1; bx += pg->block_w) {
@@ -318,26 +385,24 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 				continue;
 			}
 			if (!buf) {
-				buf = malloc(pg->block_bytes);
+				buf = malloc(buf_rows * blk_rowbytes);
 				if (!buf) {
 					rc = scout__tiff_error(f, SCOUT_ENOMEM,
 							       "%scannot allocate %zu bytes for a "
 							       "strip/tile",
-							       pn, pg->block_bytes);
+							       pn, buf_rows * blk_rowbytes);
 					goto done;
 				}
 			}
-			tmsize_t got, want;
-			if (pg->tiled) {
-				want = (tmsize_t)pg->block_bytes;
+			size_t need = (size_t)(iy1 - by); /* rows decoded: <= buf_rows */
+			tmsize_t want = (tmsize_t)(need * blk_rowbytes), got;
+			if (pg->tiled)
 				got = TIFFReadEncodedTile(
 				    tif, TIFFComputeTile(tif, (uint32_t)bx, (uint32_t)by, 0, 0),
 				    buf, want);
-			} else {
-				want = (tmsize_t)((size_t)rows * rowbytes);
+			else
 				got = TIFFReadEncodedStrip(
 				    tif, TIFFComputeStrip(tif, (uint32_t)by, 0), buf, want);
-			}
 			if (got < want) {
 				rc = scout__tiff_error(f, SCOUT_ECODEC,
 						       "%scannot decode the %s at row %u, column "
@@ -349,6 +414,7 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 			int64_t src_off[2] = {(int64_t)(iy0 - by), (int64_t)(ix0 - bx)};
 			int64_t dst_off[2] = {(int64_t)(iy0 - y0), (int64_t)(ix0 - x0)};
 			int64_t ext[2] = {(int64_t)(iy1 - iy0), (int64_t)(ix1 - ix0)};
+			int64_t blk_shape[2] = {(int64_t)need, (int64_t)pg->block_w};
 			scout__copy_nd(dst, dst_shape, dst_off, buf, blk_shape, src_off, ext, 2,
 				       itemsize);
 		}
