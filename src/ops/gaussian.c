@@ -1,0 +1,185 @@
+/*
+ * Separable Gaussian filter matching scipy.ndimage.gaussian_filter with
+ * mode='nearest' on float32 data: one correlate1d pass per axis, each pass
+ * accumulating in double in scipy's order (centre tap, then the symmetric
+ * pairs from the outermost inwards) and storing float32.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_internal.h"
+#include "sweep.h"
+
+int scout_gaussian_radius(int64_t *radius_out, int ndim, const double *sigma, double truncate)
+{
+	if (!radius_out || !sigma)
+		return scout__error(SCOUT_EINVAL, "gaussian radius: NULL argument");
+	if (ndim < 1 || ndim > SCOUT_MAX_NDIM)
+		return scout__error(SCOUT_EINVAL, "gaussian radius: ndim %d is outside 1..%d", ndim,
+				    SCOUT_MAX_NDIM);
+	if (!isfinite(truncate) || truncate < 0)
+		return scout__error(SCOUT_EINVAL,
+				    "gaussian radius: truncate %g is not a finite number >= 0",
+				    truncate);
+	for (int i = 0; i < ndim; i++) {
+		if (!isfinite(sigma[i]) || sigma[i] < 0)
+			return scout__error(SCOUT_EINVAL,
+					    "gaussian radius: sigma %g of axis %d is not a finite "
+					    "number >= 0",
+					    sigma[i], i);
+		double r = truncate * sigma[i] + 0.5;
+		if (r >= 2147483648.0)
+			return scout__error(SCOUT_EOVERFLOW,
+					    "gaussian radius: sigma %g x truncate %g of axis %d is "
+					    "too large",
+					    sigma[i], truncate, i);
+		/* scipy skips axes with sigma <= 1e-15 */
+		radius_out[i] = sigma[i] > 1e-15 ? (int64_t)r : 0;
+	}
+	return SCOUT_OK;
+}
+
+/* numpy's pairwise summation of n contiguous doubles (np.sum) */
+static double np_pairwise_sum(const double *a, size_t n)
+{
+	if (n < 8) {
+		double res = 0.;
+		for (size_t i = 0; i < n; i++)
+			res += a[i];
+		return res;
+	}
+	if (n <= 128) {
+		double r[8];
+		size_t i;
+		for (int j = 0; j < 8; j++)
+			r[j] = a[j];
+		for (i = 8; i < n - (n % 8); i += 8)
+			for (int j = 0; j < 8; j++)
+				r[j] += a[i + (size_t)j];
+		double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+		for (; i < n; i++)
+			res += a[i];
+		return res;
+	}
+	size_t n2 = n / 2;
+	n2 -= n2 % 8;
+	return np_pairwise_sum(a, n2) + np_pairwise_sum(a + n2, n - n2);
+}
+
+/*
+ * Half kernel w[0..r] (w[k] weights distance k) as scipy's
+ * _gaussian_kernel1d: exp(-0.5 / sigma^2 * x^2) over x = -r..r, divided by
+ * its (pairwise) sum. full must hold 2r+1 doubles.
+ */
+static void gaussian_weights(double *w, double *full, double sigma, int64_t r)
+{
+	double c = -0.5 / (sigma * sigma);
+	for (int64_t x = -r; x <= r; x++)
+		full[x + r] = exp(c * (double)(x * x));
+	double sum = np_pairwise_sum(full, (size_t)(2 * r + 1));
+	for (int64_t k = 0; k <= r; k++)
+		w[k] = full[r + k] / sum;
+}
+
+struct gauss_ctx {
+	const double *w; /* half kernel, w[0..r] */
+	int64_t r;
+	double *acc; /* max(L, tile width) doubles */
+};
+
+/* one line of length L: ext holds L + 2r doubles, centre at ext[r] */
+static void gauss_line(void *vctx, const double *ext, int64_t L, float *out, int64_t stride)
+{
+	struct gauss_ctx *c = vctx;
+	const double *w = c->w;
+	int64_t r = c->r;
+	double *acc = c->acc;
+	const double *centre = ext + r;
+	for (int64_t l = 0; l < L; l++)
+		acc[l] = centre[l] * w[0];
+	for (int64_t k = r; k >= 1; k--) {
+		const double *left = centre - k, *right = centre + k;
+		double wk = w[k];
+		for (int64_t l = 0; l < L; l++)
+			acc[l] += (left[l] + right[l]) * wk;
+	}
+	for (int64_t l = 0; l < L; l++)
+		out[l * stride] = (float)acc[l];
+}
+
+/* a tile of W lines: ext holds (L + 2r) rows of W doubles */
+static void gauss_tile(void *vctx, const double *ext, int64_t L, int64_t W, float *out,
+		       int64_t stride)
+{
+	struct gauss_ctx *c = vctx;
+	const double *w = c->w;
+	int64_t r = c->r;
+	double *acc = c->acc;
+	for (int64_t l = 0; l < L; l++) {
+		const double *centre = ext + (l + r) * W;
+		for (int64_t j = 0; j < W; j++)
+			acc[j] = centre[j] * w[0];
+		for (int64_t k = r; k >= 1; k--) {
+			const double *left = centre - k * W, *right = centre + k * W;
+			double wk = w[k];
+			for (int64_t j = 0; j < W; j++)
+				acc[j] += (left[j] + right[j]) * wk;
+		}
+		float *o = out + l * stride;
+		for (int64_t j = 0; j < W; j++)
+			o[j] = (float)acc[j];
+	}
+}
+
+int scout_gaussian_filter(float *out, const float *in, int ndim, const int64_t *shape,
+			  const double *sigma, double truncate)
+{
+	size_t count;
+	int rc = scout__ops_check_array(&count, out, in, ndim, shape, "gaussian filter");
+	if (rc < 0)
+		return rc;
+	int64_t radius[SCOUT_MAX_NDIM];
+	rc = scout_gaussian_radius(radius, ndim, sigma, truncate);
+	if (rc < 0)
+		return scout__error_prefix(rc, "gaussian filter: ");
+	if (count == 0)
+		return SCOUT_OK;
+
+	int64_t rmax = 0;
+	for (int i = 0; i < ndim; i++)
+		if (radius[i] > rmax)
+			rmax = radius[i];
+	scout__sweep sw;
+	rc = scout__sweep_init(&sw, ndim, shape, radius, sizeof(double));
+	if (rc < 0)
+		return scout__error_prefix(rc, "gaussian filter: ");
+	size_t nw = (size_t)rmax + 1;
+	double *w = malloc(3 * nw * sizeof(double)); /* half kernel + full kernel */
+	double *acc = malloc(sw.acc_len * sizeof(double));
+	if (!w || !acc) {
+		free(w);
+		free(acc);
+		scout__sweep_free(&sw);
+		return scout__error(SCOUT_ENOMEM, "gaussian filter: out of memory for buffers");
+	}
+
+	const float *src = in;
+	int passes = 0;
+	for (int axis = 0; axis < ndim; axis++) {
+		if (radius[axis] == 0) /* no pass, or a 1-tap kernel of weight 1 */
+			continue;
+		gaussian_weights(w, w + nw, sigma[axis], radius[axis]);
+		struct gauss_ctx ctx = {w, radius[axis], acc};
+		scout__sweep_axis(&sw, out, src, axis, radius[axis], scout__sweep_load_double,
+				  gauss_line, gauss_tile, &ctx);
+		src = out;
+		passes++;
+	}
+	if (passes == 0 && out != in)
+		memmove(out, in, count * sizeof(float));
+	free(w);
+	free(acc);
+	scout__sweep_free(&sw);
+	return SCOUT_OK;
+}

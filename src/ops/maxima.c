@@ -1,0 +1,236 @@
+/*
+ * Maximum filter (scipy.ndimage.maximum_filter, mode 'nearest') by the van
+ * Herk/Gil-Werman algorithm along each axis, and local maxima (peaks).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sweep.h"
+
+struct max_ctx {
+	int64_t r;
+	float *g, *h; /* prefix / suffix maxima, ext-sized */
+};
+
+static inline float fmax2(float a, float b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Van Herk over M = L + 2r rows of W values: blocks of s = 2r+1 rows; g is
+ * the running max from each block start, h the running max to each block
+ * end; the window [l, l + s - 1] is max(h[l], g[l + s - 1]).
+ */
+static void vanherk(struct max_ctx *c, const float *x, int64_t L, int64_t W, float *out,
+		    int64_t stride)
+{
+	int64_t r = c->r, s = 2 * r + 1, M = L + 2 * r;
+	float *g = c->g, *h = c->h;
+	for (int64_t i = 0; i < M; i++) {
+		const float *xi = x + i * W;
+		float *gi = g + i * W;
+		if (i % s == 0) {
+			memcpy(gi, xi, (size_t)W * sizeof(float));
+		} else {
+			const float *gp = gi - W;
+			for (int64_t j = 0; j < W; j++)
+				gi[j] = fmax2(gp[j], xi[j]);
+		}
+	}
+	for (int64_t i = M - 1; i >= 0; i--) {
+		const float *xi = x + i * W;
+		float *hi = h + i * W;
+		if (i == M - 1 || (i + 1) % s == 0) {
+			memcpy(hi, xi, (size_t)W * sizeof(float));
+		} else {
+			const float *hn = hi + W;
+			for (int64_t j = 0; j < W; j++)
+				hi[j] = fmax2(hn[j], xi[j]);
+		}
+	}
+	for (int64_t l = 0; l < L; l++) {
+		const float *hl = h + l * W, *gl = g + (l + s - 1) * W;
+		float *o = out + l * stride;
+		for (int64_t j = 0; j < W; j++)
+			o[j] = fmax2(hl[j], gl[j]);
+	}
+}
+
+static void max_line(void *vctx, const double *ext, int64_t L, float *out, int64_t stride)
+{
+	/* a line is a tile of width 1 whose output elements are `stride` apart */
+	struct max_ctx *c = vctx;
+	int64_t r = c->r, s = 2 * r + 1, M = L + 2 * r;
+	const float *x = (const float *)(const void *)ext;
+	float *g = c->g, *h = c->h;
+	for (int64_t i = 0; i < M; i++)
+		g[i] = i % s == 0 ? x[i] : fmax2(g[i - 1], x[i]);
+	for (int64_t i = M - 1; i >= 0; i--)
+		h[i] = (i == M - 1 || (i + 1) % s == 0) ? x[i] : fmax2(h[i + 1], x[i]);
+	for (int64_t l = 0; l < L; l++)
+		out[l * stride] = fmax2(h[l], g[l + s - 1]);
+}
+
+static void max_tile(void *vctx, const double *ext, int64_t L, int64_t W, float *out,
+		     int64_t stride)
+{
+	vanherk(vctx, (const float *)(const void *)ext, L, W, out, stride);
+}
+
+static int check_radius(int ndim, const int64_t *radius, const char *what)
+{
+	if (!radius)
+		return scout__error(SCOUT_EINVAL, "%s: radius is NULL", what);
+	for (int i = 0; i < ndim; i++)
+		if (radius[i] < 0 || radius[i] > INT32_MAX)
+			return scout__error(SCOUT_EINVAL,
+					    "%s: radius %lld of axis %d is outside 0..2^31-1", what,
+					    (long long)radius[i], i);
+	return SCOUT_OK;
+}
+
+int scout_maximum_filter(float *out, const float *in, int ndim, const int64_t *shape,
+			 const int64_t *radius)
+{
+	size_t count;
+	int rc = scout__ops_check_array(&count, out, in, ndim, shape, "maximum filter");
+	if (rc < 0)
+		return rc;
+	if ((rc = check_radius(ndim, radius, "maximum filter")) < 0)
+		return rc;
+	if (count == 0)
+		return SCOUT_OK;
+	scout__sweep sw;
+	rc = scout__sweep_init(&sw, ndim, shape, radius, sizeof(float));
+	if (rc < 0)
+		return scout__error_prefix(rc, "maximum filter: ");
+	float *gh = malloc(2 * sw.ext_len * sizeof(float));
+	if (!gh) {
+		scout__sweep_free(&sw);
+		return scout__error(SCOUT_ENOMEM, "maximum filter: out of memory for buffers");
+	}
+	struct max_ctx ctx = {0, gh, gh + sw.ext_len};
+	const float *src = in;
+	for (int axis = 0; axis < ndim; axis++) {
+		if (radius[axis] == 0)
+			continue;
+		ctx.r = radius[axis];
+		scout__sweep_axis(&sw, out, src, axis, radius[axis], scout__sweep_load_float,
+				  max_line, max_tile, &ctx);
+		src = out;
+	}
+	if (src == in && out != in)
+		memmove(out, in, count * sizeof(float));
+	free(gh);
+	scout__sweep_free(&sw);
+	return SCOUT_OK;
+}
+
+struct point_list {
+	int64_t *p;
+	size_t count, cap; /* in points */
+	int ndim;
+};
+
+static int push_point(struct point_list *pl, const int64_t *idx)
+{
+	if (pl->count == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 64, bytes;
+		if (__builtin_mul_overflow(cap, (size_t)pl->ndim * sizeof(int64_t), &bytes))
+			return scout__error(SCOUT_EOVERFLOW, "local maxima: too many points");
+		int64_t *p = realloc(pl->p, bytes);
+		if (!p)
+			return scout__error(SCOUT_ENOMEM,
+					    "local maxima: out of memory for %zu points", cap);
+		pl->p = p;
+		pl->cap = cap;
+	}
+	memcpy(pl->p + pl->count * (size_t)pl->ndim, idx, (size_t)pl->ndim * sizeof(int64_t));
+	pl->count++;
+	return SCOUT_OK;
+}
+
+int scout_local_maxima(int64_t **points_out, size_t *count_out, const float *in, int ndim,
+		       const int64_t *shape, const int64_t *radius, double threshold,
+		       const int64_t *interior_start, const int64_t *interior_stop)
+{
+	if (points_out)
+		*points_out = NULL;
+	if (count_out)
+		*count_out = 0;
+	if (!points_out || !count_out)
+		return scout__error(SCOUT_EINVAL, "local maxima: NULL output argument");
+	size_t count;
+	int rc = scout__ops_check_array(&count, in, in, ndim, shape, "local maxima");
+	if (rc < 0)
+		return rc;
+	if ((rc = check_radius(ndim, radius, "local maxima")) < 0)
+		return rc;
+	if ((interior_start == NULL) != (interior_stop == NULL))
+		return scout__error(SCOUT_EINVAL,
+				    "local maxima: give both interior_start and interior_stop, or "
+				    "neither");
+	int64_t start[SCOUT_MAX_NDIM], stop[SCOUT_MAX_NDIM];
+	for (int i = 0; i < ndim; i++) {
+		start[i] = interior_start ? interior_start[i] : 0;
+		stop[i] = interior_stop ? interior_stop[i] : shape[i];
+	}
+	if ((rc = scout__check_box(ndim, shape, start, stop)) < 0)
+		return scout__error_prefix(rc, "local maxima: interior box: ");
+	for (int i = 0; i < ndim; i++)
+		if (start[i] == stop[i])
+			return SCOUT_OK;
+
+	float *mx = malloc(count * sizeof(float));
+	if (!mx)
+		return scout__error(SCOUT_ENOMEM, "local maxima: out of memory for %zu values",
+				    count);
+	rc = scout_maximum_filter(mx, in, ndim, shape, radius);
+	if (rc < 0) {
+		free(mx);
+		return scout__error_prefix(rc, "local maxima: ");
+	}
+
+	/* C-order strides */
+	size_t stride[SCOUT_MAX_NDIM];
+	stride[ndim - 1] = 1;
+	for (int i = ndim - 2; i >= 0; i--)
+		stride[i] = stride[i + 1] * (size_t)shape[i + 1];
+
+	struct point_list pl = {NULL, 0, 0, ndim};
+	int64_t idx[SCOUT_MAX_NDIM];
+	memcpy(idx, start, (size_t)ndim * sizeof(int64_t));
+	int last = ndim - 1;
+	for (;;) {
+		size_t base = 0;
+		for (int i = 0; i < last; i++)
+			base += (size_t)idx[i] * stride[i];
+		const float *v = in + base, *m = mx + base;
+		for (int64_t x = start[last]; x < stop[last]; x++) {
+			float f = v[x];
+			if (f == m[x] && (double)f >= threshold) {
+				idx[last] = x;
+				if ((rc = push_point(&pl, idx)) < 0) {
+					free(pl.p);
+					free(mx);
+					return rc;
+				}
+			}
+		}
+		/* advance the outer axes (odometer) */
+		int a = last - 1;
+		while (a >= 0) {
+			if (++idx[a] < stop[a])
+				break;
+			idx[a] = start[a];
+			a--;
+		}
+		if (a < 0)
+			break;
+	}
+	free(mx);
+	*points_out = pl.p;
+	*count_out = pl.count;
+	return SCOUT_OK;
+}

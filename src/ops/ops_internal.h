@@ -1,0 +1,29 @@
+/*
+ * Internal helpers of the ops layer (per-chunk kernels). Not installed.
+ */
+#ifndef SCOUT_OPS_INTERNAL_H
+#define SCOUT_OPS_INTERNAL_H
+
+#include <stdint.h>
+
+#include "../core/internal.h"
+#include "scout/ops.h"
+
+/* IEEE half (bits) to float, exact. */
+SCOUT_HIDDEN float scout__half_to_float(uint16_t h);
+
+/* float to IEEE half (bits), round to nearest even; overflow gives inf. */
+SCOUT_HIDDEN uint16_t scout__float_to_half(float f);
+
+/* double to IEEE half (bits), correctly rounded (nearest even), as numpy. */
+SCOUT_HIDDEN uint16_t scout__double_to_half(double d);
+
+/*
+ * Validate an (ndim, shape) pair of a C-contiguous float32 array and return its
+ * number of elements (overflow-checked against the byte size). `what` names the
+ * calling function in messages.
+ */
+SCOUT_HIDDEN int scout__ops_check_array(size_t *count_out, const void *out, const void *in,
+					int ndim, const int64_t *shape, const char *what);
+
+#endif
