@@ -1,0 +1,249 @@
+/*
+ * The scout command: shared declarations of the sub-commands and helpers.
+ *
+ * Every command has a parser (cli_<cmd>_main: argv -> exit status) and, for the
+ * ones demo reuses, a run function taking a parameter struct and returning a
+ * scout error code (0 or negative, with scout_last_error() set), so `scout demo`
+ * runs exactly the code of the commands in-process.
+ */
+#ifndef SCOUT_CLI_H
+#define SCOUT_CLI_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scout/scout.h"
+#include "scout/ops.h"
+#include "core/internal.h"
+
+/* Exit statuses. */
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1
+#define CLI_EXIT_USAGE 2
+
+/* Options every command shares. */
+typedef struct {
+	int workers;  /* >= 1 */
+	int progress; /* 0 or 1 (resolved: stderr is a terminal unless forced) */
+	int json;     /* --json */
+} cli_common;
+
+/* Long-option ids of the shared options (above any short option character). */
+enum {
+	CLI_OPT_PROGRESS = 0x100,
+	CLI_OPT_NO_PROGRESS,
+	CLI_OPT_JSON,
+	CLI_OPT_FIRST_CMD /* commands number their own long-only options from here */
+};
+
+/* getopt_long entries for -j/--workers, --progress, --no-progress, -h/--help (no --json). */
+#define CLI_COMMON_LONGOPTS                                                                        \
+	{"workers", required_argument, NULL, 'j'}, {"progress", no_argument, NULL, CLI_OPT_PROGRESS}, \
+	    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS},                                \
+	    {"help", no_argument, NULL, 'h'}
+#define CLI_JSON_LONGOPT {"json", no_argument, NULL, CLI_OPT_JSON}
+
+/* Defaults: online CPUs, progress when stderr is a terminal, no JSON. */
+void cli_common_init(cli_common *c);
+
+/*
+ * Handle a shared option returned by getopt_long (optarg as set by getopt).
+ * Returns 1 when handled, 0 when opt is not a shared option, -1 on a bad
+ * value (message printed, caller exits with CLI_EXIT_USAGE).
+ */
+int cli_common_option(cli_common *c, int opt, const char *cmd);
+
+/* Print "scout CMD: MESSAGE" and the usage line to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+    SCOUT_PRINTF(3, 4);
+
+/* Print "scout: error: <scout_last_error()>" and return CLI_EXIT_FAIL. */
+int cli_fail(void);
+
+/*
+ * Parse "A,B,C" into up to max int64 values (each >= min). Returns the count,
+ * or -1 on a malformed list.
+ */
+int cli_parse_int64_list(int64_t *out, int max, const char *s, int64_t min);
+/* Parse "A[,B,...]" doubles. Returns the count or -1. */
+int cli_parse_double_list(double *out, int max, const char *s);
+/* Parse one int / double; 0 on success, -1 on a malformed value. */
+int cli_parse_int(int *out, const char *s);
+int cli_parse_double(double *out, const char *s);
+
+/* Seconds since an arbitrary origin (monotonic clock). */
+double cli_now(void);
+
+/* 1 if path ends in .tif / .tiff (any case). */
+int cli_is_tiff_path(const char *path);
+
+/* ---- the interrupt flag: SIGINT/SIGTERM set it, long loops poll it ---- */
+
+/* Install SIGINT/SIGTERM handlers that set the flag (idempotent). */
+void cli_signals_install(void);
+/* The signal number received, or 0. */
+int cli_interrupted(void);
+/* scout__error(SCOUT_EINTERRUPTED, ...) when a signal arrived, else 0. */
+int cli_check_interrupt(void);
+
+/* ---- outputs that appear only when complete ---- */
+
+/*
+ * A path that is built under a temporary name beside it ("OUTPUT.tmp-<pid>")
+ * and renamed into place by cli_output_commit(). cli_output_abort() removes the
+ * temporary (recursively). With overwrite 0 an existing OUTPUT is an error.
+ */
+typedef struct {
+	char *path; /* final path (trailing slashes removed) */
+	char *tmp;  /* temporary path */
+	int overwrite;
+	int active;
+} cli_output;
+
+int cli_output_begin(cli_output *o, const char *path, int overwrite);
+int cli_output_commit(cli_output *o);
+void cli_output_abort(cli_output *o);
+
+/* Remove a file or directory tree; 0 or a scout error. Missing path is fine. */
+int cli_remove_tree(const char *path);
+
+/* ---- codec specs ---- */
+
+/*
+ * Turn a codec SPEC (numcodecs JSON, or a short form: blosc:CNAME:CLEVEL:SHUFFLE,
+ * zlib:L, gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default) into the
+ * compressor JSON text for scout_zarr_options ("null" for none).
+ * *json_out: malloc'd, free with free(). Errors: SCOUT_EINVAL naming the spec.
+ */
+int cli_codec_spec(char **json_out, const char *spec);
+
+/* ---- dtype conversion (numpy astype, saturating float -> integer) ---- */
+
+/* 1 if cli_convert_values() supports src -> dst. */
+int cli_cast_supported(scout_dtype src, scout_dtype dst);
+/* Convert n elements (native order). dst and src must not overlap unless equal types. */
+void cli_cast_values(void *dst, scout_dtype dst_type, const void *src, scout_dtype src_type,
+		     size_t n);
+
+/*
+ * A read-only array whose elements are those of src cast to dtype; reads poll
+ * the interrupt flag. src must outlive the view. Used to write TIFFs with
+ * another dtype and to make long writes interruptible.
+ */
+int cli_cast_view(scout_array **out, scout_array *src, scout_dtype dtype);
+
+/* unknown option / missing value of getopt_long (opterr 0, optstring starting with ':') */
+int cli_bad_option(const char *cmd, const char *usage, int opt, char **argv);
+/* numpy typestr or dtype name; 0 or -1 */
+int cli_parse_dtype(scout_dtype *out, const char *s);
+
+/* Default chunks: 64 per axis clipped to the shape (at least 1). */
+void cli_default_chunks(int64_t *chunks, int ndim, const int64_t *shape);
+/* given (nchunks values) or the default; SCOUT_EINVAL when nchunks != ndim */
+int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int ndim,
+		       const int64_t *shape);
+/*
+ * Work pieces of whole output chunks: chunks[0] along axis 0, whole extents on
+ * the others, halved in whole chunks while prod(slab) * bytes_per_elem > budget.
+ */
+void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
+		    size_t bytes_per_elem, size_t budget);
+/*
+ * Create a Zarr array at o->tmp (o from cli_output_begin) with the given
+ * shape, chunks, dtype (little-endian), codec spec (NULL: SCOUT's default)
+ * and key separator ('/' or '.'; 0: '/').
+ */
+int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
+			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
+			   char separator);
+
+/* ---- the commands ---- */
+
+int cli_info_main(int argc, char **argv);
+int cli_convert_main(int argc, char **argv);
+int cli_stats_main(int argc, char **argv);
+int cli_blur_main(int argc, char **argv);
+int cli_peaks_main(int argc, char **argv);
+int cli_demo_main(int argc, char **argv);
+
+typedef struct {
+	const char *input;
+	const char *output;
+	int nchunks;                    /* 0: default 64 per axis */
+	int64_t chunks[SCOUT_MAX_NDIM];
+	const char *codec;              /* NULL: SCOUT's default */
+	int has_dtype;
+	scout_dtype dtype;
+	char separator;                 /* '/' or '.' */
+	int overwrite;
+	cli_common common;
+} cli_convert_params;
+
+int cli_convert_run(const cli_convert_params *p);
+
+typedef struct {
+	scout_stats acc;        /* the merged accumulator */
+	scout_stats_result res; /* its results */
+	size_t nbins;           /* 0: no histogram */
+	double lo, hi;          /* histogram range */
+	uint64_t *hist;         /* nbins counts, malloc'd */
+} cli_stats_result;
+
+typedef struct {
+	const char *input;
+	int nbins;
+	int has_range;
+	double lo, hi;
+	cli_common common;
+} cli_stats_params;
+
+int cli_stats_run(cli_stats_result *out, const cli_stats_params *p);
+void cli_stats_result_free(cli_stats_result *r);
+void cli_stats_print(FILE *f, const cli_stats_result *r, int json);
+
+typedef struct {
+	const char *input;
+	const char *output;
+	int nsigma;
+	double sigma[SCOUT_MAX_NDIM];
+	int has_dtype;
+	scout_dtype dtype;
+	int nchunks;
+	int64_t chunks[SCOUT_MAX_NDIM];
+	const char *codec;
+	int overwrite;
+	cli_common common;
+} cli_blur_params;
+
+int cli_blur_run(const cli_blur_params *p);
+
+typedef struct {
+	const char *input;
+	const char *output; /* CSV; NULL: do not write */
+	int nsigma;
+	double sigma[SCOUT_MAX_NDIM];
+	int min_distance;
+	int has_threshold;
+	double threshold;
+	int nchunks; /* processing chunks; 0: the input's (at least 32 per axis) */
+	int64_t chunks[SCOUT_MAX_NDIM];
+	int overwrite;
+	cli_common common;
+} cli_peaks_params;
+
+/* points_out: count x ndim sorted global coordinates (malloc'd; may be NULL). */
+int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out,
+		  const cli_peaks_params *p);
+
+/*
+ * Processing chunks for reductions: the storage chunks, halved on their longest
+ * axis while one is larger than budget bytes.
+ */
+void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize,
+		     size_t budget);
+
+/* --sigma: one value for every axis or one per axis; SCOUT_EINVAL otherwise */
+int cli_resolve_sigma(double *sigma, int nsigma, const double *given, int ndim);
+
+#endif

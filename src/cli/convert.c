@@ -1,0 +1,369 @@
+/* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 (or TIFF). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CONVERT_USAGE                                                                              \
+	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
+	"                     [--overwrite] [--[no-]progress] INPUT OUTPUT"
+
+static void convert_help(void)
+{
+	printf("usage: " CONVERT_USAGE "\n\n"
+	       "Convert a TIFF file, a folder of TIFF slices or a Zarr array to a Zarr v2 array,\n"
+	       "or to a TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
+	       "The work is split in slabs of whole output chunks along the first axis, run in\n"
+	       "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
+	       "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
+	       "Options:\n"
+	       "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 per\n"
+	       "                    axis, clipped to the shape)\n"
+	       "  --codec SPEC      compressor (default blosc:zstd:1:bitshuffle, as SCOUT):\n"
+	       "                      a numcodecs JSON config, e.g. '{\"id\":\"zlib\",\"level\":5}',\n"
+	       "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
+	       "                      zlib|zstd, SHUFFLE noshuffle|shuffle|bitshuffle), zlib:L,\n"
+	       "                      gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default.\n"
+	       "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
+	       "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
+	       "                    float64 or a numpy typestr): as numpy's astype; integers\n"
+	       "                    wrap, float -> integer truncates toward zero and saturates\n"
+	       "                    out-of-range values (NaN -> 0)\n"
+	       "  --separator S     chunk key separator: / (nested, default) or .\n"
+	       "  --overwrite       replace an existing OUTPUT\n"
+	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
+	       "  -h, --help        this help\n\n"
+	       "Examples:\n"
+	       "  scout convert slices/ volume.zarr\n"
+	       "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
+	       "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
+	       "  scout convert volume.zarr volume.tif\n");
+}
+
+/* ---- shared with blur: a Zarr output built under a temporary name ---- */
+
+int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
+			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
+			   char separator)
+{
+	char *comp = NULL;
+	char ts[8];
+	int rc;
+	*out = NULL;
+	if (codec_spec && (rc = cli_codec_spec(&comp, codec_spec)) < 0)
+		return rc;
+	if ((rc = scout_dtype_typestr(ts, dtype, 0)) < 0) {
+		free(comp);
+		return rc;
+	}
+	scout_zarr_options zo = SCOUT_ZARR_OPTIONS_INIT;
+	zo.ndim = ndim;
+	for (int i = 0; i < ndim; i++) {
+		zo.shape[i] = shape[i];
+		zo.chunks[i] = chunks[i];
+	}
+	zo.dtype = ts;
+	zo.compressor = comp; /* NULL: SCOUT's default */
+	zo.dimension_separator = separator ? separator : '/';
+	zo.overwrite = 1; /* the temporary name is ours */
+	rc = scout_zarr_create(out, o->tmp, &zo);
+	free(comp);
+	if (rc < 0)
+		return scout__error_prefix(rc, "%s: ", o->path);
+	return SCOUT_OK;
+}
+
+/* Default chunks: 64 per axis clipped to the shape (at least 1). */
+void cli_default_chunks(int64_t *chunks, int ndim, const int64_t *shape)
+{
+	for (int i = 0; i < ndim; i++)
+		chunks[i] = shape[i] < 64 ? (shape[i] > 0 ? shape[i] : 1) : 64;
+}
+
+int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int ndim,
+		       const int64_t *shape)
+{
+	if (!nchunks) {
+		cli_default_chunks(chunks, ndim, shape);
+		return 0;
+	}
+	if (nchunks != ndim)
+		return scout__error(SCOUT_EINVAL, "--chunks has %d values but the array has %d axes",
+				    nchunks, ndim);
+	for (int i = 0; i < ndim; i++)
+		chunks[i] = given[i];
+	return 0;
+}
+
+/*
+ * Slab shape: whole output chunks along axis 0, whole extents on the other
+ * axes, halved (in whole chunks) while a slab is larger than the per-worker
+ * budget.
+ */
+void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
+		    size_t bytes_per_elem, size_t budget)
+{
+	for (int i = 0; i < ndim; i++)
+		slab[i] = i == 0 ? chunks[0] : (shape[i] > chunks[i] ? shape[i] : chunks[i]);
+	for (;;) {
+		double bytes = (double)bytes_per_elem;
+		for (int i = 0; i < ndim; i++)
+			bytes *= (double)slab[i];
+		if (bytes <= (double)budget)
+			return;
+		int best = -1;
+		for (int i = 1; i < ndim; i++)
+			if (slab[i] > chunks[i] && (best < 0 || slab[i] > slab[best]))
+				best = i;
+		if (best < 0)
+			return;
+		int64_t nc = (slab[best] + chunks[best] - 1) / chunks[best];
+		slab[best] = ((nc + 1) / 2) * chunks[best];
+		if (nc == 1)
+			return;
+	}
+}
+
+/* ---- the conversion ---- */
+
+typedef struct {
+	scout_array *out;
+	scout_dtype in_type, out_type;
+} convert_ctx;
+
+static int convert_chunk(scout_array *arr, const int64_t *start, const int64_t *chunks,
+			 scout_result *result, void *payload)
+{
+	(void)result;
+	convert_ctx *c = payload;
+	int ndim = scout_array_ndim(arr);
+	const int64_t *shape = scout_array_shape(arr);
+	int64_t stop[SCOUT_MAX_NDIM];
+	size_t n = 1;
+	int rc = cli_check_interrupt();
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < ndim; i++) {
+		stop[i] = start[i] + chunks[i] < shape[i] ? start[i] + chunks[i] : shape[i];
+		n *= (size_t)(stop[i] - start[i]);
+	}
+	if (n == 0)
+		return 0;
+	size_t isz = scout_dtype_size(c->in_type), osz = scout_dtype_size(c->out_type);
+	void *in = malloc(n * isz);
+	void *outb = c->in_type == c->out_type ? in : malloc(n * osz);
+	if (!in || !outb) {
+		free(in);
+		if (outb != in)
+			free(outb);
+		return scout__error(SCOUT_ENOMEM, "cannot allocate a slab of %zu elements", n);
+	}
+	rc = scout_extract_box(in, arr, start, stop);
+	if (rc == 0)
+		rc = cli_check_interrupt();
+	if (rc == 0) {
+		if (outb != in)
+			cli_cast_values(outb, c->out_type, in, c->in_type, n);
+		rc = scout_insert_box(c->out, start, stop, outb);
+	}
+	if (outb != in)
+		free(outb);
+	free(in);
+	return rc;
+}
+
+static int tiff_options(scout_tiff_write_options *to, const char *spec)
+{
+	if (!spec || !strcmp(spec, "none"))
+		return 0;
+	const char *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	int level = 0;
+	if (colon && cli_parse_int(&level, colon + 1) < 0)
+		return scout__error(SCOUT_EINVAL, "codec spec '%s': bad level", spec);
+	if (n == 4 && (!strncmp(spec, "zlib", 4) || !strncmp(spec, "gzip", 4)))
+		to->compression = SCOUT_TIFF_DEFLATE;
+	else if (n == 7 && !strncmp(spec, "deflate", 7))
+		to->compression = SCOUT_TIFF_DEFLATE;
+	else if (n == 4 && !strncmp(spec, "zstd", 4))
+		to->compression = SCOUT_TIFF_ZSTD;
+	else
+		return scout__error(SCOUT_EINVAL,
+				    "codec spec '%s': TIFF output supports none, zlib[:L] and "
+				    "zstd[:L]",
+				    spec);
+	to->level = level;
+	return 0;
+}
+
+int cli_convert_run(const cli_convert_params *p)
+{
+	scout_array *in = NULL, *out = NULL, *view = NULL;
+	cli_output o;
+	int rc;
+	memset(&o, 0, sizeof o);
+	cli_signals_install();
+	if ((rc = scout_array_open(&in, p->input, SCOUT_MODE_READ)) < 0)
+		return rc;
+	int ndim = scout_array_ndim(in);
+	const int64_t *shape = scout_array_shape(in);
+	scout_dtype it = scout_array_dtype(in);
+	scout_dtype ot = p->has_dtype ? p->dtype : it;
+	if (!cli_cast_supported(it, ot)) {
+		rc = scout__error(SCOUT_EUNSUPPORTED, "%s: cannot convert %s to %s", p->input,
+				  scout_dtype_name(it), scout_dtype_name(ot));
+		goto done;
+	}
+
+	if (cli_is_tiff_path(p->output)) {
+		scout_tiff_write_options to = SCOUT_TIFF_WRITE_OPTIONS_INIT;
+		if (ndim != 2 && ndim != 3) {
+			rc = scout__error(SCOUT_EINVAL, "%s: TIFF output needs a 2-D or 3-D array, "
+							"this one has %d axes",
+					  p->output, ndim);
+			goto done;
+		}
+		if ((rc = tiff_options(&to, p->codec)) < 0)
+			goto done;
+		if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+			goto done;
+		if ((rc = cli_cast_view(&view, in, ot)) < 0)
+			goto done;
+		rc = scout_tiff_write(o.tmp, view, &to);
+		if (rc == 0)
+			rc = cli_check_interrupt();
+		goto finish;
+	}
+
+	int64_t chunks[SCOUT_MAX_NDIM], slab[SCOUT_MAX_NDIM];
+	if ((rc = cli_resolve_chunks(chunks, p->nchunks, p->chunks, ndim, shape)) < 0)
+		goto done;
+	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+		goto done;
+	if ((rc = cli_zarr_output_create(&out, &o, ndim, shape, chunks, ot, p->codec,
+					 p->separator)) < 0)
+		goto finish;
+	if (!strcmp(scout_array_kind(in), "zarr")) {
+		char *attrs = NULL;
+		if ((rc = scout_array_attrs_get(&attrs, in)) < 0)
+			goto finish;
+		if (strcmp(attrs, "{}") != 0)
+			rc = scout_array_attrs_set(out, attrs);
+		scout_free(attrs);
+		if (rc < 0)
+			goto finish;
+	}
+	cli_slab_shape(slab, ndim, shape, chunks,
+		       scout_dtype_size(it) + (it == ot ? 0 : scout_dtype_size(ot)),
+		       (size_t)256 << 20);
+	convert_ctx ctx = {out, it, ot};
+	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
+	po.nb_workers = p->common.workers;
+	po.progress = p->common.progress;
+	rc = scout_pmap_chunks(NULL, convert_chunk, &ctx, in, slab, &po);
+	if (rc == 0)
+		rc = cli_check_interrupt();
+	if (rc < 0 && cli_interrupted() && scout_last_error_code() != SCOUT_EINTERRUPTED)
+		rc = cli_check_interrupt();
+
+finish:
+	scout_array_free(out);
+	out = NULL;
+	if (rc == 0)
+		rc = cli_output_commit(&o);
+	if (rc < 0)
+		cli_output_abort(&o);
+done:
+	scout_array_free(view);
+	scout_array_free(in);
+	return rc;
+}
+
+/* ---- argument parsing ---- */
+
+enum { OPT_CHUNKS = CLI_OPT_FIRST_CMD, OPT_CODEC, OPT_DTYPE, OPT_SEPARATOR, OPT_OVERWRITE };
+
+int cli_parse_dtype(scout_dtype *out, const char *s)
+{
+	int be = 0;
+	if (scout_dtype_parse(out, &be, s) < 0)
+		return -1;
+	return 0;
+}
+
+int cli_bad_option(const char *cmd, const char *usage, int opt, char **argv)
+{
+	if (opt == ':')
+		return cli_usage_error(cmd, usage, "option '%s' needs a value", argv[optind - 1]);
+	return cli_usage_error(cmd, usage, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_convert_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    CLI_COMMON_LONGOPTS,
+	    {"chunks", required_argument, NULL, OPT_CHUNKS},
+	    {"codec", required_argument, NULL, OPT_CODEC},
+	    {"dtype", required_argument, NULL, OPT_DTYPE},
+	    {"separator", required_argument, NULL, OPT_SEPARATOR},
+	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {NULL, 0, NULL, 0},
+	};
+	cli_convert_params p;
+	memset(&p, 0, sizeof p);
+	p.separator = '/';
+	cli_common_init(&p.common);
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			convert_help();
+			return CLI_EXIT_OK;
+		case OPT_CHUNKS:
+			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
+			if (p.nchunks < 0)
+				return cli_usage_error("convert", CONVERT_USAGE,
+						       "--chunks needs positive integers Z,Y,X, not "
+						       "'%s'",
+						       optarg);
+			break;
+		case OPT_CODEC:
+			p.codec = optarg;
+			break;
+		case OPT_DTYPE:
+			if (cli_parse_dtype(&p.dtype, optarg) < 0)
+				return cli_usage_error("convert", CONVERT_USAGE,
+						       "unknown --dtype '%s'", optarg);
+			p.has_dtype = 1;
+			break;
+		case OPT_SEPARATOR:
+			if (strcmp(optarg, "/") && strcmp(optarg, "."))
+				return cli_usage_error("convert", CONVERT_USAGE,
+						       "--separator must be / or ., not '%s'",
+						       optarg);
+			p.separator = optarg[0];
+			break;
+		case OPT_OVERWRITE:
+			p.overwrite = 1;
+			break;
+		default: {
+			int r = cli_common_option(&p.common, opt, "convert");
+			if (r < 0)
+				return cli_usage_error("convert", CONVERT_USAGE, "bad option value");
+			if (r == 0)
+				return cli_bad_option("convert", CONVERT_USAGE, opt, argv);
+		}
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("convert", CONVERT_USAGE,
+				       "expected INPUT and OUTPUT, got %d arguments", argc - optind);
+	p.input = argv[optind];
+	p.output = argv[optind + 1];
+	if (cli_convert_run(&p) < 0)
+		return cli_fail();
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,81 @@
+/* scout [--version] [--help] COMMAND ...: dispatch to the sub-commands. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+    {"info", cli_info_main, "describe an array: kind, shape, chunks, dtype, codec, storage"},
+    {"convert", cli_convert_main, "TIFF file / TIFF folder / Zarr -> Zarr v2 (or TIFF)"},
+    {"stats", cli_stats_main, "count, sum, min, max, mean, std, NaNs, histogram"},
+    {"blur", cli_blur_main, "Gaussian smoothing with ghost borders -> Zarr (float32)"},
+    {"peaks", cli_peaks_main, "nuclei detection: blur + local maxima -> CSV z,y,x"},
+    {"demo", cli_demo_main, "the main job end to end on a synthetic volume"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+#define USAGE     "scout [--version] [--help] COMMAND [ARGS...]"
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"usage: " USAGE "\n\n"
+		"Map-reduce processing of large chunk-compressed N-D arrays (Zarr v2, TIFF).\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nOptions every command takes:\n"
+		   "  -j, --workers N   parallel workers (default: online CPUs)\n"
+		   "  --progress, --no-progress\n"
+		   "                    force the progress bar on stderr on or off\n"
+		   "                    (default: on when stderr is a terminal)\n"
+		   "  -h, --help        the command's help\n\n"
+		   "Exit status: 0 success, 1 failure (scout: error: ...), 2 bad usage.\n"
+		   "Run 'scout COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+	opterr = 0;
+	/* '+': stop at the first non-option (the command) */
+	while ((opt = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			help(stdout);
+			return CLI_EXIT_OK;
+		case 'V':
+			printf("scout %s\n", scout_version());
+			return CLI_EXIT_OK;
+		default:
+			fprintf(stderr, "scout: unknown option '%s'\nusage: " USAGE "\n",
+				argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "scout: missing command\nusage: " USAGE "\n");
+		help(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *cmd = argv[optind];
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (!strcmp(cmd, commands[i].name)) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+			optind = 0; /* re-initialise getopt for the command's parser */
+			return commands[i].main(sub_argc, sub_argv);
+		}
+	}
+	fprintf(stderr, "scout: unknown command '%s'\nusage: " USAGE "\n", cmd);
+	return CLI_EXIT_USAGE;
+}
