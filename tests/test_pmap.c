@@ -17,13 +17,16 @@
 
 #include "check.h"
 #include "core/internal.h"
+#include "exec/progress.h"
+#include "array/array_impl.h"
+#include "array/memory.h"
 
-#define H  37
-#define W  23
-#define CH 8
-#define CW 5
-#define NCY ((H + CH - 1) / CH) /* 5 */
-#define NCX ((W + CW - 1) / CW) /* 5 */
+#define H       37
+#define W       23
+#define CH      8
+#define CW      5
+#define NCY     ((H + CH - 1) / CH) /* 5 */
+#define NCX     ((W + CW - 1) / CW) /* 5 */
 #define NCHUNKS (NCY * NCX)
 
 static const int64_t shape2[2] = {H, W};
@@ -116,9 +119,9 @@ static int f_sum(scout_array *arr, const int64_t *start, const int64_t *chunks,
 
 typedef struct seen {
 	size_t calls;
-	size_t order[4096];    /* indices in call order */
+	size_t order[4096];      /* indices in call order */
 	unsigned char hit[4096]; /* times each index was seen */
-	int data_ok;           /* every payload matched the expected sum */
+	int data_ok;             /* every payload matched the expected sum */
 } seen;
 
 static void on_sum(size_t index, const void *data, size_t size, void *payload)
@@ -190,8 +193,8 @@ static void test_sums(void)
 				for (int unordered = 0; unordered < 2; unordered++) {
 					int fds = count_fds();
 					scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
-					o.workers = kind ? SCOUT_WORKERS_PROCESSES
-							 : SCOUT_WORKERS_THREADS;
+					o.workers =
+					    kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
 					o.nb_workers = nws[a];
 					o.chunksize = css[b];
 					o.unordered = unordered;
@@ -200,8 +203,8 @@ static void test_sums(void)
 					o.on_result = on_sum;
 					o.on_result_payload = s;
 					scout_results *res = NULL;
-					CHECK_OK(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2,
-								   &o));
+					CHECK_OK(
+					    scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o));
 					check_sums(res);
 					scout_results_free(res);
 					CHECK(s->calls == NCHUNKS && s->data_ok);
@@ -429,6 +432,130 @@ static void test_progress(void)
 	scout_array_free(arr);
 }
 
+/* ---- on_result timing: unordered sees results as they finish ---- */
+
+static int f_slow_first(scout_array *arr, const int64_t *start, const int64_t *chunks,
+			scout_result *result, void *payload)
+{
+	(void)payload;
+	if (start[0] == 0 && start[1] == 0) {
+		struct timespec ts = {0, 300 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return f_sum(arr, start, chunks, result, NULL);
+}
+
+static void test_unordered_timing(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	for (int kind = 0; kind < 2; kind++)
+		for (int unordered = 0; unordered < 2; unordered++) {
+			scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+			o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+			o.nb_workers = 2;
+			o.chunksize = 1;
+			o.unordered = unordered;
+			seen *s = calloc(1, sizeof *s);
+			s->data_ok = 1;
+			o.on_result = on_sum;
+			o.on_result_payload = s;
+			CHECK_OK(scout_pmap_chunks(NULL, f_slow_first, NULL, arr, chunks2, &o));
+			CHECK(s->calls == NCHUNKS && s->data_ok);
+			/*
+			 * chunk 0 takes 300 ms, the other worker does the rest meanwhile
+			 * (but for one more batch that a process worker may hold queued
+			 * behind chunk 0)
+			 */
+			size_t pos0 = 0;
+			while (pos0 < NCHUNKS && s->order[pos0] != 0)
+				pos0++;
+			if (unordered)
+				CHECK(pos0 >= NCHUNKS - 2 && pos0 < NCHUNKS);
+			else
+				CHECK(s->order[0] == 0 && s->order[NCHUNKS - 1] == NCHUNKS - 1);
+			free(s);
+		}
+	scout_array_free(arr);
+}
+
+/* ---- a backend's after_fork hook runs in each process worker ---- */
+
+static int forked_flag;
+
+static void flag_after_fork(scout_array *arr)
+{
+	(void)arr;
+	forked_flag = 1;
+}
+
+static const scout_array_ops hooked_ops = {
+    .kind = "memory",
+    .read = scout__memory_read,
+    .write = scout__memory_write,
+    .after_fork = flag_after_fork,
+};
+
+static int f_flag(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		  scout_result *result, void *payload)
+{
+	(void)arr;
+	(void)start;
+	(void)chunks;
+	(void)payload;
+	return scout_result_set(result, &forked_flag, sizeof forked_flag);
+}
+
+static void test_after_fork(void)
+{
+	scout_array *arr = NULL;
+	CHECK_OK(scout__array_alloc(&arr, &hooked_ops, 2, shape2, NULL, SCOUT_UINT32, 1));
+	if (!arr)
+		return;
+	arr->data = ref;
+	for (int kind = 0; kind < 2; kind++) {
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = 2;
+		scout_results *res = NULL;
+		CHECK_OK(scout_pmap_chunks(&res, f_flag, NULL, arr, chunks2, &o));
+		int all = 1;
+		for (size_t i = 0; i < scout_results_count(res); i++) {
+			size_t size;
+			const int *v = scout_results_get(res, i, &size);
+			all &= size == sizeof(int) && v && *v == kind;
+		}
+		CHECK(scout_results_count(res) == NCHUNKS && all);
+		scout_results_free(res);
+	}
+	CHECK(forked_flag == 0); /* only the children ran the hook */
+	scout_array_free(arr);
+}
+
+static void test_progress_format(void)
+{
+	char line[512];
+	/*
+	 * 42 of 100 in 2 s: 21 it/s, 58 left -> 2.76 s -> "00:03"; 30 cells x 0.42 =
+	 * 12.6: 12 full cells, a "6", 17 blanks.
+	 */
+	scout__progress_format(line, sizeof line, NULL, 42, 100, 2.0, 30);
+	CHECK(strcmp(line,
+		     " 42%|############6                 | 42/100 [00:02<00:03, 21.00it/s]") == 0);
+	/* slow: 3 of 10 in 75 s: 25 s/it, 7 left -> 175 s -> "02:55"; 3 full cells of 10 */
+	scout__progress_format(line, sizeof line, "blur", 3, 10, 75.0, 10);
+	CHECK(strcmp(line, "blur:  30%|###       | 3/10 [01:15<02:55, 25.00s/it]") == 0);
+	/* nothing done yet: unknown ETA and rate */
+	scout__progress_format(line, sizeof line, NULL, 0, 5, 0.0, 4);
+	CHECK(strcmp(line, "  0%|    | 0/5 [00:00<?, ?it/s]") == 0);
+	/* done, over an hour: 7200 of 7200 in 3725 s */
+	scout__progress_format(line, sizeof line, NULL, 7200, 7200, 3725.0, 4);
+	CHECK(strcmp(line, "100%|####| 7200/7200 [1:02:05<00:00, 1.93it/s]") == 0);
+	if (strcmp(line, "100%|####| 7200/7200 [1:02:05<00:00, 1.93it/s]") != 0)
+		fprintf(stderr, "got \"%s\"\n", line);
+}
+
 /* ---- writes from workers ---- */
 
 static int f_fill(scout_array *arr, const int64_t *start, const int64_t *chunks,
@@ -570,8 +697,7 @@ static void test_invalid(void)
 	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, bad, NULL), SCOUT_EINVAL, "axis 0");
 	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
 	o.version = 99;
-	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL,
-		  "version");
+	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL, "version");
 	o = (scout_pmap_options)SCOUT_PMAP_OPTIONS_INIT;
 	o.nb_workers = -2;
 	CHECK_ERR(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o), SCOUT_EINVAL,
@@ -595,8 +721,21 @@ int main(void)
 	test_sizes();
 	test_many();
 	test_progress();
+	test_progress_format();
+	test_unordered_timing();
+	test_after_fork();
 	test_writes();
 	test_errors();
 	check_no_children();
+	/* nothing left in /dev/shm by this process */
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "scout-%ld-", (long)getpid());
+	DIR *d = opendir("/dev/shm");
+	int left = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		left += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	CHECK(left == 0);
 	return check_summary();
 }

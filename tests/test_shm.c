@@ -308,14 +308,9 @@ static void test_validation(void)
 		size_t n;
 		const char *needle;
 	} cases[] = {
-	    {8, 2, 4, "version"},
-	    {12, 100, 4, "offset"},
-	    {16, 0, 4, "ndim"},
-	    {16, 33, 4, "ndim"},
-	    {20, 99, 4, "dtype"},
-	    {24, 13, 8, "bytes"},
-	    {32, -3, 8, "shape"},
-	    {32, 1000000, 8, NULL}, /* shape and nbytes disagree */
+	    {8, 2, 4, "version"}, {12, 100, 4, "offset"}, {16, 0, 4, "ndim"},
+	    {16, 33, 4, "ndim"},  {20, 99, 4, "dtype"},   {24, 13, 8, "bytes"},
+	    {32, -3, 8, "shape"}, {32, 1000000, 8, NULL}, /* shape and nbytes disagree */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		scout_shm *shm = NULL;

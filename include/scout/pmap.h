@@ -47,8 +47,13 @@ typedef struct scout_result scout_result;
 
 /**
  * Set the result of the current chunk (copied; any size, may be 0; a later call
- * replaces an earlier one).
- * @return SCOUT_OK, SCOUT_ENOMEM
+ * replaces an earlier one). A chunk function that never calls it has an empty
+ * result.
+ * @param result the handle f received
+ * @param data   size bytes (may be NULL when size is 0)
+ * @param size   number of bytes
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL result, or NULL data with size > 0),
+ *         SCOUT_ENOMEM
  */
 SCOUT_API int scout_result_set(scout_result *result, const void *data, size_t size);
 
@@ -59,7 +64,11 @@ SCOUT_API int scout_result_set(scout_result *result, const void *data, size_t si
  * @param chunks      the chunk shape (not clipped: clip with min(start+chunks, shape))
  * @param result      where to store this chunk's result (scout_result_set())
  * @param payload     the payload given to scout_pmap_chunks()
- * @return 0 on success; a negative value stops the map with an error
+ * @return 0 (or any value >= 0) on success; a negative SCOUT_E* code stops the
+ *         map with that error. The message scout_last_error() holds when f
+ *         returns (from the scout call that failed in f) is kept and prefixed
+ *         with the chunk's start; when there is none, the message says which
+ *         code f returned.
  */
 typedef int (*scout_chunk_fn)(scout_array *arr, const int64_t *start_coord, const int64_t *chunks,
 			      scout_result *result, void *payload);
@@ -103,7 +112,10 @@ typedef struct {
 } scout_pmap_options;
 
 #define SCOUT_PMAP_OPTIONS_VERSION 1
-#define SCOUT_PMAP_OPTIONS_INIT {SCOUT_PMAP_OPTIONS_VERSION, 0, SCOUT_WORKERS_THREADS, 0, 0, 0, NULL, NULL}
+#define SCOUT_PMAP_OPTIONS_INIT                                                                    \
+	{                                                                                          \
+		SCOUT_PMAP_OPTIONS_VERSION, 0, SCOUT_WORKERS_THREADS, 0, 0, 0, NULL, NULL          \
+	}
 
 /** The results of a map, one per chunk, in chunk order. */
 typedef struct scout_results scout_results;
@@ -117,9 +129,9 @@ typedef struct scout_results scout_results;
  * f may run concurrently in several threads (threads mode): it must be
  * thread-safe for distinct chunks. In process mode each worker is a fork()
  * of the caller: see the file comment about writes; if the array's backend
- * needs it, its after_fork hook runs in each worker first. Workers leave with
- * _exit(), so atexit handlers and stdio buffers of the caller never run in
- * them.
+ * needs it, its after_fork hook runs in each worker first. The caller's stdio
+ * buffers are flushed before the fork; workers flush what f printed and leave
+ * with _exit(), so the caller's atexit handlers never run in them.
  *
  * On failure no result is returned, on_result is not called any more, every
  * thread is joined and every worker process is killed and reaped: no thread,

@@ -112,12 +112,18 @@ void scout__pmap_finish(pmap_ctx *c, size_t index, void *data, size_t size)
 {
 	c->completed++;
 	if (c->need_data) {
-		c->slots[index].data = data;
-		c->slots[index].size = size;
+		/*
+		 * Slots start empty: leave them untouched for empty results, so a
+		 * million no-op chunks do not write (and, after a fork, copy) the
+		 * slot pages.
+		 */
+		if (size || data) {
+			c->slots[index].data = data;
+			c->slots[index].size = size;
+		}
 		if (c->on_result) {
 			if (c->unordered) {
-				c->on_result(index, size ? data : NULL, size,
-					     c->on_result_payload);
+				c->on_result(index, size ? data : NULL, size, c->on_result_payload);
 				if (!c->keep) {
 					free(data);
 					c->slots[index].data = NULL;

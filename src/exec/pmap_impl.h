@@ -46,9 +46,9 @@ typedef struct pmap_ctx {
 	scout_result_cb on_result;
 	void *on_result_payload;
 	/* store results for the caller (out != NULL) or until delivered in order */
-	int keep;          /* caller wants scout_results */
-	int need_data;     /* results travel to the parent at all (keep || on_result) */
-	pmap_slot *slots;  /* count slots when need_data, else NULL */
+	int keep;            /* caller wants scout_results */
+	int need_data;       /* results travel to the parent at all (keep || on_result) */
+	pmap_slot *slots;    /* count slots when need_data, else NULL */
 	unsigned char *done; /* ordered delivery: done flags, else NULL */
 	size_t next_deliver; /* ordered delivery: next chunk index to hand to on_result */
 	size_t completed;    /* chunks finished */

@@ -5,8 +5,9 @@
  * Each child has two pipes. The parent writes tasks (first chunk, count) to
  * the task pipe, keeping at most two batches outstanding per child, and
  * poll()s the result pipes. A child runs f on each chunk of a task, in order,
- * and streams back records: a RESULT (chunk index, size, then the bytes; not
- * sent when nobody wants results), a BATCH_DONE after each task, or an ERROR
+ * and streams back records: a RESULT (chunk index, size, then the bytes), an
+ * EMPTY for a run of consecutive chunks with empty results (results are not
+ * sent at all when nobody wants them), a BATCH_DONE after each task, or an ERROR
  * (the message of f's failure) after which it exits. Records are buffered in
  * the child and written in large blocks; big results go straight to the pipe.
  *
@@ -14,7 +15,8 @@
  * table, so when a child dies (signal, exit, SIGKILL) the parent knows which
  * chunk it was processing, even though its buffered records are lost.
  * Children leave with _exit(): the parent's atexit handlers (such as the shm
- * cleanup) and stdio buffers are never run in them.
+ * cleanup) never run in them. The parent flushes stdio before forking, so a
+ * child flushes only what f printed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,13 +32,13 @@
 
 #include "pmap_impl.h"
 
-enum { REC_RESULT = 1, REC_BATCH_DONE = 2, REC_ERROR = 3 };
+enum { REC_RESULT = 1, REC_BATCH_DONE = 2, REC_ERROR = 3, REC_EMPTY = 4 };
 
 typedef struct rec_hdr {
 	uint32_t type;
 	int32_t status; /* REC_ERROR: the error code f returned */
-	uint64_t index; /* chunk index (REC_BATCH_DONE: first chunk of the batch) */
-	uint64_t size;  /* payload bytes (REC_BATCH_DONE: number of chunks, no payload) */
+	uint64_t index; /* chunk index (REC_BATCH_DONE, REC_EMPTY: the first chunk) */
+	uint64_t size;  /* payload bytes (REC_BATCH_DONE, REC_EMPTY: number of chunks) */
 } rec_hdr;
 
 typedef struct task_msg {
@@ -156,6 +158,7 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 		if (read_full(task_fd, &t, sizeof t) != 1)
 			break; /* end of work (the parent closed the pipe) */
 		scout__pmap_start(&c->grid, (size_t)t.first, start);
+		uint64_t empty_first = 0, empty_n = 0; /* run of empty results */
 		for (uint64_t i = t.first; i < t.first + t.n; i++) {
 			__atomic_store_n(&pp->current[w], (int64_t)i + 1, __ATOMIC_RELAXED);
 			int rc = scout__pmap_call(c, start, &r);
@@ -163,15 +166,27 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 				const char *msg = scout_last_error();
 				cbuf_record(&b, REC_ERROR, rc, i, msg, strlen(msg));
 				cbuf_flush(&b);
+				fflush(NULL);
 				_exit(0);
 			}
-			if (c->need_data)
+			if (c->need_data && r.size == 0) {
+				if (empty_n++ == 0)
+					empty_first = i;
+			} else if (c->need_data) {
+				if (empty_n)
+					cbuf_record(&b, REC_EMPTY, 0, empty_first, NULL, empty_n);
+				empty_n = 0;
 				cbuf_record(&b, REC_RESULT, 0, i, r.data, r.size);
+			}
 			scout__pmap_next(&c->grid, start);
 		}
+		if (empty_n)
+			cbuf_record(&b, REC_EMPTY, 0, empty_first, NULL, empty_n);
 		cbuf_record(&b, REC_BATCH_DONE, 0, t.first, NULL, t.n);
 		cbuf_flush(&b);
 	}
+	/* what f printed (the parent flushed its own output before the fork) */
+	fflush(NULL);
 	_exit(0);
 }
 
@@ -253,11 +268,23 @@ static int parse(ppool *pp, int wi)
 	while (w->len - pos >= sizeof(rec_hdr)) {
 		rec_hdr h;
 		memcpy(&h, w->buf + pos, sizeof h);
-		uint64_t payload = h.type == REC_BATCH_DONE ? 0 : h.size;
+		int counted = h.type == REC_BATCH_DONE || h.type == REC_EMPTY;
+		uint64_t payload = counted ? 0 : h.size;
+		if (counted && (h.index > c->grid.count || h.size > c->grid.count - h.index)) {
+			pp->failed = 1;
+			rc = scout__error(
+			    SCOUT_EWORKER,
+			    "pmap_chunks: worker %d sent a record for chunks %llu + %llu "
+			    "of %zu",
+			    wi, (unsigned long long)h.index, (unsigned long long)h.size,
+			    c->grid.count);
+			break;
+		}
 		if (payload > SIZE_MAX - sizeof h - pos) {
 			pp->failed = 1;
-			rc = scout__error(SCOUT_EWORKER, "pmap_chunks: worker %d sent a record "
-							 "of %llu bytes",
+			rc = scout__error(SCOUT_EWORKER,
+					  "pmap_chunks: worker %d sent a record "
+					  "of %llu bytes",
 					  wi, (unsigned long long)payload);
 			break;
 		}
@@ -303,6 +330,9 @@ static int parse(ppool *pp, int wi)
 				memcpy(copy, data, (size_t)payload);
 			}
 			scout__pmap_finish(c, (size_t)h.index, copy, (size_t)payload);
+		} else if (h.type == REC_EMPTY) {
+			for (uint64_t i = 0; i < h.size; i++)
+				scout__pmap_finish(c, (size_t)(h.index + i), NULL, 0);
 		} else if (h.type == REC_BATCH_DONE) {
 			w->outstanding--;
 			if (!c->need_data)

@@ -55,14 +55,13 @@ static void *worker(void *arg)
 			rc = scout__pmap_call(c, start, &r);
 			if (rc < 0)
 				break;
-			if (c->need_data) {
+			if (c->need_data && r.size) {
+				/* empty results leave their slot untouched (see pmap_finish) */
 				pmap_slot *s = &c->slots[i];
 				s->size = r.size;
-				if (r.size) {
-					s->data = r.data;
-					r.data = NULL;
-					r.cap = 0;
-				}
+				s->data = r.data;
+				r.data = NULL;
+				r.cap = 0;
 			}
 			scout__pmap_next(&c->grid, start);
 		}

@@ -1,4 +1,5 @@
 /* The tqdm-like progress bar (see progress.h). */
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,8 +27,8 @@ static void fmt_duration(char *buf, size_t bufsize, double s)
 		snprintf(buf, bufsize, "%02lu:%02lu", m, sec);
 }
 
-void scout__progress_format(char *buf, size_t bufsize, const char *desc, size_t done,
-			    size_t total, double elapsed, int width)
+void scout__progress_format(char *buf, size_t bufsize, const char *desc, size_t done, size_t total,
+			    double elapsed, int width)
 {
 	char el[32], eta[32], rate[32];
 	double frac = total ? (double)done / (double)total : 1.0;
@@ -46,26 +47,36 @@ void scout__progress_format(char *buf, size_t bufsize, const char *desc, size_t 
 	else
 		snprintf(rate, sizeof rate, "%.2fs/it", 1 / r);
 
+	int pct = 100;
+	if (total && done < total)
+		pct = done <= ULLONG_MAX / 100 ? (int)((unsigned long long)done * 100 / total)
+					       : (int)(frac * 100);
 	char bar[256];
 	if (width < 1)
 		width = 1;
 	if (width > (int)sizeof bar - 1)
 		width = (int)sizeof bar - 1;
-	/* ASCII like tqdm(ascii=True): '#' per full cell, a digit for the partial one */
-	double cells = frac * width;
-	int full = (int)cells;
+	/*
+	 * ASCII like tqdm(ascii=True): '#' per full cell, a digit for the tenths of
+	 * the partial one; in integers, so 42/100 of 30 cells is exactly 12.6.
+	 */
+	size_t d = done < total ? done : total;
+	unsigned long long tenths = (unsigned long long)width * 10;
+	if (total && d <= ULLONG_MAX / tenths)
+		tenths = tenths * d / total;
+	else if (total)
+		tenths = (unsigned long long)(frac * (double)tenths);
+	int full = (int)(tenths / 10), part = (int)(tenths % 10);
 	int i = 0;
 	for (; i < full; i++)
 		bar[i] = '#';
-	if (i < width) {
-		int part = (int)((cells - full) * 10);
+	if (i < width)
 		bar[i++] = part > 0 ? (char)('0' + part) : ' ';
-	}
 	for (; i < width; i++)
 		bar[i] = ' ';
 	bar[width] = '\0';
 	snprintf(buf, bufsize, "%s%s%3d%%|%s| %zu/%zu [%s<%s, %s]", desc && *desc ? desc : "",
-		 desc && *desc ? ": " : "", (int)(frac * 100), bar, done, total, el, eta, rate);
+		 desc && *desc ? ": " : "", pct, bar, done, total, el, eta, rate);
 }
 
 static void draw(scout__progress *p, double now, int final)

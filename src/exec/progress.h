@@ -15,14 +15,14 @@
 #include "../core/internal.h"
 
 typedef struct scout__progress {
-	FILE *out;         /* NULL: disabled, every call is a no-op */
-	char desc[64];     /* printed before the bar, "" for none */
-	size_t total;      /* number of items (0 allowed) */
-	size_t done;       /* items done so far */
-	double t0;         /* start time (monotonic seconds) */
-	double last_draw;  /* time of the last draw, < 0 before the first */
+	FILE *out;           /* NULL: disabled, every call is a no-op */
+	char desc[64];       /* printed before the bar, "" for none */
+	size_t total;        /* number of items (0 allowed) */
+	size_t done;         /* items done so far */
+	double t0;           /* start time (monotonic seconds) */
+	double last_draw;    /* time of the last draw, < 0 before the first */
 	double min_interval; /* seconds between redraws (0.1) */
-	int width;         /* bar width in characters */
+	int width;           /* bar width in characters */
 } scout__progress;
 
 /* Monotonic clock in seconds. */

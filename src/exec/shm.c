@@ -30,10 +30,10 @@
 #include "../array/array_impl.h"
 #include "../array/memory.h"
 
-#define SHM_MAGIC       "SCOUTSHM"
-#define SHM_VERSION     1u
-#define SHM_ALIGN       64u
-#define SHM_NAME_MAX    64
+#define SHM_MAGIC    "SCOUTSHM"
+#define SHM_VERSION  1u
+#define SHM_ALIGN    64u
+#define SHM_NAME_MAX 64
 
 struct shm_header {
 	char magic[8];
@@ -54,8 +54,8 @@ struct scout_shm {
 	int64_t shape[SCOUT_MAX_NDIM];
 	scout_dtype dtype;
 	size_t nbytes;
-	int creator;       /* created by scout_shm_create() */
-	pid_t creator_pid; /* the process that created it (unlinks only there) */
+	int creator;                   /* created by scout_shm_create() */
+	pid_t creator_pid;             /* the process that created it (unlinks only there) */
 	struct scout_shm *next, *prev; /* live creator handles */
 };
 
@@ -184,7 +184,8 @@ int scout_shm_create(scout_shm **out, int ndim, const int64_t *shape, scout_dtyp
 		int e = errno;
 		close(fd);
 		shm_unlink(s->name);
-		rc = scout__error(SCOUT_EIO, "shm_create %s: cannot size the segment to %zu bytes: %s",
+		rc = scout__error(SCOUT_EIO,
+				  "shm_create %s: cannot size the segment to %zu bytes: %s",
 				  s->name, total, strerror(e));
 		free(s);
 		return rc;
@@ -232,9 +233,8 @@ static int check_header(scout_shm *s, const struct shm_header *h, size_t size)
 		return scout__error(SCOUT_EFORMAT, "shm_attach %s: not a scout segment (bad magic)",
 				    n);
 	if (h->version != SHM_VERSION)
-		return scout__error(SCOUT_EFORMAT,
-				    "shm_attach %s: header version %u, expected %u", n,
-				    (unsigned)h->version, SHM_VERSION);
+		return scout__error(SCOUT_EFORMAT, "shm_attach %s: header version %u, expected %u",
+				    n, (unsigned)h->version, SHM_VERSION);
 	if (h->ndim < 1 || h->ndim > SCOUT_MAX_NDIM)
 		return scout__error(SCOUT_EFORMAT, "shm_attach %s: ndim %d is outside 1..%d", n,
 				    (int)h->ndim, SCOUT_MAX_NDIM);
@@ -247,16 +247,17 @@ static int check_header(scout_shm *s, const struct shm_header *h, size_t size)
 	if (scout__shape_size(NULL, &nbytes, h->ndim, h->shape, itemsize) < 0)
 		return scout__error_prefix(SCOUT_EFORMAT, "shm_attach %s: bad shape: ", n);
 	if (nbytes != h->nbytes)
-		return scout__error(SCOUT_EFORMAT,
-				    "shm_attach %s: header says %llu bytes, shape and dtype give %zu",
-				    n, (unsigned long long)h->nbytes, nbytes);
+		return scout__error(
+		    SCOUT_EFORMAT,
+		    "shm_attach %s: header says %llu bytes, shape and dtype give %zu", n,
+		    (unsigned long long)h->nbytes, nbytes);
 	if (h->data_offset < sizeof *h || h->data_offset % SHM_ALIGN != 0)
 		return scout__error(SCOUT_EFORMAT, "shm_attach %s: bad data offset %u", n,
 				    (unsigned)h->data_offset);
 	if (nbytes > size || h->data_offset > size - nbytes)
 		return scout__error(SCOUT_EFORMAT,
-				    "shm_attach %s: segment has %zu bytes, header needs %u + %zu", n,
-				    size, (unsigned)h->data_offset, nbytes);
+				    "shm_attach %s: segment has %zu bytes, header needs %u + %zu",
+				    n, size, (unsigned)h->data_offset, nbytes);
 	s->ndim = h->ndim;
 	memcpy(s->shape, h->shape, (size_t)h->ndim * sizeof h->shape[0]);
 	s->dtype = (scout_dtype)h->dtype;
@@ -283,8 +284,8 @@ int scout_shm_attach(scout_shm **out, const char *name)
 	int fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0) {
 		int e = errno;
-		rc = scout__error(e == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO,
-				  "shm_attach %s: %s", name, strerror(e));
+		rc = scout__error(e == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO, "shm_attach %s: %s",
+				  name, strerror(e));
 		free(s);
 		return rc;
 	}
