@@ -57,7 +57,7 @@ SCOUT_HIDDEN int scout__codec_encode(const scout_codec *codec, const void *src, 
  * SCOUT_ECODEC ("decoded size 100 differs from the chunk's 4096 bytes", ...).
  * A header that claims a huge size is refused before anything is allocated.
  */
-SCOUT_HIDDEN int scout__codec_decode(const scout_codec *codec, const void *src, size_t n,
-				     void *dst, size_t expected);
+SCOUT_HIDDEN int scout__codec_decode(const scout_codec *codec, const void *src, size_t n, void *dst,
+				     size_t expected);
 
 #endif

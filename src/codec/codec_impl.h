@@ -1,0 +1,92 @@
+/*
+ * Private part of the codec layer: the vtable each codec file provides, the
+ * common header of every codec object, and helpers shared by the codec files
+ * (config field parsing with numcodecs' defaults, bounded streaming decode).
+ * Not installed; only the codec files include it.
+ */
+#ifndef SCOUT_CODEC_IMPL_H
+#define SCOUT_CODEC_IMPL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "codec.h"
+
+typedef struct scout_codec_vtable scout_codec_vtable;
+
+/*
+ * Every codec object starts with this header; the codec file allocates a
+ * larger struct with it as first member and fills vt. After creation nothing
+ * in a codec object changes, so any number of threads may use it at once.
+ */
+struct scout_codec {
+	const scout_codec_vtable *vt;
+};
+
+struct scout_codec_vtable {
+	const char *id; /* numcodecs id, "none" for no compressor */
+	/*
+	 * Parse a config object (already known to have "id" == vt->id; NULL for
+	 * "none") into a new codec. Bad fields: SCOUT_EFORMAT naming id and field.
+	 */
+	int (*create)(scout_codec **out, const json_t *config, size_t typesize);
+	void (*destroy)(scout_codec *codec);
+	/* A new object as numcodecs' get_config() gives it (json_null() for none). */
+	json_t *(*config)(const scout_codec *codec);
+	int (*encode)(const scout_codec *codec, const void *src, size_t n, void **dst_out,
+		      size_t *dst_size_out);
+	int (*decode)(const scout_codec *codec, const void *src, size_t n, void *dst,
+		      size_t expected);
+};
+
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_none;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_blosc;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_zlib;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_gzip;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_bz2;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_lzma;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_zstd;
+SCOUT_HIDDEN extern const scout_codec_vtable scout__codec_lz4;
+
+/*
+ * SCOUT_EFORMAT unless every key of config is "id" or one of the
+ * NULL-terminated `allowed` names (numcodecs refuses unknown keyword
+ * arguments the same way).
+ */
+SCOUT_HIDDEN int scout__codec_check_keys(const json_t *config, const char *id,
+					 const char *const *allowed);
+
+/*
+ * Read integer field `field` of config into *out: def when absent, and also
+ * when JSON null if null_ok (then *is_null, if given, is set to 1). A value
+ * that is not a JSON integer, or outside [min, max]: SCOUT_EFORMAT naming the
+ * codec id and the field.
+ */
+SCOUT_HIDDEN int scout__codec_get_int(long long *out, int *is_null, const json_t *config,
+				      const char *id, const char *field, long long def,
+				      long long min, long long max, int null_ok);
+
+/* Error for a decoded size that differs from the expected one. */
+SCOUT_HIDDEN int scout__codec_size_error(const char *id, size_t got, size_t expected);
+
+/* Error for a stream that would decode to more than `expected` bytes. */
+SCOUT_HIDDEN int scout__codec_too_long_error(const char *id, size_t expected);
+
+/* malloc that records SCOUT_ENOMEM naming the codec (never returns NULL for 0 bytes). */
+SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
+
+/*
+ * zlib streams for zlib.c and gzip.c. window_bits as zlib's deflateInit2 /
+ * inflateInit2 (15: zlib wrapper, 31: gzip wrapper). gzip_members: accept
+ * several concatenated gzip members, with zero padding between and after them,
+ * as Python's gzip module does.
+ */
+SCOUT_HIDDEN int scout__zlib_deflate(const char *id, int level, int window_bits, const void *src,
+				     size_t n, void **dst_out, size_t *dst_size_out);
+SCOUT_HIDDEN int scout__zlib_inflate(const char *id, int window_bits, int gzip_members,
+				     const void *src, size_t n, void *dst, size_t expected);
+
+/* Integer-field codecs (zlib, gzip, bz2, zstd, lz4) share this config builder. */
+SCOUT_HIDDEN json_t *scout__codec_config_int(const char *id, const char *field, long long value);
+
+#endif
