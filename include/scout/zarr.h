@@ -28,16 +28,35 @@ typedef struct {
 } scout_zarr_options;
 
 #define SCOUT_ZARR_OPTIONS_VERSION 1
-#define SCOUT_ZARR_OPTIONS_INIT {SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0}
+#define SCOUT_ZARR_OPTIONS_INIT                                                                    \
+	{                                                                                          \
+		SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0             \
+	}
 
 /**
- * Create a Zarr v2 array directory at path (writing .zarray) and open it for
- * reading and writing.
- * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EFORMAT (bad dtype, codec, fill value),
+ * Create a Zarr v2 array directory at path (writing .zarray as zarr-python
+ * does: indent 4, sorted keys) and open it for reading and writing.
+ *
+ * Defaults (fields left 0 / NULL): chunks 64 on every axis clipped to the shape
+ * (an extent of 0 gives 1), SCOUT's compressor, order 'C', separator '/',
+ * fill value 0. Missing parent directories of path are created.
+ *
+ * @param out  receives the handle; free with scout_array_free()
+ * @param path the array directory
+ * @param opts options (NULL: defaults, which need ndim/shape/dtype so NULL is EINVAL)
+ * @return SCOUT_OK, SCOUT_EINVAL (bad ndim, shape, chunks, order, separator,
+ *         version), SCOUT_EFORMAT (bad dtype, codec, fill value), SCOUT_EOVERFLOW,
  *         SCOUT_EIO (path exists and overwrite is 0, or a write failed)
  */
 SCOUT_API int scout_zarr_create(scout_array **out, const char *path,
 				const scout_zarr_options *opts);
+
+/**
+ * Create a Zarr v2 group directory (a .zgroup file holding {"zarr_format": 2}),
+ * with missing parents. An existing group is left as it is.
+ * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EIO
+ */
+SCOUT_API int scout_zarr_group_create(const char *path);
 
 /**
  * The array's .zattrs as JSON text, "{}" when it has none.
@@ -47,11 +66,68 @@ SCOUT_API int scout_zarr_create(scout_array **out, const char *path,
 SCOUT_API int scout_array_attrs_get(char **json_out, scout_array *arr);
 
 /**
- * Replace the array's .zattrs (written atomically).
+ * Replace the array's .zattrs (written atomically, indent 4 and sorted keys as
+ * zarr-python).
  * @param json a JSON object as text
  * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EFORMAT (not a JSON object), SCOUT_EREADONLY, SCOUT_EIO
  */
 SCOUT_API int scout_array_attrs_set(scout_array *arr, const char *json);
+
+/** Default byte budget of a Zarr handle's decoded-chunk cache (256 MiB). */
+#define SCOUT_ZARR_CACHE_DEFAULT ((size_t)256 << 20)
+
+/**
+ * Set the byte budget of the handle's decoded-chunk cache (0 disables it).
+ *
+ * Every Zarr handle keeps recently decoded chunks, shared by all its threads,
+ * so that reads touching a chunk again (ghosted reads of neighbouring chunks)
+ * do not decode it again. Entries are checked against the chunk file on every
+ * use (its inode, size, times, and when those cannot be trusted because the
+ * file is very recent, a hash of its encoded bytes), so the cache stays
+ * correct when other handles or processes rewrite chunks. The environment
+ * variable SCOUT_ZARR_CACHE (bytes) sets the default for new handles.
+ *
+ * Empties the cache. Must not be called while other threads use the handle.
+ * @return SCOUT_OK, SCOUT_EINVAL (not a Zarr array), SCOUT_ENOMEM
+ */
+SCOUT_API int scout_zarr_set_cache_size(scout_array *arr, size_t bytes);
+
+/** Counters of a Zarr handle (this process only; forked workers count their own). */
+typedef struct {
+	unsigned int version;
+	uint64_t chunks_read;    /**< chunk files read from the store */
+	uint64_t chunks_decoded; /**< chunks decoded by the codec */
+	uint64_t chunks_absent;  /**< chunk lookups that found no chunk (fill value) */
+	uint64_t cache_hits;     /**< chunk uses served by the cache */
+	uint64_t cache_misses;   /**< chunk uses the cache could not serve */
+	uint64_t chunks_written; /**< chunks encoded and written */
+	size_t cache_bytes;      /**< bytes held by the cache now */
+	size_t cache_capacity;   /**< its budget */
+} scout_zarr_stats;
+
+#define SCOUT_ZARR_STATS_VERSION 1
+
+/**
+ * Read the handle's counters.
+ * @param out receives them (its version is set to SCOUT_ZARR_STATS_VERSION)
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL or not a Zarr array)
+ */
+SCOUT_API int scout_zarr_stats_get(scout_zarr_stats *out, const scout_array *arr);
+
+/**
+ * Set the handle's counters to zero (the cache keeps its entries).
+ * @return SCOUT_OK, SCOUT_EINVAL
+ */
+SCOUT_API int scout_zarr_stats_reset(scout_array *arr);
+
+/*
+ * Writes are synchronous: scout_insert_box() returns after every chunk it
+ * touched has been renamed into place, so there is nothing to flush.
+ * Partial-chunk writes read, merge and rewrite the chunk under a per-chunk
+ * lock that excludes threads (striped mutexes) and processes (OFD byte-range
+ * locks on `<array>/.scout.lock`): concurrent writers of disjoint boxes that
+ * share chunks never lose each other's updates.
+ */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,167 @@
+/* The filesystem store: atomic writes, absent keys, listing, failure paths, chunk keys. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store/store.h"
+
+/* number of leftover temporary files under dir (recursive) */
+static int count_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (strstr(e->d_name, "scout-tmp"))
+			n++;
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+			n += count_tmp(p);
+	}
+	closedir(d);
+	return n;
+}
+
+static int read_eq(scout_store *s, const char *key, const char *expect)
+{
+	void *d;
+	size_t n;
+	if (scout__store_read(&d, &n, NULL, s, key) != SCOUT_OK)
+		return 0;
+	int ok = n == strlen(expect) && memcmp(d, expect, n) == 0;
+	free(d);
+	return ok;
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/scout_store_XXXXXX";
+	char *root = mkdtemp(tmpl);
+	CHECK(root != NULL);
+	char sroot[4200];
+	snprintf(sroot, sizeof sroot, "%s/st", root);
+	scout_store *s;
+	CHECK_OK(scout__store_open(&s, sroot, 0));
+
+	/* absent: ENOTFOUND, silently (the thread's last error is untouched) */
+	scout__error(SCOUT_EINVAL, "marker");
+	void *d = (void *)1;
+	size_t n = 7;
+	CHECK(scout__store_read(&d, &n, NULL, s, "nothing") == SCOUT_ENOTFOUND);
+	CHECK(d == NULL && n == 0);
+	CHECK(strcmp(scout_last_error(), "marker") == 0);
+	CHECK(scout__store_stat(NULL, s, "nothing") == SCOUT_ENOTFOUND);
+	CHECK(scout__store_read(&d, &n, NULL, s, "a/b/c") == SCOUT_ENOTFOUND);
+	CHECK(strcmp(scout_last_error(), "marker") == 0);
+
+	/* write creates the root and nested parents; read back */
+	scout_store_stamp st1, st2, st3;
+	CHECK_OK(scout__store_write(s, ".zarray", "{}", 2, &st1));
+	CHECK(read_eq(s, ".zarray", "{}"));
+	CHECK_OK(scout__store_write(s, "0/1/2", "hello", 5, NULL));
+	CHECK(read_eq(s, "0/1/2", "hello"));
+	CHECK_OK(scout__store_write(s, "empty", "", 0, NULL));
+	CHECK(read_eq(s, "empty", ""));
+
+	/* stamps: the read stamp equals the written one; a rewrite is a new file */
+	CHECK_OK(scout__store_stat(&st2, s, ".zarray"));
+	CHECK(scout__stamp_equal(&st1, &st2));
+	CHECK(st1.size == 2);
+	CHECK_OK(scout__store_write(s, ".zarray", "{\"a\":1}", 7, &st3));
+	CHECK(!scout__stamp_equal(&st1, &st3));
+	CHECK(st3.size == 7);
+	CHECK(read_eq(s, ".zarray", "{\"a\":1}"));
+	CHECK(count_tmp(sroot) == 0);
+
+	/* list: sorted, with prefix */
+	char **keys;
+	size_t nk;
+	CHECK_OK(scout__store_list(&keys, &nk, s, NULL));
+	CHECK(nk == 3);
+	if (nk == 3) {
+		CHECK(strcmp(keys[0], ".zarray") == 0);
+		CHECK(strcmp(keys[1], "0/1/2") == 0);
+		CHECK(strcmp(keys[2], "empty") == 0);
+	}
+	scout__store_list_free(keys, nk);
+	CHECK_OK(scout__store_list(&keys, &nk, s, "0/"));
+	CHECK(nk == 1 && strcmp(keys[0], "0/1/2") == 0);
+	scout__store_list_free(keys, nk);
+
+	/* failure paths leave the old value and no temporary file */
+	scout__store_fail_write_countdown = 1;
+	CHECK_ERR(scout__store_write(s, ".zarray", "broken", 6, NULL), SCOUT_EIO, "injected");
+	CHECK(read_eq(s, ".zarray", "{\"a\":1}"));
+	CHECK(count_tmp(sroot) == 0);
+	/* a parent that is a file */
+	CHECK_OK(scout__store_write(s, "file", "x", 1, NULL));
+	CHECK_ERR(scout__store_write(s, "file/sub", "y", 1, NULL), SCOUT_EIO, "file");
+	/* renaming over a directory fails: temp removed, directory intact */
+	CHECK_ERR(scout__store_write(s, "0/1", "z", 1, NULL), SCOUT_EIO, "0/1");
+	CHECK(read_eq(s, "0/1/2", "hello"));
+	CHECK(count_tmp(sroot) == 0);
+	/* temporary files are not listed */
+	char tp[4300];
+	snprintf(tp, sizeof tp, "%s/.x.scout-tmp-1-1", sroot);
+	FILE *f = fopen(tp, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	CHECK_OK(scout__store_list(&keys, &nk, s, NULL));
+	CHECK(nk == 4); /* .zarray 0/1/2 empty file, and not the temporary file */
+	for (size_t i = 0; i < nk; i++)
+		CHECK(strstr(keys[i], "scout-tmp") == NULL);
+	scout__store_list_free(keys, nk);
+	unlink(tp);
+
+	/* bad keys */
+	const char *bad[] = {"", "/abs", "../x", "a/../b", "a//b", "a/./b", "a/"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_ERR(scout__store_write(s, bad[i], "x", 1, NULL), SCOUT_EINVAL, "invalid key");
+
+	/* delete */
+	CHECK_OK(scout__store_delete(s, "file"));
+	CHECK(scout__store_delete(s, "file") == SCOUT_ENOTFOUND);
+	CHECK(scout__store_read(&d, &n, NULL, s, "file") == SCOUT_ENOTFOUND);
+	scout__store_free(s);
+
+	/* fsync flag */
+	CHECK_OK(scout__store_open(&s, sroot, SCOUT_STORE_FSYNC));
+	CHECK_OK(scout__store_write(s, "synced", "abc", 3, NULL));
+	CHECK(read_eq(s, "synced", "abc"));
+	CHECK(count_tmp(sroot) == 0);
+	scout__store_free(s);
+
+	/* chunk keys */
+	char key[1024];
+	int64_t idx[3] = {1, 0, 3};
+	CHECK_OK(scout__chunk_key(key, sizeof key, 3, idx, '.'));
+	CHECK(strcmp(key, "1.0.3") == 0);
+	CHECK_OK(scout__chunk_key(key, sizeof key, 3, idx, '/'));
+	CHECK(strcmp(key, "1/0/3") == 0);
+	int64_t big[1] = {1234567};
+	CHECK_OK(scout__chunk_key(key, sizeof key, 1, big, '/'));
+	CHECK(strcmp(key, "1234567") == 0);
+	CHECK_ERR(scout__chunk_key(key, sizeof key, 3, idx, '-'), SCOUT_EINVAL, "separator");
+	CHECK_ERR(scout__chunk_key(key, 4, 3, idx, '.'), SCOUT_EOVERFLOW, NULL);
+	int64_t many[SCOUT_MAX_NDIM];
+	for (int i = 0; i < SCOUT_MAX_NDIM; i++)
+		many[i] = INT64_MAX;
+	CHECK_OK(scout__chunk_key(key, sizeof key, SCOUT_MAX_NDIM, many, '.'));
+
+	/* rmtree */
+	CHECK_OK(scout__rmtree(root));
+	struct stat sb;
+	CHECK(stat(root, &sb) != 0);
+	CHECK_OK(scout__rmtree(root));
+	return check_summary();
+}
