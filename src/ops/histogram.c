@@ -24,6 +24,10 @@ static int check_range(size_t bins, double *lo, double *hi, const char *what)
 		*lo -= 0.5;
 		*hi += 0.5;
 	}
+	if (!(*hi - *lo > 0) || !isfinite(*hi - *lo))
+		return scout__error(SCOUT_EINVAL,
+				    "%s: range [%.17g, %.17g] is too narrow or too wide for bins",
+				    what, *lo, *hi);
 	return SCOUT_OK;
 }
 

@@ -17,65 +17,84 @@ static inline float fmax2(float a, float b)
 	return a > b ? a : b;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define SCOUT_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define SCOUT_MULTIVERSION
+#endif
+
 /*
  * Van Herk over M = L + 2r rows of W values: blocks of s = 2r+1 rows; g is
  * the running max from each block start, h the running max to each block
- * end; the window [l, l + s - 1] is max(h[l], g[l + s - 1]).
+ * end; the window [l, l + s - 1] is max(h[l], g[l + s - 1]). The W lanes are
+ * independent, so every row operation is a vector max.
  */
-static void vanherk(struct max_ctx *c, const float *x, int64_t L, int64_t W, float *out,
-		    int64_t stride)
+SCOUT_MULTIVERSION static void max_tile(void *vctx, const double *ext, int64_t L, int64_t W,
+					float *out, int64_t stride)
 {
+	struct max_ctx *c = vctx;
+	const float *restrict x = (const float *)(const void *)ext;
 	int64_t r = c->r, s = 2 * r + 1, M = L + 2 * r;
-	float *g = c->g, *h = c->h;
+	float *restrict g = c->g, *restrict h = c->h;
 	for (int64_t i = 0; i < M; i++) {
-		const float *xi = x + i * W;
-		float *gi = g + i * W;
+		const float *restrict xi = x + i * W;
+		float *restrict gi = g + i * W;
 		if (i % s == 0) {
 			memcpy(gi, xi, (size_t)W * sizeof(float));
 		} else {
-			const float *gp = gi - W;
+			const float *restrict gp = gi - W;
 			for (int64_t j = 0; j < W; j++)
 				gi[j] = fmax2(gp[j], xi[j]);
 		}
 	}
 	for (int64_t i = M - 1; i >= 0; i--) {
-		const float *xi = x + i * W;
-		float *hi = h + i * W;
+		const float *restrict xi = x + i * W;
+		float *restrict hi = h + i * W;
 		if (i == M - 1 || (i + 1) % s == 0) {
 			memcpy(hi, xi, (size_t)W * sizeof(float));
 		} else {
-			const float *hn = hi + W;
+			const float *restrict hn = hi + W;
 			for (int64_t j = 0; j < W; j++)
 				hi[j] = fmax2(hn[j], xi[j]);
 		}
 	}
 	for (int64_t l = 0; l < L; l++) {
-		const float *hl = h + l * W, *gl = g + (l + s - 1) * W;
-		float *o = out + l * stride;
+		const float *restrict hl = h + l * W, *restrict gl = g + (l + s - 1) * W;
+		float *restrict o = out + l * stride;
 		for (int64_t j = 0; j < W; j++)
 			o[j] = fmax2(hl[j], gl[j]);
 	}
 }
 
-static void max_line(void *vctx, const double *ext, int64_t L, float *out, int64_t stride)
+/*
+ * A contiguous line: for small radii a direct window max vectorises across
+ * outputs and beats van Herk's sequential scans; large radii use van Herk.
+ */
+SCOUT_MULTIVERSION static void max_line(void *vctx, const double *ext, int64_t L, float *out,
+					int64_t stride)
 {
-	/* a line is a tile of width 1 whose output elements are `stride` apart */
 	struct max_ctx *c = vctx;
 	int64_t r = c->r, s = 2 * r + 1, M = L + 2 * r;
-	const float *x = (const float *)(const void *)ext;
-	float *g = c->g, *h = c->h;
+	const float *restrict x = (const float *)(const void *)ext;
+	float *restrict o = out;
+	(void)stride; /* lines are contiguous */
+	if (r <= 4) {
+		for (int64_t l = 0; l < L; l++)
+			o[l] = x[l];
+		for (int64_t k = 1; k < s; k++) {
+			const float *restrict xk = x + k;
+			for (int64_t l = 0; l < L; l++)
+				o[l] = fmax2(o[l], xk[l]);
+		}
+		return;
+	}
+	float *restrict g = c->g, *restrict h = c->h;
 	for (int64_t i = 0; i < M; i++)
 		g[i] = i % s == 0 ? x[i] : fmax2(g[i - 1], x[i]);
 	for (int64_t i = M - 1; i >= 0; i--)
 		h[i] = (i == M - 1 || (i + 1) % s == 0) ? x[i] : fmax2(h[i + 1], x[i]);
 	for (int64_t l = 0; l < L; l++)
-		out[l * stride] = fmax2(h[l], g[l + s - 1]);
-}
-
-static void max_tile(void *vctx, const double *ext, int64_t L, int64_t W, float *out,
-		     int64_t stride)
-{
-	vanherk(vctx, (const float *)(const void *)ext, L, W, out, stride);
+		o[l] = fmax2(h[l], g[l + s - 1]);
 }
 
 static int check_radius(int ndim, const int64_t *radius, const char *what)

@@ -126,49 +126,140 @@ static void merge_float_state(scout_stats *a, uint64_t nb, const double sb[2], c
 	dd_add_dd(a->fsum, sb);
 }
 
-/* float path for one update: values produced by GET(i) as double */
-#define BLOCK 128
+/*
+ * Float path, in blocks of BLOCK values converted to double: each pass over
+ * a block is a branch-free loop over LANES independent lanes (vectorised),
+ * whose lane sums are then added to a double-double total. NaNs count as
+ * excluded (masked to 0).
+ */
+#define BLOCK 256
+#define LANES 8
+
+/* GCC/clang vector extensions: 2 doubles, masks as 2 int64 (all ones = true) */
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2l __attribute__((vector_size(16)));
+
+static inline v2d vload(const double *p)
+{
+	v2d v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline v2d vsel(v2l mask, v2d a, v2d b) /* mask ? a : b */
+{
+	return (v2d)(((v2l)a & mask) | ((v2l)b & ~mask));
+}
+
+/* lanes 0..7 of four 2-vectors, in a fixed order */
+static inline double hsum(const v2d a[4])
+{
+	return ((a[0][0] + a[0][1]) + (a[1][0] + a[1][1])) +
+	       ((a[2][0] + a[2][1]) + (a[3][0] + a[3][1]));
+}
+
+static void block_pass1(const double *restrict b, size_t m, double *bsum, uint64_t *bcnt,
+			double *restrict mn, double *restrict mx)
+{
+	const v2d zero = {0, 0}, one = {1, 1};
+	v2d s[4], c[4], lo[4], hi[4];
+	for (int k = 0; k < 4; k++) {
+		s[k] = c[k] = zero;
+		lo[k] = vload(mn + 2 * k);
+		hi[k] = vload(mx + 2 * k);
+	}
+	size_t i = 0;
+	for (; i + 8 <= m; i += 8) {
+		for (int k = 0; k < 4; k++) {
+			v2d v = vload(b + i + 2 * k);
+			v2l ok = v == v;
+			s[k] += vsel(ok, v, zero);
+			c[k] += vsel(ok, one, zero);
+			lo[k] = vsel(v < lo[k], v, lo[k]);
+			hi[k] = vsel(v > hi[k], v, hi[k]);
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		memcpy(mn + 2 * k, &lo[k], sizeof lo[k]);
+		memcpy(mx + 2 * k, &hi[k], sizeof hi[k]);
+	}
+	double t = hsum(s), cc = hsum(c);
+	for (; i < m; i++) {
+		double v = b[i];
+		if (v == v) {
+			t += v;
+			cc += 1;
+			mn[0] = v < mn[0] ? v : mn[0];
+			mx[0] = v > mx[0] ? v : mx[0];
+		}
+	}
+	*bsum = t;
+	*bcnt = (uint64_t)cc;
+}
+
+static void block_pass2(const double *restrict b, size_t m, double mean, double *s1, double *s2)
+{
+	const v2d zero = {0, 0}, vm = {mean, mean};
+	v2d a[4], q[4];
+	for (int k = 0; k < 4; k++)
+		a[k] = q[k] = zero;
+	size_t i = 0;
+	for (; i + 8 <= m; i += 8) {
+		for (int k = 0; k < 4; k++) {
+			v2d v = vload(b + i + 2 * k);
+			v2d d = vsel(v == v, v - vm, zero);
+			a[k] += d;
+			q[k] += d * d;
+		}
+	}
+	double t1 = hsum(a), t2 = hsum(q);
+	for (; i < m; i++) {
+		double v = b[i];
+		if (v == v) {
+			t1 += v - mean;
+			t2 += (v - mean) * (v - mean);
+		}
+	}
+	*s1 = t1;
+	*s2 = t2;
+}
+
 #define FLOAT_UPDATE(GET)                                                                          \
 	do {                                                                                       \
-		uint64_t cnt_ = 0, nan_ = 0;                                                       \
-		double sum_[2] = {0, 0};                                                           \
-		double mn_ = stats->fmin, mx_ = stats->fmax;                                       \
-		for (size_t b0 = 0; b0 < n; b0 += BLOCK) {                                         \
-			size_t b1 = b0 + BLOCK < n ? b0 + BLOCK : n;                               \
-			double acc_[4] = {0, 0, 0, 0};                                             \
-			for (size_t i = b0; i < b1; i++) {                                         \
-				double v_ = GET(i);                                                \
-				if (v_ != v_) {                                                    \
-					nan_++;                                                    \
-					continue;                                                  \
-				}                                                                  \
-				acc_[i & 3] += v_;                                                 \
-				mn_ = v_ < mn_ ? v_ : mn_;                                         \
-				mx_ = v_ > mx_ ? v_ : mx_;                                         \
-				cnt_++;                                                            \
-			}                                                                          \
-			dd_add_d(sum_, (acc_[0] + acc_[1]) + (acc_[2] + acc_[3]));                 \
+		uint64_t cnt_ = 0;                                                                 \
+		double sum_[2] = {0, 0}, buf_[BLOCK];                                              \
+		double mn_[LANES], mx_[LANES];                                                     \
+		for (int l = 0; l < LANES; l++) {                                                  \
+			mn_[l] = stats->fmin;                                                      \
+			mx_[l] = stats->fmax;                                                      \
 		}                                                                                  \
-		stats->nan_count += nan_;                                                          \
-		stats->fmin = mn_;                                                                 \
-		stats->fmax = mx_;                                                                 \
+		for (size_t b0 = 0; b0 < n; b0 += BLOCK) {                                         \
+			size_t m_ = n - b0 < BLOCK ? n - b0 : BLOCK;                               \
+			for (size_t i = 0; i < m_; i++)                                            \
+				buf_[i] = GET(b0 + i);                                             \
+			double bs_;                                                                \
+			uint64_t bc_;                                                              \
+			block_pass1(buf_, m_, &bs_, &bc_, mn_, mx_);                               \
+			dd_add_d(sum_, bs_);                                                       \
+			cnt_ += bc_;                                                               \
+		}                                                                                  \
+		for (int l = 0; l < LANES; l++) {                                                  \
+			stats->fmin = mn_[l] < stats->fmin ? mn_[l] : stats->fmin;                 \
+			stats->fmax = mx_[l] > stats->fmax ? mx_[l] : stats->fmax;                 \
+		}                                                                                  \
+		stats->nan_count += n - cnt_;                                                      \
 		if (cnt_ == 0)                                                                     \
 			break;                                                                     \
 		double m_ = (sum_[0] + sum_[1]) / (double)cnt_;                                    \
 		double s1_[2] = {0, 0}, s2_[2] = {0, 0};                                           \
 		for (size_t b0 = 0; b0 < n; b0 += BLOCK) {                                         \
-			size_t b1 = b0 + BLOCK < n ? b0 + BLOCK : n;                               \
-			double a1_[4] = {0, 0, 0, 0}, a2_[4] = {0, 0, 0, 0};                       \
-			for (size_t i = b0; i < b1; i++) {                                         \
-				double v_ = GET(i);                                                \
-				if (v_ != v_)                                                      \
-					continue;                                                  \
-				double d_ = v_ - m_;                                               \
-				a1_[i & 3] += d_;                                                  \
-				a2_[i & 3] += d_ * d_;                                             \
-			}                                                                          \
-			dd_add_d(s1_, (a1_[0] + a1_[1]) + (a1_[2] + a1_[3]));                      \
-			dd_add_d(s2_, (a2_[0] + a2_[1]) + (a2_[2] + a2_[3]));                      \
+			size_t k_ = n - b0 < BLOCK ? n - b0 : BLOCK;                               \
+			for (size_t i = 0; i < k_; i++)                                            \
+				buf_[i] = GET(b0 + i);                                             \
+			double t1_, t2_;                                                           \
+			block_pass2(buf_, k_, m_, &t1_, &t2_);                                     \
+			dd_add_d(s1_, t1_);                                                        \
+			dd_add_d(s2_, t2_);                                                        \
 		}                                                                                  \
 		double s1v_ = s1_[0] + s1_[1];                                                     \
 		dd_add_d(s2_, -(s1v_ * s1v_) / (double)cnt_);                                      \
@@ -192,8 +283,12 @@ static void merge_float_state(scout_stats *a, uint64_t nb, const double sb[2], c
 #define GET_I64(i) ((double)LOAD(int64_t, i))
 #define GET_U64(i) ((double)LOAD(uint64_t, i))
 
-/* small signed integers: exact sums in 64-bit blocks, then 128-bit */
-#define SMALL_SIGNED(T)                                                                            \
+/*
+ * 8/16/32-bit integers: exact sums in blocks of 65536 values, then 128-bit.
+ * A block's sum fits int64; its sum of squares fits uint64 for 8/16-bit
+ * values (squares < 2^32, so < 2^48 per block) and Q = u128 for 32-bit ones.
+ */
+#define SMALL_SIGNED(T, Q)                                                                         \
 	do {                                                                                       \
 		i128 sum_ = (i128)get_u128(stats->isum);                                           \
 		u128 sq_ = get_u128(stats->isumsq);                                                \
@@ -201,7 +296,7 @@ static void merge_float_state(scout_stats *a, uint64_t nb, const double sb[2], c
 		for (size_t b0 = 0; b0 < n; b0 += 65536) {                                         \
 			size_t b1 = b0 + 65536 < n ? b0 + 65536 : n;                               \
 			int64_t s_ = 0;                                                            \
-			u128 q_ = 0;                                                               \
+			Q q_ = 0;                                                                  \
 			for (size_t i = b0; i < b1; i++) {                                         \
 				int64_t v_ = LOAD(T, i);                                           \
 				s_ += v_;                                                          \
@@ -219,7 +314,7 @@ static void merge_float_state(scout_stats *a, uint64_t nb, const double sb[2], c
 		stats->count += n;                                                                 \
 	} while (0)
 
-#define SMALL_UNSIGNED(T)                                                                          \
+#define SMALL_UNSIGNED(T, Q)                                                                       \
 	do {                                                                                       \
 		u128 sum_ = get_u128(stats->isum);                                                 \
 		u128 sq_ = get_u128(stats->isumsq);                                                \
@@ -227,7 +322,7 @@ static void merge_float_state(scout_stats *a, uint64_t nb, const double sb[2], c
 		for (size_t b0 = 0; b0 < n; b0 += 65536) {                                         \
 			size_t b1 = b0 + 65536 < n ? b0 + 65536 : n;                               \
 			uint64_t s_ = 0;                                                           \
-			u128 q_ = 0;                                                               \
+			Q q_ = 0;                                                                  \
 			for (size_t i = b0; i < b1; i++) {                                         \
 				uint64_t v_ = LOAD(T, i);                                          \
 				s_ += v_;                                                          \
@@ -276,22 +371,22 @@ int scout_stats_update(scout_stats *stats, const void *data, size_t n)
 		break;
 	}
 	case SCOUT_INT8:
-		SMALL_SIGNED(int8_t);
+		SMALL_SIGNED(int8_t, uint64_t);
 		break;
 	case SCOUT_INT16:
-		SMALL_SIGNED(int16_t);
+		SMALL_SIGNED(int16_t, uint64_t);
 		break;
 	case SCOUT_INT32:
-		SMALL_SIGNED(int32_t);
+		SMALL_SIGNED(int32_t, u128);
 		break;
 	case SCOUT_UINT8:
-		SMALL_UNSIGNED(uint8_t);
+		SMALL_UNSIGNED(uint8_t, uint64_t);
 		break;
 	case SCOUT_UINT16:
-		SMALL_UNSIGNED(uint16_t);
+		SMALL_UNSIGNED(uint16_t, uint64_t);
 		break;
 	case SCOUT_UINT32:
-		SMALL_UNSIGNED(uint32_t);
+		SMALL_UNSIGNED(uint32_t, u128);
 		break;
 	case SCOUT_INT64: {
 		i128 sum = (i128)get_u128(stats->isum);
