@@ -43,9 +43,9 @@ static int python_listing(char names[][300], int max, const char *dir)
 {
 	char cmd[600];
 	snprintf(cmd, sizeof cmd,
-	         "/usr/bin/python3 -c 'import os,sys; "
-	         "print(\"\\n\".join(sorted(os.listdir(sys.argv[1]))))' '%s'",
-	         dir);
+		 "/usr/bin/python3 -c 'import os,sys; "
+		 "print(\"\\n\".join(sorted(os.listdir(sys.argv[1]))))' '%s'",
+		 dir);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -66,8 +66,8 @@ static void test_listings(void)
 	snprintf(dir, sizeof dir, "%s/list", tmpdir);
 	CHECK(mkdir(dir, 0700) == 0);
 	const char *files[] = {"B.tif",       "a.TIF",     "10.tiff",    "2.tif",  "_x.Tif",
-	                       ".hidden.tif", "notes.txt", "z.tiff.bak", "c.tIfF", "tif",
-	                       ".tif",        "Z.TIFF",    "y.tifx"};
+			       ".hidden.tif", "notes.txt", "z.tiff.bak", "c.tIfF", "tif",
+			       ".tif",        "Z.TIFF",    "y.tifx"};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
 		touch(dir, files[i], "x");
 	snprintf(sub, sizeof sub, "%s/sub.tif", dir);
@@ -76,8 +76,8 @@ static void test_listings(void)
 
 	/* byte order by hand: '.' < digits < uppercase < '_' < lowercase */
 	const char *all[] = {".hidden.tif", ".tif",   "10.tiff", "2.tif",     "B.tif",
-	                     "Z.TIFF",      "_x.Tif", "a.TIF",   "c.tIfF",    "notes.txt",
-	                     "sub.tif",     "tif",    "y.tifx",  "z.tiff.bak"};
+			     "Z.TIFF",      "_x.Tif", "a.TIF",   "c.tIfF",    "notes.txt",
+			     "sub.tif",     "tif",    "y.tifx",  "z.tiff.bak"};
 	size_t nall = sizeof all / sizeof all[0];
 	scout_strlist *l = NULL;
 	CHECK_OK(scout_files_in_dir(&l, dir));
@@ -100,7 +100,7 @@ static void test_listings(void)
 
 	/* ".tif" alone is a name with the extension .tif too (as name.lower().endswith) */
 	const char *tifs[] = {".hidden.tif", "10.tiff", "2.tif", "B.tif",
-	                      "Z.TIFF",      "_x.Tif",  "a.TIF", "c.tIfF"};
+			      "Z.TIFF",      "_x.Tif",  "a.TIF", "c.tIfF"};
 	size_t ntif = sizeof tifs / sizeof tifs[0];
 	scout_strlist *paths = NULL, *names = NULL;
 	CHECK_OK(scout_tifs_in_dir(&paths, &names, dir));

@@ -23,31 +23,45 @@ SCOUT_API const char *scout_strlist_get(const scout_strlist *list, size_t i);
 SCOUT_API void scout_strlist_free(scout_strlist *list);
 
 /**
- * Every entry of a directory (files and subdirectories, without "." and ".."),
- * as absolute paths sorted in byte order (like sorted(os.listdir())).
- * @return SCOUT_OK, SCOUT_ENOTFOUND, SCOUT_EINVAL (not a directory), SCOUT_EIO
+ * Every entry of a directory (files, subdirectories and hidden entries, without
+ * "." and ".."), as absolute paths sorted by name in byte order (like
+ * sorted(os.listdir()): "B" < "_" < "a", "10" < "2").
+ * @param out  receives the list; free with scout_strlist_free(). NULL on error.
+ * @param path the directory; relative paths are resolved against the current
+ *             directory (symbolic links in it are resolved too, as realpath())
+ * @return SCOUT_OK, SCOUT_ENOTFOUND (path missing), SCOUT_EINVAL (NULL argument,
+ *         or path is not a directory), SCOUT_EIO (permission denied, read error),
+ *         SCOUT_ENOMEM; the message names the path
  */
 SCOUT_API int scout_files_in_dir(scout_strlist **out, const char *path);
 
 /**
- * The .tif / .tiff files (any letter case) of a directory, sorted by name in
- * byte order.
- * @param paths_out receives absolute paths
- * @param names_out receives the file names with extension (may be NULL)
- * @return as scout_files_in_dir()
+ * The .tif / .tiff files (any letter case: ".TIF", ".Tiff", ...) of a
+ * directory, sorted by name in byte order. Subdirectories are left out even
+ * when their name ends in .tif; hidden files are kept (as SCOUT does).
+ * @param paths_out receives absolute paths; free with scout_strlist_free()
+ * @param names_out receives the file names with extension, in the same order
+ *                  (may be NULL); free with scout_strlist_free()
+ * @param path      the directory
+ * @return as scout_files_in_dir(); on error both outputs are NULL
  */
 SCOUT_API int scout_tifs_in_dir(scout_strlist **paths_out, scout_strlist **names_out,
 				const char *path);
 
 /**
- * Read a voxel size: one CSV line of integers in nanometres, returned in
- * micrometres (value / 1000) in file order.
+ * Read a voxel size: one CSV line of integers in nanometres (such as
+ * "2000,1800,1800"), returned in micrometres (value / 1000.0) in file order.
+ * Whitespace around fields and a trailing newline are accepted; fields are
+ * decimal integers with an optional sign.
  * @param size_out  receives up to max_count values
- * @param count_out receives the number of values
- * @param max_count capacity of size_out
- * @param path      the CSV file
- * @return SCOUT_OK, SCOUT_ENOTFOUND, SCOUT_EIO, SCOUT_EFORMAT (empty file,
- *         non-integer field, more than max_count fields: the message names the field)
+ * @param count_out receives the number of values (0 on error)
+ * @param max_count capacity of size_out, >= 1
+ * @param path      the CSV file (at most 64 KiB)
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL argument, max_count < 1),
+ *         SCOUT_ENOTFOUND, SCOUT_EIO, SCOUT_EFORMAT (empty file, a second
+ *         non-empty line, a non-integer or empty field, more than max_count
+ *         fields: the message names the file and the field's 1-based number
+ *         and text, as in `voxel.csv: field 2 ("1.8") is not an integer`)
  */
 SCOUT_API int scout_read_voxel_size(double *size_out, int *count_out, int max_count,
 				    const char *path);

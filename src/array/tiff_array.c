@@ -41,7 +41,7 @@ static void tiff_destroy(scout_array *arr)
 
 /* the page's layout must equal the reference one (shape and dtype) */
 static int check_same(scout__tiff_file *f, const scout__tiff_page *ref, const scout__tiff_page *pg,
-                      long page, const char *what)
+		      long page, const char *what)
 {
 	if (pg->width == ref->width && pg->height == ref->height && pg->dtype == ref->dtype)
 		return SCOUT_OK;
@@ -55,10 +55,10 @@ static int check_same(scout__tiff_file *f, const scout__tiff_page *ref, const sc
 }
 
 static int box_plane_read(scout__tiff_file *f, const scout__tiff_page *pg, long page, void *dst,
-                          const int64_t *start, const int64_t *stop)
+			  const int64_t *start, const int64_t *stop)
 {
 	return scout__tiff_page_read(f, pg, page, dst, (uint32_t)start[0], (uint32_t)stop[0],
-	                             (uint32_t)start[1], (uint32_t)stop[1]);
+				     (uint32_t)start[1], (uint32_t)stop[1]);
 }
 
 static int file_read(scout_array *arr, void *dst, const int64_t *start, const int64_t *stop)
@@ -78,7 +78,7 @@ static int file_read(scout_array *arr, void *dst, const int64_t *start, const in
 		f.msg[0] = '\0';
 		if (!TIFFSetDirectory(f.tif, (tdir_t)z)) {
 			rc = scout__tiff_error(&f, SCOUT_EFORMAT, "cannot read page %lld",
-			                       (long long)z);
+					       (long long)z);
 			break;
 		}
 		scout__tiff_page pg;
@@ -87,8 +87,8 @@ static int file_read(scout_array *arr, void *dst, const int64_t *start, const in
 			rc = check_same(&f, &t->page, &pg, (long)z, "page 0");
 		if (rc == SCOUT_OK)
 			rc = box_plane_read(&f, &pg, (long)z,
-			                    (char *)dst + (size_t)(z - start[0]) * plane, start + 1,
-			                    stop + 1);
+					    (char *)dst + (size_t)(z - start[0]) * plane, start + 1,
+					    stop + 1);
 	}
 	scout__tiff_file_close(&f);
 	return rc;
@@ -104,8 +104,8 @@ static int slice_open(scout__tiff_file *f, scout__tiff_page *pg, const tiff_impl
 	rc = scout__tiff_page_info(pg, f, -1);
 	if (rc == SCOUT_OK && !TIFFLastDirectory(f->tif))
 		rc = scout__error(SCOUT_EFORMAT,
-		                  "%s: a multi-page TIFF; a folder of TIFFs must hold 2-D slices",
-		                  path);
+				  "%s: a multi-page TIFF; a folder of TIFFs must hold 2-D slices",
+				  path);
 	if (rc == SCOUT_OK && z > 0) {
 		char what[600];
 		snprintf(what, sizeof what, "the first slice %s", scout_strlist_get(t->slices, 0));
@@ -127,7 +127,7 @@ static int stack_read(scout_array *arr, void *dst, const int64_t *start, const i
 		if (rc < 0)
 			return rc;
 		rc = box_plane_read(&f, &pg, -1, (char *)dst + (size_t)(z - start[0]) * plane,
-		                    start + 1, stop + 1);
+				    start + 1, stop + 1);
 		scout__tiff_file_close(&f);
 		if (rc < 0)
 			return scout__error_prefix(rc, "slice %lld: ", (long long)z);
@@ -229,8 +229,8 @@ static int open_stack(scout_array **out, const char *path)
 	if (n == 0) {
 		scout_strlist_free(slices);
 		return scout__error(SCOUT_EFORMAT,
-		                    "%s: not a Zarr array, and no .tif/.tiff files in the folder",
-		                    path);
+				    "%s: not a Zarr array, and no .tif/.tiff files in the folder",
+				    path);
 	}
 	tiff_impl *t = calloc(1, sizeof *t);
 	if (!t) {
@@ -275,12 +275,12 @@ int scout__tiff_open(scout_array **out, const char *path, int mode)
 	*out = NULL;
 	if (mode & SCOUT_MODE_WRITE)
 		return scout__error(SCOUT_EREADONLY,
-		                    "%s: TIFF files and folders open read-only (SCOUT_MODE_READ)",
-		                    path);
+				    "%s: TIFF files and folders open read-only (SCOUT_MODE_READ)",
+				    path);
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return scout__error(errno == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO, "%s: %s", path,
-		                    strerror(errno));
+				    strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return open_stack(out, path);
 	return open_file(out, path);

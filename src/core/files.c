@@ -129,20 +129,20 @@ static int list_dir(strvec *names, char **absdir_out, const char *path, int only
 	if (stat(path, &st) != 0) {
 		int e = errno;
 		return scout__error(e == ENOENT || e == ENOTDIR ? SCOUT_ENOTFOUND : SCOUT_EIO,
-		                    "%s: %s", path, strerror(e));
+				    "%s: %s", path, strerror(e));
 	}
 	if (!S_ISDIR(st.st_mode))
 		return scout__error(SCOUT_EINVAL, "%s: not a directory", path);
 	char *absdir = realpath(path, NULL);
 	if (!absdir)
 		return scout__error(SCOUT_EIO, "%s: cannot resolve the absolute path: %s", path,
-		                    strerror(errno));
+				    strerror(errno));
 	DIR *d = opendir(path);
 	if (!d) {
 		int e = errno;
 		free(absdir);
 		return scout__error(e == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO,
-		                    "%s: cannot open the directory: %s", path, strerror(e));
+				    "%s: cannot open the directory: %s", path, strerror(e));
 	}
 	int rc = SCOUT_OK;
 	for (;;) {
@@ -151,7 +151,7 @@ static int list_dir(strvec *names, char **absdir_out, const char *path, int only
 		if (!de) {
 			if (errno)
 				rc = scout__error(SCOUT_EIO, "%s: cannot read the directory: %s",
-				                  path, strerror(errno));
+						  path, strerror(errno));
 			break;
 		}
 		const char *n = de->d_name;
@@ -173,7 +173,7 @@ static int list_dir(strvec *names, char **absdir_out, const char *path, int only
 				continue;
 			size_t len = strlen(n);
 			int tif = (len > 4 && strcasecmp(n + len - 4, ".tif") == 0) ||
-			          (len > 5 && strcasecmp(n + len - 5, ".tiff") == 0);
+				  (len > 5 && strcasecmp(n + len - 5, ".tiff") == 0);
 			if (!tif)
 				continue;
 		}
@@ -287,11 +287,11 @@ int scout_read_voxel_size(double *size_out, int *count_out, int max_count, const
 	*count_out = 0;
 	if (max_count <= 0)
 		return scout__error(SCOUT_EINVAL, "read_voxel_size: max_count must be >= 1, got %d",
-		                    max_count);
+				    max_count);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return scout__error(errno == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO, "%s: %s", path,
-		                    strerror(errno));
+				    strerror(errno));
 	char *buf = malloc(VOXEL_FILE_MAX + 1);
 	if (!buf) {
 		fclose(f);
@@ -307,14 +307,14 @@ int scout_read_voxel_size(double *size_out, int *count_out, int max_count, const
 	if (n > VOXEL_FILE_MAX) {
 		free(buf);
 		return scout__error(SCOUT_EFORMAT,
-		                    "%s: larger than %d bytes, not a one-line voxel-size CSV", path,
-		                    VOXEL_FILE_MAX);
+				    "%s: larger than %d bytes, not a one-line voxel-size CSV", path,
+				    VOXEL_FILE_MAX);
 	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n)) {
 		free(buf);
 		return scout__error(SCOUT_EFORMAT, "%s: binary content (NUL byte), expected CSV",
-		                    path);
+				    path);
 	}
 	/* trim surrounding whitespace (including the trailing newline) */
 	char *s = buf, *e = buf + n;
@@ -326,12 +326,12 @@ int scout_read_voxel_size(double *size_out, int *count_out, int max_count, const
 	if (s == e) {
 		free(buf);
 		return scout__error(SCOUT_EFORMAT, "%s: empty file, expected one line of integers",
-		                    path);
+				    path);
 	}
 	if (strchr(s, '\n')) {
 		free(buf);
 		return scout__error(SCOUT_EFORMAT, "%s: more than one line, expected one CSV line",
-		                    path);
+				    path);
 	}
 	int count = 0, rc = SCOUT_OK;
 	char *field = s;
@@ -347,8 +347,8 @@ int scout_read_voxel_size(double *size_out, int *count_out, int max_count, const
 		*fe = '\0';
 		if (count >= max_count) {
 			rc = scout__error(SCOUT_EFORMAT,
-			                  "%s: field %d (\"%s\"): more than %d fields", path,
-			                  count + 1, fs, max_count);
+					  "%s: field %d (\"%s\"): more than %d fields", path,
+					  count + 1, fs, max_count);
 			break;
 		}
 		const char *d = fs;
@@ -367,8 +367,8 @@ int scout_read_voxel_size(double *size_out, int *count_out, int max_count, const
 		}
 		if (!ok) {
 			rc = scout__error(SCOUT_EFORMAT,
-			                  "%s: field %d (\"%s\") is not an integer (nanometres)",
-			                  path, count + 1, fs);
+					  "%s: field %d (\"%s\") is not an integer (nanometres)",
+					  path, count + 1, fs);
 			break;
 		}
 		size_out[count++] = (double)v / 1000.0;

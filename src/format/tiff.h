@@ -32,7 +32,7 @@ SCOUT_HIDDEN int scout__tiff_file_open(scout__tiff_file *f, const char *path, co
 
 /* The same on an open descriptor (owned by libtiff from then on, even on failure). */
 SCOUT_HIDDEN int scout__tiff_file_fdopen(scout__tiff_file *f, int fd, const char *path,
-                                         const char *mode);
+					 const char *mode);
 
 /* Close (NULL tif allowed). Returns SCOUT_EIO naming the file if libtiff failed to flush. */
 SCOUT_HIDDEN int scout__tiff_file_close(scout__tiff_file *f);
@@ -67,7 +67,7 @@ SCOUT_HIDDEN int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f
  * Errors: SCOUT_ECODEC / SCOUT_EFORMAT / SCOUT_ENOMEM naming the file and page.
  */
 SCOUT_HIDDEN int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long page,
-                                       void *dst, uint32_t y0, uint32_t y1, uint32_t x0,
-                                       uint32_t x1);
+				       void *dst, uint32_t y0, uint32_t y1, uint32_t x0,
+				       uint32_t x1);
 
 #endif

@@ -26,7 +26,7 @@ static void global_error(const char *module, const char *fmt, va_list ap)
 	char text[400];
 	vsnprintf(text, sizeof text, fmt, ap);
 	snprintf(global_msg, sizeof global_msg, "%s%s%s", module ? module : "", module ? ": " : "",
-	         text);
+		 text);
 }
 
 static void install_handlers(void)
@@ -49,7 +49,7 @@ static int handle_error(TIFF *tif, void *user_data, const char *module, const ch
 }
 
 static int handle_warning(TIFF *tif, void *user_data, const char *module, const char *fmt,
-                          va_list ap)
+			  va_list ap)
 {
 	(void)tif;
 	(void)user_data;
@@ -104,7 +104,7 @@ int scout__tiff_file_open(scout__tiff_file *f, const char *path, const char *mod
 		struct stat st;
 		if (stat(path, &st) != 0)
 			return scout__error(errno == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO, "%s: %s",
-			                    path, strerror(errno));
+					    path, strerror(errno));
 		if (e == EACCES)
 			return scout__error(SCOUT_EIO, "%s: %s", path, strerror(e));
 		return scout__tiff_error(f, SCOUT_EFORMAT, "cannot open as a TIFF");
@@ -160,13 +160,13 @@ static int to_dtype(scout_dtype *out, uint16_t fmt, uint16_t bits)
 		*out = bits == 8    ? SCOUT_UINT8
 		       : bits == 16 ? SCOUT_UINT16
 		       : bits == 32 ? SCOUT_UINT32
-		                    : SCOUT_UINT64;
+				    : SCOUT_UINT64;
 		return 1;
 	case SAMPLEFORMAT_INT:
 		*out = bits == 8    ? SCOUT_INT8
 		       : bits == 16 ? SCOUT_INT16
 		       : bits == 32 ? SCOUT_INT32
-		                    : SCOUT_INT64;
+				    : SCOUT_INT64;
 		return 1;
 	case SAMPLEFORMAT_IEEEFP:
 		if (bits == 8)
@@ -198,19 +198,19 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 		uint16_t photo = 0;
 		TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photo);
 		return scout__tiff_error(f, SCOUT_EFORMAT,
-		                         "%s has %u samples per pixel%s; only one sample per pixel "
-		                         "(grayscale) is supported",
-		                         pn[0] ? pn + 1 : "image", (unsigned)spp,
-		                         photo == PHOTOMETRIC_RGB     ? " (RGB)"
-		                         : photo == PHOTOMETRIC_YCBCR ? " (YCbCr)"
-		                                                      : "");
+					 "%s has %u samples per pixel%s; only one sample per pixel "
+					 "(grayscale) is supported",
+					 pn[0] ? pn + 1 : "image", (unsigned)spp,
+					 photo == PHOTOMETRIC_RGB     ? " (RGB)"
+					 : photo == PHOTOMETRIC_YCBCR ? " (YCbCr)"
+								      : "");
 	}
 	if (bits != 8 && bits != 16 && bits != 32 && bits != 64)
 		return scout__tiff_error(f, SCOUT_EFORMAT,
-		                         "%s has %u bits per sample%s; only 8, 16, 32 or 64 are "
-		                         "supported",
-		                         pn[0] ? pn + 1 : "image", (unsigned)bits,
-		                         bits == 1 ? " (bilevel)" : "");
+					 "%s has %u bits per sample%s; only 8, 16, 32 or 64 are "
+					 "supported",
+					 pn[0] ? pn + 1 : "image", (unsigned)bits,
+					 bits == 1 ? " (bilevel)" : "");
 	if (!to_dtype(&pg->dtype, fmt, bits))
 		return scout__tiff_error(
 		    f, SCOUT_EFORMAT,
@@ -219,15 +219,15 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 		    pn[0] ? pn + 1 : "image", (unsigned)fmt, (unsigned)bits);
 	if (depth != 1)
 		return scout__tiff_error(f, SCOUT_EFORMAT,
-		                         "%s has image depth %u; only 2-D pages are supported",
-		                         pn[0] ? pn + 1 : "image", (unsigned)depth);
+					 "%s has image depth %u; only 2-D pages are supported",
+					 pn[0] ? pn + 1 : "image", (unsigned)depth);
 	if (w == 0 || h == 0)
 		return scout__tiff_error(f, SCOUT_EFORMAT, "%s is empty (%u x %u)",
-		                         pn[0] ? pn + 1 : "image", (unsigned)w, (unsigned)h);
+					 pn[0] ? pn + 1 : "image", (unsigned)w, (unsigned)h);
 	if (!TIFFIsCODECConfigured(comp))
 		return scout__tiff_error(f, SCOUT_EFORMAT,
-		                         "%s uses compression %u, which this libtiff cannot decode",
-		                         pn[0] ? pn + 1 : "image", (unsigned)comp);
+					 "%s uses compression %u, which this libtiff cannot decode",
+					 pn[0] ? pn + 1 : "image", (unsigned)comp);
 	size_t itemsize = scout_dtype_size(pg->dtype);
 	pg->width = w;
 	pg->height = h;
@@ -239,7 +239,7 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 		if (!TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw) ||
 		    !TIFFGetField(tif, TIFFTAG_TILELENGTH, &tl) || tw == 0 || tl == 0)
 			return scout__tiff_error(f, SCOUT_EFORMAT, "%s has an invalid tile size",
-			                         pn[0] ? pn + 1 : "image");
+						 pn[0] ? pn + 1 : "image");
 		pg->block_w = tw;
 		pg->block_h = tl;
 		libsize = TIFFTileSize64(tif);
@@ -259,11 +259,11 @@ int scout__tiff_page_info(scout__tiff_page *pg, scout__tiff_file *f, long page)
 		return scout__error_prefix(SCOUT_EOVERFLOW, "%s%s: ", f->path, pn);
 	if (libsize != pg->block_bytes)
 		return scout__tiff_error(f, SCOUT_EFORMAT,
-		                         "%s: a %s holds %llu bytes, expected %zu for %u x %u "
-		                         "samples of %zu bytes",
-		                         pn, pg->tiled ? "tile" : "strip",
-		                         (unsigned long long)libsize, pg->block_bytes,
-		                         (unsigned)pg->block_h, (unsigned)pg->block_w, itemsize);
+					 "%s: a %s holds %llu bytes, expected %zu for %u x %u "
+					 "samples of %zu bytes",
+					 pn, pg->tiled ? "tile" : "strip",
+					 (unsigned long long)libsize, pg->block_bytes,
+					 (unsigned)pg->block_h, (unsigned)pg->block_w, itemsize);
 	return SCOUT_OK;
 }
 
@@ -278,7 +278,7 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 }
 
 int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long page, void *dst,
-                          uint32_t y0, uint32_t y1, uint32_t x0, uint32_t x1)
+			  uint32_t y0, uint32_t y1, uint32_t x0, uint32_t x1)
 {
 	TIFF *tif = f->tif;
 	size_t itemsize = scout_dtype_size(pg->dtype);
@@ -309,9 +309,9 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 				    tif, TIFFComputeStrip(tif, (uint32_t)by, 0), d, want);
 				if (got < want) {
 					rc = scout__tiff_error(f, SCOUT_ECODEC,
-					                       "%scannot decode the strip at row "
-					                       "%u",
-					                       pn, (unsigned)by);
+							       "%scannot decode the strip at row "
+							       "%u",
+							       pn, (unsigned)by);
 					goto done;
 				}
 				continue;
@@ -320,9 +320,9 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 				buf = malloc(pg->block_bytes);
 				if (!buf) {
 					rc = scout__tiff_error(f, SCOUT_ENOMEM,
-					                       "%scannot allocate %zu bytes for a "
-					                       "strip/tile",
-					                       pn, pg->block_bytes);
+							       "%scannot allocate %zu bytes for a "
+							       "strip/tile",
+							       pn, pg->block_bytes);
 					goto done;
 				}
 			}
@@ -339,17 +339,17 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 			}
 			if (got < want) {
 				rc = scout__tiff_error(f, SCOUT_ECODEC,
-				                       "%scannot decode the %s at row %u, column "
-				                       "%u",
-				                       pn, pg->tiled ? "tile" : "strip",
-				                       (unsigned)by, (unsigned)bx);
+						       "%scannot decode the %s at row %u, column "
+						       "%u",
+						       pn, pg->tiled ? "tile" : "strip",
+						       (unsigned)by, (unsigned)bx);
 				goto done;
 			}
 			int64_t src_off[2] = {(int64_t)(iy0 - by), (int64_t)(ix0 - bx)};
 			int64_t dst_off[2] = {(int64_t)(iy0 - y0), (int64_t)(ix0 - x0)};
 			int64_t ext[2] = {(int64_t)(iy1 - iy0), (int64_t)(ix1 - ix0)};
 			scout__copy_nd(dst, dst_shape, dst_off, buf, blk_shape, src_off, ext, 2,
-			               itemsize);
+				       itemsize);
 		}
 	}
 done:

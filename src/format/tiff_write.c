@@ -50,7 +50,7 @@ static int sample_format(uint16_t *fmt, uint16_t *bits, scout_dtype d)
 }
 
 static int write_page(scout__tiff_file *f, scout_array *arr, const scout_tiff_write_options *o,
-                      int64_t z, int64_t npages, void *plane, uint16_t fmt, uint16_t bits)
+		      int64_t z, int64_t npages, void *plane, uint16_t fmt, uint16_t bits)
 {
 	TIFF *tif = f->tif;
 	int nd = arr->ndim;
@@ -78,21 +78,21 @@ static int write_page(scout__tiff_file *f, scout_array *arr, const scout_tiff_wr
 		return scout__error_prefix(rc, "%s: reading%s from the array: ", f->path, pn);
 
 	uint16_t comp = o->compression == SCOUT_TIFF_DEFLATE ? COMPRESSION_ADOBE_DEFLATE
-	                : o->compression == SCOUT_TIFF_ZSTD  ? COMPRESSION_ZSTD
-	                                                     : COMPRESSION_NONE;
+			: o->compression == SCOUT_TIFF_ZSTD  ? COMPRESSION_ZSTD
+							     : COMPRESSION_NONE;
 	int ok = TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w) &&
-	         TIFFSetField(tif, TIFFTAG_IMAGELENGTH, h) &&
-	         TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)1) &&
-	         TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, bits) &&
-	         TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, fmt) &&
-	         TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, (uint16_t)PHOTOMETRIC_MINISBLACK) &&
-	         TIFFSetField(tif, TIFFTAG_PLANARCONFIG, (uint16_t)PLANARCONFIG_CONTIG) &&
-	         TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rps) &&
-	         TIFFSetField(tif, TIFFTAG_COMPRESSION, comp);
+		 TIFFSetField(tif, TIFFTAG_IMAGELENGTH, h) &&
+		 TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)1) &&
+		 TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, bits) &&
+		 TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, fmt) &&
+		 TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, (uint16_t)PHOTOMETRIC_MINISBLACK) &&
+		 TIFFSetField(tif, TIFFTAG_PLANARCONFIG, (uint16_t)PLANARCONFIG_CONTIG) &&
+		 TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rps) &&
+		 TIFFSetField(tif, TIFFTAG_COMPRESSION, comp);
 	if (ok && nd == 3)
 		ok = TIFFSetField(tif, TIFFTAG_SUBFILETYPE, (uint32_t)FILETYPE_PAGE) &&
 		     TIFFSetField(tif, TIFFTAG_PAGENUMBER, (uint16_t)(z > 65535 ? 65535 : z),
-		                  (uint16_t)(npages > 65535 ? 65535 : npages));
+				  (uint16_t)(npages > 65535 ? 65535 : npages));
 	if (ok && o->level > 0 && comp == COMPRESSION_ADOBE_DEFLATE)
 		ok = TIFFSetField(tif, TIFFTAG_ZIPQUALITY, o->level > 9 ? 9 : o->level);
 	if (ok && o->level > 0 && comp == COMPRESSION_ZSTD)
@@ -111,7 +111,7 @@ static int write_page(scout__tiff_file *f, scout_array *arr, const scout_tiff_wr
 		char *src = (char *)plane + (size_t)s * rps * rowbytes;
 		if (TIFFWriteEncodedStrip(tif, s, src, (tmsize_t)((size_t)rows * rowbytes)) < 0)
 			return scout__tiff_error(f, SCOUT_EIO, "%s: cannot write strip %u", pn,
-			                         (unsigned)s);
+						 (unsigned)s);
 	}
 	if (!TIFFWriteDirectory(tif))
 		return scout__tiff_error(f, SCOUT_EIO, "%s: cannot write the directory", pn);
@@ -126,19 +126,19 @@ int scout_tiff_write(const char *path, scout_array *arr, const scout_tiff_write_
 	if (opts) {
 		if (opts->version != SCOUT_TIFF_WRITE_OPTIONS_VERSION)
 			return scout__error(SCOUT_EINVAL,
-			                    "tiff_write: options version %u, expected %u",
-			                    opts->version, SCOUT_TIFF_WRITE_OPTIONS_VERSION);
+					    "tiff_write: options version %u, expected %u",
+					    opts->version, SCOUT_TIFF_WRITE_OPTIONS_VERSION);
 		o = *opts;
 	}
 	if (o.compression != SCOUT_TIFF_NONE && o.compression != SCOUT_TIFF_DEFLATE &&
 	    o.compression != SCOUT_TIFF_ZSTD)
 		return scout__error(SCOUT_EINVAL, "%s: unknown TIFF compression %d", path,
-		                    (int)o.compression);
+				    (int)o.compression);
 	if (o.compression == SCOUT_TIFF_ZSTD && !TIFFIsCODECConfigured(COMPRESSION_ZSTD))
 		return scout__error(SCOUT_EUNSUPPORTED, "%s: this libtiff cannot write zstd", path);
 	if (o.level < 0)
 		return scout__error(SCOUT_EINVAL, "%s: negative compression level %d", path,
-		                    o.level);
+				    o.level);
 	int nd = arr->ndim;
 	if (nd != 2 && nd != 3)
 		return scout__error(
@@ -146,13 +146,13 @@ int scout_tiff_write(const char *path, scout_array *arr, const scout_tiff_write_
 	uint16_t fmt, bits;
 	if (!sample_format(&fmt, &bits, arr->dtype))
 		return scout__error(SCOUT_EUNSUPPORTED, "%s: dtype %s cannot be written as TIFF",
-		                    path, scout_dtype_name(arr->dtype));
+				    path, scout_dtype_name(arr->dtype));
 	for (int i = 0; i < nd; i++)
 		if (arr->shape[i] < 1 || arr->shape[i] > (int64_t)UINT32_MAX)
 			return scout__error(SCOUT_EINVAL,
-			                    "%s: extent %lld of axis %d cannot be written as "
-			                    "TIFF (1 .. 2^32-1)",
-			                    path, (long long)arr->shape[i], i);
+					    "%s: extent %lld of axis %d cannot be written as "
+					    "TIFF (1 .. 2^32-1)",
+					    path, (long long)arr->shape[i], i);
 	size_t plane_bytes;
 	int rc = scout__shape_size(NULL, &plane_bytes, 2, arr->shape + nd - 2, arr->itemsize);
 	if (rc < 0)
@@ -160,7 +160,7 @@ int scout_tiff_write(const char *path, scout_array *arr, const scout_tiff_write_
 	void *plane = malloc(plane_bytes);
 	if (!plane)
 		return scout__error(SCOUT_ENOMEM, "%s: cannot allocate a plane of %zu bytes", path,
-		                    plane_bytes);
+				    plane_bytes);
 
 	/* temporary file beside path, renamed when complete */
 	static atomic_uint counter;
@@ -173,15 +173,15 @@ int scout_tiff_write(const char *path, scout_array *arr, const scout_tiff_write_
 	int fd = -1;
 	for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
 		snprintf(tmp, plen + 64, "%s.tmp-%ld-%u", path, (long)getpid(),
-		         atomic_fetch_add(&counter, 1));
+			 atomic_fetch_add(&counter, 1));
 		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
 	if (fd < 0) {
 		rc = scout__error(errno == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO,
-		                  "%s: cannot create a temporary file beside it: %s", path,
-		                  strerror(errno));
+				  "%s: cannot create a temporary file beside it: %s", path,
+				  strerror(errno));
 		free(tmp);
 		free(plane);
 		return rc;
@@ -200,8 +200,8 @@ int scout_tiff_write(const char *path, scout_array *arr, const scout_tiff_write_
 	}
 	if (rc == SCOUT_OK && rename(tmp, path) != 0)
 		rc = scout__error(SCOUT_EIO,
-		                  "%s: cannot rename the temporary file %s into place: %s", path,
-		                  tmp, strerror(errno));
+				  "%s: cannot rename the temporary file %s into place: %s", path,
+				  tmp, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
 	free(tmp);

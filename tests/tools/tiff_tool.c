@@ -4,7 +4,7 @@
  * tifffile cannot write without imagecodecs), and read concurrently.
  *
  *   tiff_tool info PATH                      kind, shape, chunks, dtype on stdout
- *   tiff_tool read PATH OUT.raw              the whole array, native order
+ *   tiff_tool read PATH OUT.raw              the info line, and the whole array (native order)
  *   tiff_tool box PATH START STOP OUT.raw    one box (START/STOP comma lists)
  *   tiff_tool write IN.raw DTYPE SHAPE OUT.tif [none|deflate|zstd [LEVEL [BIGTIFF]]]
  *   tiff_tool libtiff IN.raw DTYPE SHAPE OUT.tif COMP [tile=W,L] [rps=N] [be] [big] [pred=P]
@@ -147,8 +147,8 @@ static int cmd_write(int argc, char **argv)
 	scout_tiff_write_options o = SCOUT_TIFF_WRITE_OPTIONS_INIT;
 	if (argc > 6)
 		o.compression = strcmp(argv[6], "deflate") == 0 ? SCOUT_TIFF_DEFLATE
-		                : strcmp(argv[6], "zstd") == 0  ? SCOUT_TIFF_ZSTD
-		                                                : SCOUT_TIFF_NONE;
+				: strcmp(argv[6], "zstd") == 0  ? SCOUT_TIFF_ZSTD
+								: SCOUT_TIFF_NONE;
 	if (argc > 7)
 		o.level = atoi(argv[7]);
 	if (argc > 8)
@@ -175,12 +175,12 @@ static int cmd_libtiff(int argc, char **argv)
 	int nd = parse_list(shape, argv[4]);
 	const char *comp_s = argv[6];
 	uint16_t comp = strcmp(comp_s, "lzw") == 0        ? COMPRESSION_LZW
-	                : strcmp(comp_s, "packbits") == 0 ? COMPRESSION_PACKBITS
-	                : strcmp(comp_s, "deflate") == 0  ? COMPRESSION_ADOBE_DEFLATE
-	                : strcmp(comp_s, "zstd") == 0     ? COMPRESSION_ZSTD
-	                : strcmp(comp_s, "lzma") == 0     ? COMPRESSION_LZMA
-	                : strcmp(comp_s, "webp") == 0     ? COMPRESSION_WEBP
-	                                                  : COMPRESSION_NONE;
+			: strcmp(comp_s, "packbits") == 0 ? COMPRESSION_PACKBITS
+			: strcmp(comp_s, "deflate") == 0  ? COMPRESSION_ADOBE_DEFLATE
+			: strcmp(comp_s, "zstd") == 0     ? COMPRESSION_ZSTD
+			: strcmp(comp_s, "lzma") == 0     ? COMPRESSION_LZMA
+			: strcmp(comp_s, "webp") == 0     ? COMPRESSION_WEBP
+							  : COMPRESSION_NONE;
 	uint32_t tw = 0, tl = 0, rps = 0;
 	int bigendian = 0, big = 0, pred = 1;
 	for (int i = 7; i < argc; i++) {
@@ -206,8 +206,8 @@ static int cmd_libtiff(int argc, char **argv)
 	}
 	size_t isz = scout_dtype_size(dt);
 	uint16_t fmt = scout_dtype_is_float(dt)    ? SAMPLEFORMAT_IEEEFP
-	               : scout_dtype_is_signed(dt) ? SAMPLEFORMAT_INT
-	                                           : SAMPLEFORMAT_UINT;
+		       : scout_dtype_is_signed(dt) ? SAMPLEFORMAT_INT
+						   : SAMPLEFORMAT_UINT;
 	uint32_t h = (uint32_t)shape[nd - 2], w = (uint32_t)shape[nd - 1];
 	int64_t pages = nd == 3 ? shape[0] : 1;
 	size_t plane = (size_t)h * w * isz;
@@ -314,11 +314,11 @@ static int cmd_concurrent(const char *path, int nthreads, int nprocs)
 	for (int round = 0; round < 3; round++) {
 		for (int t = 0; t < nthreads; t++) {
 			cs[t] = (conc){a,
-			               ref,
-			               nchunks,
-			               (size_t)t % (nchunks ? nchunks : 1),
-			               (size_t)(t % 2 ? 1 : 2),
-			               0};
+				       ref,
+				       nchunks,
+				       (size_t)t % (nchunks ? nchunks : 1),
+				       (size_t)(t % 2 ? 1 : 2),
+				       0};
 			pthread_create(&th[t], NULL, conc_thread, &cs[t]);
 		}
 		for (int t = 0; t < nthreads; t++) {
@@ -350,8 +350,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "info") == 0)
 		return cmd_info(argv[2]);
-	if (argc >= 4 && strcmp(argv[1], "read") == 0)
-		return cmd_box(argv[2], NULL, NULL, argv[3]);
+	if (argc >= 4 && strcmp(argv[1], "read") == 0) {
+		int rc = cmd_info(argv[2]);
+		return rc ? rc : cmd_box(argv[2], NULL, NULL, argv[3]);
+	}
 	if (argc >= 6 && strcmp(argv[1], "box") == 0)
 		return cmd_box(argv[2], argv[3], argv[4], argv[5]);
 	if (argc >= 6 && strcmp(argv[1], "write") == 0)
