@@ -150,8 +150,7 @@ int cli_is_tiff_path(const char *path)
 	       (n >= 5 && strncasecmp(path + n - 5, ".tiff", 5) == 0);
 }
 
-void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize,
-		     size_t budget)
+void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize, size_t budget)
 {
 	for (int i = 0; i < ndim; i++)
 		out[i] = chunks[i] > 0 ? chunks[i] : 1;
@@ -172,9 +171,9 @@ void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t items
 int cli_resolve_sigma(double *sigma, int nsigma, const double *given, int ndim)
 {
 	if (nsigma != 1 && nsigma != ndim)
-		return scout__error(SCOUT_EINVAL,
-				    "--sigma has %d values but the array has %d axes (give 1 or %d)",
-				    nsigma, ndim, ndim);
+		return scout__error(
+		    SCOUT_EINVAL, "--sigma has %d values but the array has %d axes (give 1 or %d)",
+		    nsigma, ndim, ndim);
 	for (int i = 0; i < ndim; i++) {
 		sigma[i] = given[nsigma == 1 ? 0 : i];
 		if (!(sigma[i] >= 0) || sigma[i] > 1e6)
@@ -218,7 +217,9 @@ int cli_check_interrupt(void)
 	if (!s)
 		return 0;
 	return scout__error(SCOUT_EINTERRUPTED, "interrupted by %s",
-			    s == SIGINT ? "SIGINT" : s == SIGTERM ? "SIGTERM" : "a signal");
+			    s == SIGINT    ? "SIGINT"
+			    : s == SIGTERM ? "SIGTERM"
+					   : "a signal");
 }
 
 /* ---- outputs ---- */
@@ -247,9 +248,9 @@ int cli_remove_tree(const char *path)
 	}
 	int rc = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (rc < 0)
-		return scout_last_error_code() < 0 ? scout_last_error_code()
-						   : scout__error(SCOUT_EIO, "cannot remove %s: %s",
-								  path, strerror(errno));
+		return scout_last_error_code() < 0
+			   ? scout_last_error_code()
+			   : scout__error(SCOUT_EIO, "cannot remove %s: %s", path, strerror(errno));
 	return rc;
 }
 
@@ -266,8 +267,8 @@ int cli_output_begin(cli_output *o, const char *path, int overwrite)
 		return scout__error(SCOUT_ENOMEM, "out of memory");
 	struct stat st;
 	if (!overwrite && lstat(o->path, &st) == 0) {
-		int rc = scout__error(SCOUT_EIO, "%s already exists (use --overwrite to replace it)",
-				      o->path);
+		int rc = scout__error(SCOUT_EIO,
+				      "%s already exists (use --overwrite to replace it)", o->path);
 		free(o->path);
 		o->path = NULL;
 		return rc;

@@ -70,7 +70,8 @@ static int blur_chunk(scout_array *arr, const int64_t *start, const int64_t *chu
 	void *raw = c->in_type == SCOUT_FLOAT32 ? NULL : malloc(gmax * isz);
 	float *f = malloc(gmax * sizeof(float));
 	float *interior = malloc(n * sizeof(float));
-	void *outb = c->out_type == SCOUT_FLOAT32 ? NULL : malloc(n * scout_dtype_size(c->out_type));
+	void *outb =
+	    c->out_type == SCOUT_FLOAT32 ? NULL : malloc(n * scout_dtype_size(c->out_type));
 	if ((!raw && c->in_type != SCOUT_FLOAT32) || !f || !interior ||
 	    (!outb && c->out_type != SCOUT_FLOAT32)) {
 		rc = scout__error(SCOUT_ENOMEM, "cannot allocate a ghosted chunk of %zu elements",
@@ -194,10 +195,11 @@ int cli_blur_main(int argc, char **argv)
 		case OPT_CHUNKS:
 			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
 			if (p.nchunks < 0)
-				return cli_usage_error("blur", BLUR_USAGE,
-						       "--chunks needs positive integers Z,Y,X, not "
-						       "'%s'",
-						       optarg);
+				return cli_usage_error(
+				    "blur", BLUR_USAGE,
+				    "--chunks needs positive integers Z,Y,X, not "
+				    "'%s'",
+				    optarg);
 			break;
 		case OPT_CODEC:
 			p.codec = optarg;
@@ -216,7 +218,8 @@ int cli_blur_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("blur", BLUR_USAGE,
-				       "expected INPUT and OUTPUT, got %d arguments", argc - optind);
+				       "expected INPUT and OUTPUT, got %d arguments",
+				       argc - optind);
 	if (!p.nsigma)
 		return cli_usage_error("blur", BLUR_USAGE, "--sigma is required");
 	p.input = argv[optind];

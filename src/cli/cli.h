@@ -39,10 +39,16 @@ enum {
 
 /* getopt_long entries for -j/--workers, --progress, --no-progress, -h/--help (no --json). */
 #define CLI_COMMON_LONGOPTS                                                                        \
-	{"workers", required_argument, NULL, 'j'}, {"progress", no_argument, NULL, CLI_OPT_PROGRESS}, \
-	    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS},                                \
-	    {"help", no_argument, NULL, 'h'}
-#define CLI_JSON_LONGOPT {"json", no_argument, NULL, CLI_OPT_JSON}
+	{"workers", required_argument, NULL, 'j'},                                                 \
+	    {"progress", no_argument, NULL, CLI_OPT_PROGRESS},                                     \
+	    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS},                               \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
+#define CLI_JSON_LONGOPT                                                                           \
+	{                                                                                          \
+		"json", no_argument, NULL, CLI_OPT_JSON                                            \
+	}
 
 /* Defaults: online CPUs, progress when stderr is a terminal, no JSON. */
 void cli_common_init(cli_common *c);
@@ -55,8 +61,7 @@ void cli_common_init(cli_common *c);
 int cli_common_option(cli_common *c, int opt, const char *cmd);
 
 /* Print "scout CMD: MESSAGE" and the usage line to stderr; returns CLI_EXIT_USAGE. */
-int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
-    SCOUT_PRINTF(3, 4);
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...) SCOUT_PRINTF(3, 4);
 
 /* Print "scout: error: <scout_last_error()>" and return CLI_EXIT_FAIL. */
 int cli_fail(void);
@@ -145,10 +150,11 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
 		       const int64_t *shape);
 /*
  * Work pieces of whole output chunks: chunks[0] along axis 0, whole extents on
- * the others, halved in whole chunks while prod(slab) * bytes_per_elem > budget.
+ * the others, halved in whole chunks (largest axis first, never axis 0) while
+ * prod(slab) * bytes_per_elem > budget or there are fewer than min_pieces.
  */
 void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
-		    size_t bytes_per_elem, size_t budget);
+		    size_t bytes_per_elem, size_t budget, size_t min_pieces);
 /*
  * Create a Zarr array at o->tmp (o from cli_output_begin) with the given
  * shape, chunks, dtype (little-endian), codec spec (NULL: SCOUT's default)
@@ -170,12 +176,12 @@ int cli_demo_main(int argc, char **argv);
 typedef struct {
 	const char *input;
 	const char *output;
-	int nchunks;                    /* 0: default 64 per axis */
+	int nchunks; /* 0: default 64 per axis */
 	int64_t chunks[SCOUT_MAX_NDIM];
-	const char *codec;              /* NULL: SCOUT's default */
+	const char *codec; /* NULL: SCOUT's default */
 	int has_dtype;
 	scout_dtype dtype;
-	char separator;                 /* '/' or '.' */
+	char separator; /* '/' or '.' */
 	int overwrite;
 	cli_common common;
 } cli_convert_params;
@@ -240,8 +246,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out,
  * Processing chunks for reductions: the storage chunks, halved on their longest
  * axis while one is larger than budget bytes.
  */
-void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize,
-		     size_t budget);
+void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize, size_t budget);
 
 /* --sigma: one value for every axis or one per axis; SCOUT_EINVAL otherwise */
 int cli_resolve_sigma(double *sigma, int nsigma, const double *given, int ndim);

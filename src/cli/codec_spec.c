@@ -46,19 +46,18 @@ static int dump(char **json_out, json_t *obj)
 	return *json_out ? 0 : scout__error(SCOUT_ENOMEM, "out of memory");
 }
 
-static int level_codec(char **json_out, const char *id, const char *key, int nf, char **f,
-		       long def, long lo, long hi, const char *spec)
+static int level_codec(char **json_out, const char *id, const char *key, int nf, char **f, long def,
+		       long lo, long hi, const char *spec)
 {
 	long level = def;
 	if (nf > 2)
-		return scout__error(SCOUT_EINVAL, "codec spec '%s': expected %s[:LEVEL]", spec,
-				    id);
+		return scout__error(SCOUT_EINVAL, "codec spec '%s': expected %s[:LEVEL]", spec, id);
 	if (nf == 2 && parse_level(&level, f[1], lo, hi, spec, "the level") < 0)
 		return SCOUT_EINVAL;
 	if (!strcmp(id, "lzma"))
-		return dump(json_out, json_pack("{s:s, s:i, s:i, s:I, s:n}", "id", "lzma", "format",
-						1, "check", -1, "preset", (json_int_t)level,
-						"filters"));
+		return dump(json_out,
+			    json_pack("{s:s, s:i, s:i, s:I, s:n}", "id", "lzma", "format", 1,
+				      "check", -1, "preset", (json_int_t)level, "filters"));
 	return dump(json_out, json_pack("{s:s, s:I}", "id", id, key, (json_int_t)level));
 }
 
@@ -102,8 +101,8 @@ int cli_codec_spec(char **json_out, const char *spec)
 
 	if (!strcmp(id, "none") || !strcmp(id, "raw")) {
 		if (nf != 1)
-			return scout__error(SCOUT_EINVAL, "codec spec '%s': 'none' takes no options",
-					    spec);
+			return scout__error(SCOUT_EINVAL,
+					    "codec spec '%s': 'none' takes no options", spec);
 		*json_out = strdup("null");
 		return *json_out ? 0 : scout__error(SCOUT_ENOMEM, "out of memory");
 	}
@@ -111,28 +110,28 @@ int cli_codec_spec(char **json_out, const char *spec)
 		if (nf != 1)
 			return scout__error(SCOUT_EINVAL,
 					    "codec spec '%s': 'default' takes no options", spec);
-		return dump(json_out, json_pack("{s:s, s:s, s:i, s:i, s:i}", "id", "blosc",
-						"cname", "zstd", "clevel", 1, "shuffle", 2,
-						"blocksize", 0));
+		return dump(json_out, json_pack("{s:s, s:s, s:i, s:i, s:i}", "id", "blosc", "cname",
+						"zstd", "clevel", 1, "shuffle", 2, "blocksize", 0));
 	}
 	if (!strcmp(id, "blosc")) {
 		/* numcodecs.Blosc() defaults for omitted fields: lz4, 5, shuffle */
 		const char *cname = nf > 1 && *f[1] ? f[1] : "lz4";
 		long clevel = 5, shuffle = 1;
-		static const char *const cnames[] = {"blosclz", "lz4", "lz4hc", "zlib", "zstd",
-						     "snappy"};
+		static const char *const cnames[] = {"blosclz", "lz4",  "lz4hc",
+						     "zlib",    "zstd", "snappy"};
 		int ok = 0;
 		if (nf > 4)
-			return scout__error(SCOUT_EINVAL,
-					    "codec spec '%s': expected blosc[:CNAME[:CLEVEL[:SHUFFLE]]]",
-					    spec);
+			return scout__error(
+			    SCOUT_EINVAL,
+			    "codec spec '%s': expected blosc[:CNAME[:CLEVEL[:SHUFFLE]]]", spec);
 		for (size_t i = 0; i < sizeof cnames / sizeof *cnames; i++)
 			ok |= !strcmp(cname, cnames[i]);
 		if (!ok)
-			return scout__error(SCOUT_EINVAL,
-					    "codec spec '%s': unknown blosc compressor '%s' (blosclz, "
-					    "lz4, lz4hc, zlib, zstd)",
-					    spec, cname);
+			return scout__error(
+			    SCOUT_EINVAL,
+			    "codec spec '%s': unknown blosc compressor '%s' (blosclz, "
+			    "lz4, lz4hc, zlib, zstd)",
+			    spec, cname);
 		if (nf > 2 && parse_level(&clevel, f[2], 0, 9, spec, "the blosc clevel") < 0)
 			return SCOUT_EINVAL;
 		if (nf > 3) {

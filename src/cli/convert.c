@@ -1,5 +1,6 @@
 /* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 (or TIFF). */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,35 +12,36 @@
 
 static void convert_help(void)
 {
-	printf("usage: " CONVERT_USAGE "\n\n"
-	       "Convert a TIFF file, a folder of TIFF slices or a Zarr array to a Zarr v2 array,\n"
-	       "or to a TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
-	       "The work is split in slabs of whole output chunks along the first axis, run in\n"
-	       "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
-	       "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
-	       "Options:\n"
-	       "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 per\n"
-	       "                    axis, clipped to the shape)\n"
-	       "  --codec SPEC      compressor (default blosc:zstd:1:bitshuffle, as SCOUT):\n"
-	       "                      a numcodecs JSON config, e.g. '{\"id\":\"zlib\",\"level\":5}',\n"
-	       "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
-	       "                      zlib|zstd, SHUFFLE noshuffle|shuffle|bitshuffle), zlib:L,\n"
-	       "                      gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default.\n"
-	       "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
-	       "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
-	       "                    float64 or a numpy typestr): as numpy's astype; integers\n"
-	       "                    wrap, float -> integer truncates toward zero and saturates\n"
-	       "                    out-of-range values (NaN -> 0)\n"
-	       "  --separator S     chunk key separator: / (nested, default) or .\n"
-	       "  --overwrite       replace an existing OUTPUT\n"
-	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
-	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
-	       "  -h, --help        this help\n\n"
-	       "Examples:\n"
-	       "  scout convert slices/ volume.zarr\n"
-	       "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
-	       "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
-	       "  scout convert volume.zarr volume.tif\n");
+	printf(
+	    "usage: " CONVERT_USAGE "\n\n"
+	    "Convert a TIFF file, a folder of TIFF slices or a Zarr array to a Zarr v2 array,\n"
+	    "or to a TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
+	    "The work is split in slabs of whole output chunks along the first axis, run in\n"
+	    "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
+	    "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
+	    "Options:\n"
+	    "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 per\n"
+	    "                    axis, clipped to the shape)\n"
+	    "  --codec SPEC      compressor (default blosc:zstd:1:bitshuffle, as SCOUT):\n"
+	    "                      a numcodecs JSON config, e.g. '{\"id\":\"zlib\",\"level\":5}',\n"
+	    "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
+	    "                      zlib|zstd, SHUFFLE noshuffle|shuffle|bitshuffle), zlib:L,\n"
+	    "                      gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default.\n"
+	    "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
+	    "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
+	    "                    float64 or a numpy typestr): as numpy's astype; integers\n"
+	    "                    wrap, float -> integer truncates toward zero and saturates\n"
+	    "                    out-of-range values (NaN -> 0)\n"
+	    "  --separator S     chunk key separator: / (nested, default) or .\n"
+	    "  --overwrite       replace an existing OUTPUT\n"
+	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	    "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
+	    "  -h, --help        this help\n\n"
+	    "Examples:\n"
+	    "  scout convert slices/ volume.zarr\n"
+	    "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
+	    "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
+	    "  scout convert volume.zarr volume.tif\n");
 }
 
 /* ---- shared with blur: a Zarr output built under a temporary name ---- */
@@ -90,8 +92,9 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
 		return 0;
 	}
 	if (nchunks != ndim)
-		return scout__error(SCOUT_EINVAL, "--chunks has %d values but the array has %d axes",
-				    nchunks, ndim);
+		return scout__error(SCOUT_EINVAL,
+				    "--chunks has %d values but the array has %d axes", nchunks,
+				    ndim);
 	for (int i = 0; i < ndim; i++)
 		chunks[i] = given[i];
 	return 0;
@@ -103,15 +106,17 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
  * budget.
  */
 void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
-		    size_t bytes_per_elem, size_t budget)
+		    size_t bytes_per_elem, size_t budget, size_t min_pieces)
 {
 	for (int i = 0; i < ndim; i++)
 		slab[i] = i == 0 ? chunks[0] : (shape[i] > chunks[i] ? shape[i] : chunks[i]);
 	for (;;) {
-		double bytes = (double)bytes_per_elem;
-		for (int i = 0; i < ndim; i++)
+		double bytes = (double)bytes_per_elem, pieces = 1;
+		for (int i = 0; i < ndim; i++) {
 			bytes *= (double)slab[i];
-		if (bytes <= (double)budget)
+			pieces *= ceil((double)shape[i] / (double)slab[i]);
+		}
+		if (bytes <= (double)budget && pieces >= (double)min_pieces)
 			return;
 		int best = -1;
 		for (int i = 1; i < ndim; i++)
@@ -140,34 +145,58 @@ static int convert_chunk(scout_array *arr, const int64_t *start, const int64_t *
 	convert_ctx *c = payload;
 	int ndim = scout_array_ndim(arr);
 	const int64_t *shape = scout_array_shape(arr);
-	int64_t stop[SCOUT_MAX_NDIM];
-	size_t n = 1;
+	const int64_t *oc = scout_array_chunks(c->out);
+	int64_t stop[SCOUT_MAX_NDIM], ext[SCOUT_MAX_NDIM];
+	size_t n = 1, cn = 1;
 	int rc = cli_check_interrupt();
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < ndim; i++) {
 		stop[i] = start[i] + chunks[i] < shape[i] ? start[i] + chunks[i] : shape[i];
-		n *= (size_t)(stop[i] - start[i]);
+		ext[i] = stop[i] - start[i];
+		n *= (size_t)ext[i];
+		cn *= (size_t)(oc[i] < ext[i] ? oc[i] : ext[i]);
 	}
 	if (n == 0)
 		return 0;
 	size_t isz = scout_dtype_size(c->in_type), osz = scout_dtype_size(c->out_type);
 	void *in = malloc(n * isz);
 	void *outb = c->in_type == c->out_type ? in : malloc(n * osz);
-	if (!in || !outb) {
-		free(in);
-		if (outb != in)
-			free(outb);
-		return scout__error(SCOUT_ENOMEM, "cannot allocate a slab of %zu elements", n);
+	void *piece = malloc(cn * osz);
+	if (!in || !outb || !piece) {
+		rc = scout__error(SCOUT_ENOMEM, "cannot allocate a slab of %zu elements", n);
+		goto done;
 	}
 	rc = scout_extract_box(in, arr, start, stop);
 	if (rc == 0)
 		rc = cli_check_interrupt();
-	if (rc == 0) {
-		if (outb != in)
-			cli_cast_values(outb, c->out_type, in, c->in_type, n);
-		rc = scout_insert_box(c->out, start, stop, outb);
+	if (rc < 0)
+		goto done;
+	if (outb != in)
+		cli_cast_values(outb, c->out_type, in, c->in_type, n);
+	/* write output chunk by chunk (the slab is made of whole output chunks), polling
+	 * the interrupt flag between chunks so Ctrl-C stops promptly */
+	int64_t *starts = NULL;
+	size_t count = 0;
+	if ((rc = scout_chunk_coordinates(&starts, &count, ndim, ext, oc)) < 0)
+		goto done;
+	for (size_t k = 0; k < count && rc == 0; k++) {
+		int64_t cs[SCOUT_MAX_NDIM], ce[SCOUT_MAX_NDIM], cext[SCOUT_MAX_NDIM];
+		int64_t zero[SCOUT_MAX_NDIM] = {0};
+		const int64_t *off = starts + k * (size_t)ndim;
+		for (int i = 0; i < ndim; i++) {
+			cext[i] = off[i] + oc[i] < ext[i] ? oc[i] : ext[i] - off[i];
+			cs[i] = start[i] + off[i];
+			ce[i] = cs[i] + cext[i];
+		}
+		scout__copy_nd(piece, cext, zero, outb, ext, off, cext, ndim, osz);
+		rc = scout_insert_box(c->out, cs, ce, piece);
+		if (rc == 0)
+			rc = cli_check_interrupt();
 	}
+	scout_free(starts);
+done:
+	free(piece);
 	if (outb != in)
 		free(outb);
 	free(in);
@@ -220,8 +249,9 @@ int cli_convert_run(const cli_convert_params *p)
 	if (cli_is_tiff_path(p->output)) {
 		scout_tiff_write_options to = SCOUT_TIFF_WRITE_OPTIONS_INIT;
 		if (ndim != 2 && ndim != 3) {
-			rc = scout__error(SCOUT_EINVAL, "%s: TIFF output needs a 2-D or 3-D array, "
-							"this one has %d axes",
+			rc = scout__error(SCOUT_EINVAL,
+					  "%s: TIFF output needs a 2-D or 3-D array, "
+					  "this one has %d axes",
 					  p->output, ndim);
 			goto done;
 		}
@@ -257,7 +287,7 @@ int cli_convert_run(const cli_convert_params *p)
 	}
 	cli_slab_shape(slab, ndim, shape, chunks,
 		       scout_dtype_size(it) + (it == ot ? 0 : scout_dtype_size(ot)),
-		       (size_t)256 << 20);
+		       (size_t)256 << 20, 2 * (size_t)p->common.workers);
 	convert_ctx ctx = {out, it, ot};
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	po.nb_workers = p->common.workers;
@@ -325,10 +355,11 @@ int cli_convert_main(int argc, char **argv)
 		case OPT_CHUNKS:
 			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
 			if (p.nchunks < 0)
-				return cli_usage_error("convert", CONVERT_USAGE,
-						       "--chunks needs positive integers Z,Y,X, not "
-						       "'%s'",
-						       optarg);
+				return cli_usage_error(
+				    "convert", CONVERT_USAGE,
+				    "--chunks needs positive integers Z,Y,X, not "
+				    "'%s'",
+				    optarg);
 			break;
 		case OPT_CODEC:
 			p.codec = optarg;
@@ -352,7 +383,8 @@ int cli_convert_main(int argc, char **argv)
 		default: {
 			int r = cli_common_option(&p.common, opt, "convert");
 			if (r < 0)
-				return cli_usage_error("convert", CONVERT_USAGE, "bad option value");
+				return cli_usage_error("convert", CONVERT_USAGE,
+						       "bad option value");
 			if (r == 0)
 				return cli_bad_option("convert", CONVERT_USAGE, opt, argv);
 		}
@@ -360,7 +392,8 @@ int cli_convert_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("convert", CONVERT_USAGE,
-				       "expected INPUT and OUTPUT, got %d arguments", argc - optind);
+				       "expected INPUT and OUTPUT, got %d arguments",
+				       argc - optind);
 	p.input = argv[optind];
 	p.output = argv[optind + 1];
 	if (cli_convert_run(&p) < 0)

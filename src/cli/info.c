@@ -39,8 +39,8 @@ static int walk_entry(const char *fpath, const struct stat *sb, int typeflag, st
 	if (typeflag == FTW_F && S_ISREG(sb->st_mode)) {
 		walk_bytes += (uint64_t)sb->st_size;
 		const char *name = fpath + ftwbuf->base;
-		if (strcmp(name, ".zarray") && strcmp(name, ".zattrs") && strcmp(name, ".zgroup") &&
-		    !strstr(name, ".tmp"))
+		/* chunk keys never start with '.' (.zarray, .zattrs, .scout.lock ...) */
+		if (name[0] != '.' && !strstr(name, ".tmp"))
 			walk_chunks++;
 	}
 	return 0;
@@ -269,7 +269,8 @@ static int info_run(const char *path, int as_json)
 		if (!strcmp(kind, "zarr"))
 			printf("), %llu stored\n", (unsigned long long)files);
 		else
-			printf("), %llu file%s\n", (unsigned long long)files, files == 1 ? "" : "s");
+			printf("), %llu file%s\n", (unsigned long long)files,
+			       files == 1 ? "" : "s");
 		printf("size:        %zu bytes (%s)\n", nbytes, h1);
 		printf("stored:      %llu bytes (%s)", (unsigned long long)stored, h2);
 		if (stored)
@@ -290,8 +291,8 @@ done:
 
 int cli_info_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, CLI_JSON_LONGOPT,
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    CLI_COMMON_LONGOPTS, CLI_JSON_LONGOPT, {NULL, 0, NULL, 0}};
 	cli_common common;
 	cli_common_init(&common);
 	int opt;

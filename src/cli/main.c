@@ -22,10 +22,9 @@ static const struct {
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: " USAGE "\n\n"
-		"Map-reduce processing of large chunk-compressed N-D arrays (Zarr v2, TIFF).\n\n"
-		"Commands:\n");
+	fprintf(f, "usage: " USAGE "\n\n"
+		   "Map-reduce processing of large chunk-compressed N-D arrays (Zarr v2, TIFF).\n\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nOptions every command takes:\n"

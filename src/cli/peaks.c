@@ -90,14 +90,13 @@ static int peaks_chunk(scout_array *arr, const int64_t *start, const int64_t *ch
 		goto done;
 	if ((rc = cli_check_interrupt()) < 0)
 		goto done;
-	rc = scout_local_maxima(&pts, &count, f, ndim, gshape, c->dist, c->threshold, istart,
-				istop);
+	rc =
+	    scout_local_maxima(&pts, &count, f, ndim, gshape, c->dist, c->threshold, istart, istop);
 	if (rc < 0)
 		goto done;
 	/* to global coordinates, keeping the points of the chunk proper */
-	if (count &&
-	    (rc = scout_filter_ghosted_points(pts, &count, gstart, start, chunks, pts, count,
-					      ndim)) < 0)
+	if (count && (rc = scout_filter_ghosted_points(pts, &count, gstart, start, chunks, pts,
+						       count, ndim)) < 0)
 		goto done;
 	rc = scout_result_set(result, pts, count * (size_t)ndim * sizeof(int64_t));
 done:
@@ -142,8 +141,7 @@ static int write_csv(const char *path, const int64_t *pts, size_t count, int ndi
 	return 0;
 }
 
-int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out,
-		  const cli_peaks_params *p)
+int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const cli_peaks_params *p)
 {
 	scout_array *in = NULL;
 	scout_results *res = NULL;
@@ -251,13 +249,7 @@ done:
 	return rc;
 }
 
-enum {
-	OPT_SIGMA = CLI_OPT_FIRST_CMD,
-	OPT_MIN_DISTANCE,
-	OPT_THRESHOLD,
-	OPT_CHUNKS,
-	OPT_OVERWRITE
-};
+enum { OPT_SIGMA = CLI_OPT_FIRST_CMD, OPT_MIN_DISTANCE, OPT_THRESHOLD, OPT_CHUNKS, OPT_OVERWRITE };
 
 int cli_peaks_main(int argc, char **argv)
 {
@@ -300,16 +292,18 @@ int cli_peaks_main(int argc, char **argv)
 		case OPT_THRESHOLD:
 			if (cli_parse_double(&p.threshold, optarg) < 0)
 				return cli_usage_error("peaks", PEAKS_USAGE,
-						       "--threshold needs a number, not '%s'", optarg);
+						       "--threshold needs a number, not '%s'",
+						       optarg);
 			p.has_threshold = 1;
 			break;
 		case OPT_CHUNKS:
 			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
 			if (p.nchunks < 0)
-				return cli_usage_error("peaks", PEAKS_USAGE,
-						       "--chunks needs positive integers Z,Y,X, not "
-						       "'%s'",
-						       optarg);
+				return cli_usage_error(
+				    "peaks", PEAKS_USAGE,
+				    "--chunks needs positive integers Z,Y,X, not "
+				    "'%s'",
+				    optarg);
 			break;
 		case OPT_OVERWRITE:
 			p.overwrite = 1;

@@ -93,8 +93,9 @@ static void stats_merge(size_t chunk_index, const void *data, size_t size, void 
 	if (c->merge_rc < 0)
 		return;
 	if (size != rsize) {
-		c->merge_rc = scout__error(SCOUT_EWORKER, "stats: a chunk result has %zu bytes, "
-							  "expected %zu",
+		c->merge_rc = scout__error(SCOUT_EWORKER,
+					   "stats: a chunk result has %zu bytes, "
+					   "expected %zu",
 					   size, rsize);
 		return;
 	}
@@ -112,8 +113,7 @@ static void stats_merge(size_t chunk_index, const void *data, size_t size, void 
 	}
 }
 
-static int stats_pass(stats_ctx *c, scout_array *arr, const int64_t *work,
-		      const cli_common *common)
+static int stats_pass(stats_ctx *c, scout_array *arr, const int64_t *work, const cli_common *common)
 {
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	po.nb_workers = common->workers;

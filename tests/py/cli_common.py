@@ -1,0 +1,54 @@
+"""Shared helpers of the scout command tests (run with Debian's /usr/bin/python3)."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BUILD = os.environ.get("SCOUT_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+SCOUT = os.path.join(BUILD, "scout")
+
+FAILURES = []
+
+
+def run(args, rc=0, timeout=300, **kw):
+    """Run build/scout with args; check the exit status; return the CompletedProcess."""
+    p = subprocess.run([SCOUT] + [str(a) for a in args], capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if rc is not None and p.returncode != rc:
+        raise AssertionError("scout %s: exit %d, expected %d\nstdout: %s\nstderr: %s"
+                             % (" ".join(map(str, args)), p.returncode, rc, p.stdout, p.stderr))
+    return p
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+class TempDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="scout-cli-test-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def main(tests):
+    """Run every test function; print a line per test; exit 1 if any failed."""
+    if not os.path.exists(SCOUT):
+        print("scout executable not found at", SCOUT)
+        sys.exit(1)
+    failed = 0
+    for t in tests:
+        try:
+            t()
+            print("ok  ", t.__name__)
+        except Exception as e:  # report every failing test, not only the first
+            failed += 1
+            print("FAIL", t.__name__)
+            import traceback
+            traceback.print_exc()
+    sys.stdout.flush()
+    sys.exit(1 if failed else 0)
