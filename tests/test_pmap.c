@@ -402,6 +402,16 @@ static void test_progress(void)
 		rc[kind] = scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o);
 		scout_results_free(res);
 	}
+	/* a slow map (25 x 20 ms): redrawn as it goes, at most about 10 times a second */
+	job slow = {.sleep_us = 20000};
+	scout_pmap_options so = SCOUT_PMAP_OPTIONS_INIT;
+	so.nb_workers = 1;
+	so.progress = 1;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc_slow = scout_pmap_chunks(NULL, f_sum, &slow, arr, chunks2, &so);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double slow_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 	/* and without progress: nothing is drawn */
 	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
 	o.nb_workers = 2;
@@ -409,26 +419,38 @@ static void test_progress(void)
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0 && rc_quiet == 0);
+	CHECK(rc[0] == 0 && rc[1] == 0 && rc[2] == 0 && rc_quiet == 0 && rc_slow == 0);
 	char text[8192] = {0};
 	ssize_t n = pread(fd, text, sizeof text - 1, 0);
 	close(fd);
 	CHECK(n > 0);
-	/* three bars, each ending at 100% with done/total and a rate, then a newline */
-	char want[64];
-	snprintf(want, sizeof want, "100%%|");
-	int finals = 0;
-	for (const char *p = text; (p = strstr(p, want)); p++)
-		finals++;
-	CHECK(finals == 3);
-	snprintf(want, sizeof want, "| %d/%d [", NCHUNKS, NCHUNKS);
-	CHECK(strstr(text, want) != NULL);
-	CHECK(strstr(text, "  0%|") != NULL); /* the first draw */
-	CHECK(strstr(text, "it/s]\n") != NULL || strstr(text, "s/it]\n") != NULL);
+	/*
+	 * Four bars: each a line of redraws ("\r" + state) that starts at 0% and
+	 * whose last state is 100% with done/total and a rate, ended by a newline.
+	 */
+	char done_total[64];
+	snprintf(done_total, sizeof done_total, "| %d/%d [", NCHUNKS, NCHUNKS);
 	int lines = 0;
-	for (char *p = text; *p; p++)
-		lines += *p == '\n';
-	CHECK(lines == 3);
+	for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		lines++;
+		CHECK(strncmp(line, "\r  0%|", 6) == 0);
+		char *last = strrchr(line, '\r');
+		CHECK(last && strncmp(last, "\r100%|", 6) == 0);
+		CHECK(last && strstr(last, done_total) != NULL);
+		CHECK(last && (strstr(last, "it/s]") || strstr(last, "s/it]")));
+		CHECK(last && last[strlen(last) - 1] == ']');
+		int draws = 0;
+		for (char *p = line; *p; p++)
+			draws += *p == '\r';
+		if (lines == 4) {
+			/* first + final draws, and one per 0.1 s in between at most */
+			CHECK(draws >= 4 && draws <= (int)(slow_s * 10) + 3);
+			if (draws < 4 || draws > (int)(slow_s * 10) + 3)
+				fprintf(stderr, "%d draws in %.3f s\n", draws, slow_s);
+		}
+	}
+	CHECK(lines == 4);
 	scout_array_free(arr);
 }
 
@@ -439,7 +461,7 @@ static int f_slow_first(scout_array *arr, const int64_t *start, const int64_t *c
 {
 	(void)payload;
 	if (start[0] == 0 && start[1] == 0) {
-		struct timespec ts = {0, 300 * 1000 * 1000};
+		struct timespec ts = {0, 600 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	return f_sum(arr, start, chunks, result, NULL);
@@ -464,7 +486,7 @@ static void test_unordered_timing(void)
 			CHECK_OK(scout_pmap_chunks(NULL, f_slow_first, NULL, arr, chunks2, &o));
 			CHECK(s->calls == NCHUNKS && s->data_ok);
 			/*
-			 * chunk 0 takes 300 ms, the other worker does the rest meanwhile
+			 * chunk 0 takes 600 ms, the other worker does the rest meanwhile
 			 * (but for one more batch that a process worker may hold queued
 			 * behind chunk 0)
 			 */

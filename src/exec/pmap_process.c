@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ typedef struct ppool {
 	int nw;
 	size_t nbatches, next_batch;
 	int64_t *current; /* shared: index + 1 of the chunk each child is running */
+	pid_t parent;
 	int failed;
 } ppool;
 
@@ -145,6 +147,10 @@ static void cbuf_record(cbuf *b, uint32_t type, int32_t status, uint64_t index, 
 static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 {
 	pmap_ctx *c = pp->c;
+	/* die with the parent, even if it is killed while f runs for a long time */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != pp->parent)
+		_exit(122);
 	scout__progress_init(&c->progress, NULL, NULL, 0); /* never draw in a child */
 	if (c->arr->ops->after_fork)
 		c->arr->ops->after_fork(c->arr);
@@ -419,6 +425,7 @@ int scout__pmap_run_processes(pmap_ctx *c)
 	memset(&pp, 0, sizeof pp);
 	pp.c = c;
 	pp.nw = c->nb_workers;
+	pp.parent = getpid();
 	pp.nbatches = c->grid.count / c->chunksize + (c->grid.count % c->chunksize != 0);
 	pp.w = calloc((size_t)pp.nw, sizeof *pp.w);
 	if (!pp.w)

@@ -295,6 +295,7 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 	uint64_t by0 = (uint64_t)y0 / pg->block_h * pg->block_h;
 	uint64_t bx_first = (uint64_t)x0 / pg->block_w * pg->block_w;
 	f->msg[0] = '\0';
+	global_msg[0] = '\0';
 	for (uint64_t by = by0; by < y1; by += pg->block_h) {
 		uint64_t rows = min_u64(pg->block_h, pg->height - by); /* rows in this block */
 		for (uint64_t bx = bx_first; bx < x1; bx += pg->block_w) {

@@ -325,6 +325,12 @@ def test_scout_writes(tmp, rng):
         if r.returncode != 0:
             check(False, f"scout write {dt} {shape} {comp}: {r.stderr}")
             continue
+        if comp == "zstd" and not shutil.which("zstd"):
+            print("note: no zstd command (Debian package zstd): scout-written zstd TIFFs "
+                  "checked by scout's reader only", file=sys.stderr)
+            compare(p, a.astype(np.uint8) if dt == "bool" else a, tmp, f"scout zstd {dt}")
+            os.unlink(p)
+            continue
         if comp == "zstd":  # tifffile needs imagecodecs for zstd
             b, is_big, npages = read_zstd_tiff(p)
         else:
