@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zstd.h>
+
 #include "check.h"
 #include "codec/codec.h"
 
@@ -70,7 +72,10 @@ static void test_round_trips(void)
 	size_t nsizes = sizeof sizes / sizeof sizes[0];
 	static const size_t typesizes[] = {1, 2, 4, 8, 16};
 	for (size_t ci = 0; ci < NCONFIGS; ci++)
+		/* only blosc depends on the typesize (shuffle) */
 		for (size_t ti = 0; ti < sizeof typesizes / sizeof typesizes[0]; ti++) {
+			if (ti > 0 && !strstr(configs[ci], "blosc"))
+				break;
 			scout_codec *c = new_codec(configs[ci], typesizes[ti]);
 			if (!c)
 				continue;
@@ -164,7 +169,7 @@ static void test_corruption(void)
 		CHECK_OK(scout__codec_encode(c, src, n, &enc, &m));
 		unsigned char *bad = malloc(m);
 		int undetected = 0;
-		for (size_t pos = 0; pos < m; pos += m / 37 + 1) {
+		for (size_t pos = 0; pos < m; pos += m / 20 + 1) {
 			memcpy(bad, enc, m);
 			bad[pos] ^= 0x5a;
 			int rc = scout__codec_decode(c, bad, m, dst, n);
@@ -187,7 +192,7 @@ static void test_corruption(void)
 		CHECK_OK(scout__codec_encode(c, src, n, &enc, &m));
 		unsigned char *bad = malloc(m);
 		int wrong_rc = 0;
-		for (int trial = 0; trial < 200; trial++) {
+		for (int trial = 0; trial < 40; trial++) {
 			memcpy(bad, enc, m);
 			for (int k = 0; k < 1 + trial % 4; k++) {
 				x = x * 1103515245u + 12345u;
@@ -207,13 +212,13 @@ static void test_corruption(void)
 }
 
 /*
- * Decompression bombs: 4 MiB of zeros compress to little; decoding them as a
+ * Decompression bombs: 2 MiB of zeros compress to little; decoding them as a
  * 4096-byte chunk must fail (headers that record the size are refused before
  * decoding; streams stop one byte past the chunk).
  */
 static void test_bombs(void)
 {
-	const size_t big = 4u << 20, small = 4096;
+	const size_t big = 2u << 20, small = 4096;
 	unsigned char *zeros = calloc(big, 1);
 	unsigned char *dst = malloc(small);
 	for (size_t ci = 1; ci < NCONFIGS; ci++) {
@@ -252,6 +257,14 @@ static void test_bombs(void)
 	for (int i = 0; i < 8; i++) /* recorded size 2^40 instead of "unknown" */
 		h[5 + i] = i == 5 ? 1 : 0;
 	CHECK_ERR(scout__codec_decode(c, enc, m, dst, small), SCOUT_ECODEC, "1099511627776");
+	free(enc);
+	scout__codec_free(c);
+
+	/* xz: the index records the size; refused before decoding */
+	c = new_codec("{\"id\": \"lzma\"}", 1);
+	CHECK_OK(scout__codec_encode(c, zeros, big, &enc, &m));
+	CHECK_ERR(scout__codec_decode(c, enc, m, dst, small), SCOUT_ECODEC,
+		  "index records 2097152");
 	free(enc);
 	scout__codec_free(c);
 	free(zeros);
@@ -338,6 +351,38 @@ static void test_configs(void)
 	scout__codec_free(gz);
 }
 
+/* zstd frames that do not record their size take the bounded streaming path. */
+static void test_zstd_unknown_size(void)
+{
+	const size_t n = 100000;
+	unsigned char *src = make_data(n, 5);
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+	size_t cap = ZSTD_compressBound(n) * 2 + 64;
+	unsigned char *enc = malloc(cap);
+	size_t m = ZSTD_compress2(cctx, enc, cap, src, n);
+	CHECK(!ZSTD_isError(m));
+	CHECK(ZSTD_getFrameContentSize(enc, m) == ZSTD_CONTENTSIZE_UNKNOWN);
+	/* a second frame of the same data right after the first */
+	size_t m2 = ZSTD_compress2(cctx, enc + m, cap - m, src, n);
+	CHECK(!ZSTD_isError(m2));
+	ZSTD_freeCCtx(cctx);
+	scout_codec *c = new_codec("{\"id\": \"zstd\"}", 1);
+	unsigned char *dst = malloc(2 * n + 1);
+	CHECK_OK(scout__codec_decode(c, enc, m, dst, n));
+	CHECK(memcmp(dst, src, n) == 0);
+	CHECK_OK(scout__codec_decode(c, enc, m + m2, dst, 2 * n));
+	CHECK(memcmp(dst, src, n) == 0 && memcmp(dst + n, src, n) == 0);
+	CHECK_ERR(scout__codec_decode(c, enc, m, dst, n - 1), SCOUT_ECODEC, "more than");
+	CHECK_ERR(scout__codec_decode(c, enc, m, dst, n + 1), SCOUT_ECODEC, "decoded size");
+	CHECK_ERR(scout__codec_decode(c, enc, m + m2, dst, 2 * n + 1), SCOUT_ECODEC, "zstd");
+	CHECK_ERR(scout__codec_decode(c, enc, m - 1, dst, n), SCOUT_ECODEC, "zstd");
+	free(dst);
+	free(enc);
+	free(src);
+	scout__codec_free(c);
+}
+
 /* Several threads decoding (and encoding) with one shared scout_codec. */
 typedef struct {
 	const scout_codec *codec;
@@ -376,7 +421,10 @@ static void test_threads(void)
 {
 	const size_t n = 65537;
 	unsigned char *src = make_data(n, 11);
-	for (size_t ci = 0; ci < NCONFIGS; ci++) {
+	/* one config of each codec */
+	static const size_t pick[] = {0, 1, 6, 8, 10, 12, 14, 17, 19, 22};
+	for (size_t pi = 0; pi < sizeof pick / sizeof pick[0]; pi++) {
+		size_t ci = pick[pi];
 		scout_codec *c = new_codec(configs[ci], 2);
 		void *enc = NULL;
 		size_t m = 0;
@@ -407,6 +455,7 @@ int main(void)
 	test_bad_inputs();
 	test_corruption();
 	test_bombs();
+	test_zstd_unknown_size();
 	test_threads();
 	return check_summary();
 }

@@ -42,11 +42,13 @@ static int blosc_codec_create(scout_codec **out, const json_t *config, size_t ty
 	for (size_t i = 0; i < sizeof cnames / sizeof cnames[0]; i++)
 		if (strcmp(cnames[i], cname) == 0)
 			known = 1;
+	/* (not blosc_list_compressors(): it fills a static buffer, racy across threads) */
 	if (!known || blosc_compname_to_compcode(cname) < 0)
 		return scout__error(SCOUT_EFORMAT,
 				    "blosc codec: field \"cname\" is \"%s\", not a compressor of "
-				    "this c-blosc (%s)",
-				    cname, blosc_list_compressors());
+				    "this c-blosc (blosclz, lz4, lz4hc, zlib, zstd%s)",
+				    cname,
+				    blosc_compname_to_compcode("snappy") >= 0 ? ", snappy" : "");
 	long long clevel, shuffle, blocksize;
 	if ((rc = scout__codec_get_int(&clevel, NULL, config, "blosc", "clevel", 5, 0, 9, 0)) ||
 	    (rc = scout__codec_get_int(&shuffle, NULL, config, "blosc", "shuffle", 1, -1, 2, 0)) ||

@@ -8,6 +8,20 @@
  *
  * One file per codec (blosc.c, zlib.c, gzip.c, bz2.c, lzma.c, zstd.c, lz4.c,
  * none.c) each providing a scout_codec_vtable; codec.c selects by id.
+ *
+ * Configs follow numcodecs 0.11: missing fields take numcodecs' defaults,
+ * unknown fields are refused (as numcodecs refuses unknown keyword arguments),
+ * values must be JSON integers in range. blosc's cname may also be "snappy"
+ * (when this c-blosc has it); zstd also takes numcodecs' later "checksum".
+ *
+ * Decoding is stricter than numcodecs in one way: bytes after the end of the
+ * compressed stream are SCOUT_ECODEC (numcodecs ignores them for zlib, bz2,
+ * lzma "alone" and blosc), except what the formats themselves allow and
+ * Python reads: concatenated gzip members (with zero padding), bz2 streams,
+ * xz streams (with stream padding), lzma/raw streams and zstd frames.
+ * It is more lenient in another: empty chunks (0 bytes) round-trip through
+ * every codec, while numcodecs 0.11 cannot decode its own empty blosc, zstd
+ * and lz4 output.
  */
 #ifndef SCOUT_CODEC_H
 #define SCOUT_CODEC_H
@@ -45,7 +59,9 @@ SCOUT_HIDDEN json_t *scout__codec_config(const scout_codec *codec);
 
 /*
  * Encode n bytes. *dst_out is malloc'd (free with free()); *dst_size_out its
- * size. Errors: SCOUT_ECODEC, SCOUT_ENOMEM.
+ * size. Errors: SCOUT_ECODEC, SCOUT_ENOMEM; SCOUT_EFORMAT for an lzma config
+ * numcodecs can decode with but not encode (format 0, preset with filters,
+ * a check outside format 1, a bad "alone" filter chain).
  */
 SCOUT_HIDDEN int scout__codec_encode(const scout_codec *codec, const void *src, size_t n,
 				     void **dst_out, size_t *dst_size_out);

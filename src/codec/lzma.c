@@ -9,7 +9,8 @@
  *
  * Decoding uses a memory limit (SCOUT_LZMA_MEMLIMIT), writes straight into the
  * chunk buffer and stops one byte past it; an "alone" header that records a
- * larger size than the chunk is refused before decoding. Like Python,
+ * larger size than the chunk, or the index of a single xz stream that records
+ * another size, is refused before decoding. Like Python,
  * concatenated streams are read (xz stream padding too).
  */
 #include <lzma.h>
@@ -352,11 +353,45 @@ static const char *format_name(int format)
 			     : "raw";
 }
 
+/*
+ * An xz stream records its decoded size in its index (at the end): when the
+ * input is exactly one stream, compare that size with the chunk's before
+ * decoding anything. Anything unusual is left to the decoder to report.
+ */
+static int xz_index_check(const uint8_t *s, size_t n, size_t expected)
+{
+	lzma_stream_flags flags;
+	if (n < 2 * LZMA_STREAM_HEADER_SIZE ||
+	    memcmp(s,
+		   "\xfd"
+		   "7zXZ",
+		   6) != 0 ||
+	    lzma_stream_footer_decode(&flags, s + n - LZMA_STREAM_HEADER_SIZE) != LZMA_OK ||
+	    flags.backward_size > n - 2 * LZMA_STREAM_HEADER_SIZE)
+		return SCOUT_OK;
+	lzma_index *idx = NULL;
+	uint64_t memlimit = (uint64_t)16 << 20;
+	size_t in_pos = n - LZMA_STREAM_HEADER_SIZE - (size_t)flags.backward_size;
+	if (lzma_index_buffer_decode(&idx, &memlimit, NULL, s, &in_pos,
+				     n - LZMA_STREAM_HEADER_SIZE) != LZMA_OK)
+		return SCOUT_OK;
+	lzma_vli file_size = lzma_index_file_size(idx);
+	lzma_vli size = lzma_index_uncompressed_size(idx);
+	lzma_index_end(idx, NULL);
+	if (file_size == n && size != (lzma_vli)expected)
+		return scout__error(SCOUT_ECODEC,
+				    "lzma: xz index records %llu decoded bytes, the chunk has %zu",
+				    (unsigned long long)size, expected);
+	return SCOUT_OK;
+}
+
 /* Start the decoder of one stream at s[pos..n). */
 static int start_decoder(const lzma_codec *c, lzma_stream *strm, const uint8_t *s, size_t n,
 			 size_t room)
 {
 	lzma_ret r;
+	if ((c->format == 1 || c->format == 0) && xz_index_check(s, n, room))
+		return SCOUT_ECODEC;
 	if (c->format == 2 && n >= 13) {
 		uint64_t size = 0;
 		for (int i = 0; i < 8; i++)

@@ -134,10 +134,12 @@ def run(tmp):
         counter[0] += 1
         return os.path.join(tmp, "%d_%s" % (counter[0], tag))
 
-    def add_case(cfg, arr, label):
+    def add_case(cfg, arr, label, threads=False):
         raw = arr.tobytes()
         typesize = arr.dtype.itemsize
+        numcodecs.blosc.use_threads = threads
         enc = numcodecs_encode(cfg, arr)
+        numcodecs.blosc.use_threads = False
         p_enc, p_dec = path("nc_enc"), path("sc_dec")
         with open(p_enc, "wb") as f:
             f.write(enc)
@@ -150,17 +152,27 @@ def run(tmp):
         with open(p_raw, "wb") as f:
             f.write(raw)
         requests.append(({"op": "encode", "config": cfg, "typesize": typesize, "in": p_raw, "out": p_senc},
-                         ("scout->nc", label, cfg, raw, p_senc, enc)))
+                         ("scout->nc", label, cfg, raw, p_senc, None if threads else enc)))
 
     # blosc: all cnames x shuffles x typesizes 1..16, several sizes
     for cfg in blosc_configs():
         for dtype in ["|u1", "<u2", "<f4", "<f8", "<c16"] if cfg["clevel"] == 5 and cfg["blocksize"] == 0 else ["|u1", "<f8"]:
             for count in [1, 333, 40001]:
                 add_case(cfg, make_data(dtype, count, count), "%s %s x%d" % (json.dumps(cfg), dtype, count))
+    # blosc as zarr-python calls it from the main thread: c-blosc's own threads
+    # compress the blocks of a large chunk (byte order of blocks may differ)
+    for cfg in blosc_configs()[:24:3]:
+        add_case(cfg, make_data("<u2", 400000, 9), "%s threaded <u2 x400000" % json.dumps(cfg), threads=True)
+    # items over c-blosc's 255-byte typesize limit (treated as bytes by both)
+    for cfg in blosc_configs()[1:8:2]:
+        arr = np.frombuffer(make_data("|u1", 300 * 50, 3).tobytes(), dtype="V300")
+        add_case(cfg, arr, "%s V300 x50" % json.dumps(cfg))
     for cfg in OTHER_CONFIGS:
-        dtypes = DTYPES if cfg["id"] in ("zlib", "zstd", "lz4") else ["|u1", "<u2", "<f8"]
+        # lzma and bz2 encoders are slow to start (large tables): fewer cases
+        dtypes = DTYPES if cfg["id"] in ("zlib", "zstd", "lz4") else ["|u1", "<f8"]
+        counts = [1, 5003] if cfg["id"] in ("lzma", "bz2") else [1, 37, 5003]
         for dtype in dtypes:
-            for count in [1, 37, 5003]:
+            for count in counts:
                 add_case(cfg, make_data(dtype, count, count + 1), "%s %s x%d" % (json.dumps(cfg), dtype, count))
 
     # odd sizes: byte counts that are not a multiple of the typesize, encoded by scout
