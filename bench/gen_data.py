@@ -18,8 +18,10 @@ usage: gen_data.py DATA_DIR NAME [NAME ...]
            tif<Z>x<Y>x<X>  a folder of Z slices of Y x X
 A dataset is written under DATA_DIR/NAME.tmp and renamed to DATA_DIR/NAME when
 complete, so an interrupted run never leaves a partial dataset behind; an
-existing DATA_DIR/NAME is kept (the cache).
+existing DATA_DIR/NAME is kept (the cache). A lock (DATA_DIR/NAME.lock) makes a
+second generator of the same dataset wait for the first.
 """
+import fcntl
 import os
 import re
 import shutil
@@ -113,6 +115,12 @@ def main():
         final = os.path.join(root, name)
         if os.path.exists(final):
             continue
+        # one generator per dataset at a time: a second one waits, then finds it
+        lock = open(final + ".lock", "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(final):
+            lock.close()
+            continue
         tmp = final + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         t0 = time.time()
@@ -125,6 +133,7 @@ def main():
         else:
             sys.exit("gen_data.py: unknown dataset name %r" % name)
         os.rename(tmp, final)
+        lock.close()
         print("gen_data.py: wrote %s in %.1f s" % (final, time.time() - t0), file=sys.stderr)
 
 
