@@ -79,7 +79,7 @@ SCOUT_API int scout_from_float32(void *out, scout_dtype dtype, const float *in, 
  *         truncate, NULL pointer); SCOUT_EOVERFLOW if a radius exceeds 2^31
  */
 SCOUT_API int scout_gaussian_radius(int64_t *radius_out, int ndim, const double *sigma,
-                                    double truncate);
+				    double truncate);
 
 /**
  * Gaussian filter of an N-D float32 array, equal to
@@ -107,7 +107,7 @@ SCOUT_API int scout_gaussian_radius(int64_t *radius_out, int ndim, const double 
  *         SCOUT_EOVERFLOW (size of the array); SCOUT_ENOMEM
  */
 SCOUT_API int scout_gaussian_filter(float *out, const float *in, int ndim, const int64_t *shape,
-                                    const double *sigma, double truncate);
+				    const double *sigma, double truncate);
 
 /* ------------------------------------------------------------------------ */
 /* Maximum filter and local maxima (nuclei detection)                       */
@@ -130,7 +130,7 @@ SCOUT_API int scout_gaussian_filter(float *out, const float *in, int ndim, const
  * @return SCOUT_OK; SCOUT_EINVAL; SCOUT_EOVERFLOW; SCOUT_ENOMEM
  */
 SCOUT_API int scout_maximum_filter(float *out, const float *in, int ndim, const int64_t *shape,
-                                   const int64_t *radius);
+				   const int64_t *radius);
 
 /**
  * Local maxima (peaks) of an N-D float32 array, SCOUT's nuclei detection:
@@ -142,7 +142,11 @@ SCOUT_API int scout_maximum_filter(float *out, const float *in, int ndim, const 
  * To process a chunk with ghost borders: pass the ghosted block as `in` and
  * the chunk's position inside it as the interior box; peaks in the ghost
  * shell are then dropped (SCOUT's filter_ghosted_points). Add the block's
- * global offset to the returned coordinates.
+ * global offset to the returned coordinates. For peaks of a blurred volume
+ * (scout peaks), the shell must be at least the Gaussian radius plus
+ * `radius` wide on each axis and clipped at the volume's border, never
+ * padded: the filters' 'nearest' edge handling at the block's border then
+ * is the volume's own, and the result equals the whole-volume computation.
  *
  * @param points_out     receives count*ndim coordinates (int64), point after
  *                       point, in C order of the points (row-major
@@ -156,13 +160,15 @@ SCOUT_API int scout_maximum_filter(float *out, const float *in, int ndim, const 
  * @param threshold      smallest value a peak may have (use -INFINITY for none)
  * @param interior_start box of candidate voxels, 0 <= start <= stop <= shape;
  * @param interior_stop  both NULL for the whole array
+ * Temporary memory: one float32 array of the size of `in`.
+ *
  * @return SCOUT_OK; SCOUT_EINVAL; SCOUT_EBOUNDS (interior box outside the
  *         array); SCOUT_EOVERFLOW; SCOUT_ENOMEM. On failure *points_out is
  *         NULL and *count_out 0.
  */
 SCOUT_API int scout_local_maxima(int64_t **points_out, size_t *count_out, const float *in, int ndim,
-                                 const int64_t *shape, const int64_t *radius, double threshold,
-                                 const int64_t *interior_start, const int64_t *interior_stop);
+				 const int64_t *shape, const int64_t *radius, double threshold,
+				 const int64_t *interior_start, const int64_t *interior_stop);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics (map-reduce)                                                  */
@@ -237,7 +243,7 @@ typedef struct scout_stats_result {
 	uint64_t count;     /**< number of non-NaN values */
 	uint64_t nan_count; /**< number of NaN values */
 	double min, max;    /**< smallest and largest non-NaN value (NaN when count is 0);
-	                       for 64-bit integers rounded to double, see min_str */
+			       for 64-bit integers rounded to double, see min_str */
 	double sum;         /**< sum of the non-NaN values, rounded to double */
 	double mean;        /**< sum / count (NaN when count is 0) */
 	double std;         /**< population standard deviation (ddof 0; NaN when count is 0) */
@@ -274,7 +280,7 @@ SCOUT_API int scout_stats_finish(scout_stats_result *out, const scout_stats *sta
  * @return SCOUT_OK; SCOUT_EINVAL; SCOUT_ENOMEM
  */
 SCOUT_API int scout_stats_to_json(char **json_out, const scout_stats *stats, const uint64_t *counts,
-                                  size_t bins, double lo, double hi);
+				  size_t bins, double lo, double hi);
 
 /* ------------------------------------------------------------------------ */
 /* Histogram                                                                */
@@ -297,8 +303,9 @@ SCOUT_API int scout_histogram_edges(double *edges_out, size_t bins, double lo, d
  * values outside [lo, hi] and NaNs are ignored, the last bin includes hi, and
  * the bin of each value is computed with numpy's algorithm (index from
  * (x - lo) * bins / (hi - lo), corrected against the edges), in the precision
- * numpy uses for the dtype (float32 for float16/float32 data, float64
- * otherwise), so counts equal numpy's exactly. Histograms of parts of the
+ * numpy 1.x uses for the dtype (float16 arithmetic for float16 data,
+ * float32 for float32 data, float64 otherwise), so counts equal numpy's
+ * exactly. 8/16-bit data use a table of the bin of every possible value. Histograms of parts of the
  * data merge by adding counts (scout_histogram_merge()).
  *
  * @param counts bins counters to increment (zero them before the first call)
@@ -312,7 +319,7 @@ SCOUT_API int scout_histogram_edges(double *edges_out, size_t bins, double lo, d
  *         range); SCOUT_EUNSUPPORTED (complex)
  */
 SCOUT_API int scout_histogram_update(uint64_t *counts, size_t bins, double lo, double hi,
-                                     scout_dtype dtype, const void *data, size_t n);
+				     scout_dtype dtype, const void *data, size_t n);
 
 /**
  * Add the counts of one histogram to another: into[i] += from[i].

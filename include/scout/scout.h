@@ -13,6 +13,7 @@
  *  - scout/files.h    directory listings and voxel sizes
  *  - scout/zarr.h     Zarr v2 arrays
  *  - scout/tiff.h     TIFF files and folders of TIFF slices
+ *  - scout/ops.h      per-chunk kernels: stats, Gaussian blur, local maxima
  */
 #ifndef SCOUT_SCOUT_H
 #define SCOUT_SCOUT_H
@@ -28,5 +29,6 @@
 #include "files.h"
 #include "zarr.h"
 #include "tiff.h"
+#include "ops.h"
 
 #endif

@@ -74,22 +74,89 @@ int scout_histogram_merge(uint64_t *into, const uint64_t *from, size_t bins)
 		v__;                                                                               \
 	})
 
+/* the bin of x with float64 edges, numpy's way; SIZE_MAX when x is outside */
+static inline size_t bin64(double x, double lo, double hi, double norm, const double *e,
+			   size_t bins)
+{
+	if (!(x >= lo && x <= hi))
+		return SIZE_MAX;
+	double f = (x - lo) * norm;
+	size_t k = (size_t)f;
+	if (k >= bins) /* f == bins (x == hi); guard against rounding above */
+		k = bins - 1;
+	if (x < e[k])
+		k--;
+	else if (k != bins - 1 && x >= e[k + 1])
+		k++;
+	return k;
+}
+
 /* float64 bins: x converted to double */
 #define HIST64(GET)                                                                                \
 	for (size_t i = 0; i < n; i++) {                                                           \
-		double x = GET(i);                                                                 \
-		if (!(x >= lo && x <= hi))                                                         \
-			continue;                                                                  \
-		double f = (x - lo) * norm;                                                        \
-		size_t k = (size_t)f;                                                              \
-		if (k >= bins) /* f == bins (x == hi); guard against rounding above */             \
-			k = bins - 1;                                                              \
-		if (x < e[k])                                                                      \
-			k--;                                                                       \
-		else if (k != bins - 1 && x >= e[k + 1])                                           \
-			k++;                                                                       \
-		counts[k]++;                                                                       \
+		size_t k_ = bin64(GET(i), lo, hi, norm, e, bins);                                  \
+		if (k_ != SIZE_MAX)                                                                \
+			counts[k_]++;                                                              \
 	}
+
+/*
+ * 8/16-bit data with many values: the bin of every possible value, once,
+ * then one table look-up per value. Returns 0 when the table does not pay
+ * off (or cannot be allocated), and the caller falls back to HIST64.
+ */
+static int hist_lut(uint64_t *counts, size_t bins, double lo, double hi, double norm,
+		    const double *e, scout_dtype dtype, const void *data, size_t n)
+{
+	size_t nv;
+	int64_t first; /* value of table entry 0 */
+	switch (dtype) {
+	case SCOUT_BOOL:
+	case SCOUT_UINT8:
+		nv = 256, first = 0;
+		break;
+	case SCOUT_INT8:
+		nv = 256, first = -128;
+		break;
+	case SCOUT_UINT16:
+		nv = 65536, first = 0;
+		break;
+	case SCOUT_INT16:
+		nv = 65536, first = -32768;
+		break;
+	default:
+		return 0;
+	}
+	if (n < nv / 4 || bins >= UINT32_MAX)
+		return 0;
+	uint32_t *lut = malloc(nv * sizeof(uint32_t));
+	if (!lut)
+		return 0;
+	for (size_t v = 0; v < nv; v++) {
+		double x = (double)((int64_t)v + first);
+		if (dtype == SCOUT_BOOL)
+			x = v != 0;
+		size_t k = bin64(x, lo, hi, norm, e, bins);
+		lut[v] = k == SIZE_MAX ? UINT32_MAX : (uint32_t)k;
+	}
+	const unsigned char *d = data;
+	if (nv == 256) {
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = lut[(uint8_t)(d[i] - (uint8_t)first)];
+			if (k != UINT32_MAX)
+				counts[k]++;
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			uint16_t v;
+			memcpy(&v, d + 2 * i, 2);
+			uint32_t k = lut[(uint16_t)(v - (uint16_t)first)];
+			if (k != UINT32_MAX)
+				counts[k]++;
+		}
+	}
+	free(lut);
+	return 1;
+}
 
 #define G_B(i)   ((double)(LOADV(uint8_t, i) != 0))
 #define G_I8(i)  ((double)LOADV(int8_t, i))
@@ -140,6 +207,10 @@ int scout_histogram_update(uint64_t *counts, size_t bins, double lo, double hi, 
 	linspace(e, bins, lo, hi);
 	double norm = (double)bins / (hi - lo);
 
+	if (hist_lut(counts, bins, lo, hi, norm, e, dtype, data, n)) {
+		free(e);
+		return SCOUT_OK;
+	}
 	switch (dtype) {
 	case SCOUT_BOOL:
 		HIST64(G_B);

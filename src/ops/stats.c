@@ -34,9 +34,14 @@ static inline void two_sum(double a, double b, double *s, double *e)
 	*s = t;
 }
 
-/* dd += x */
+/* dd += x (an infinite or NaN total is kept as a plain double, like numpy's sum) */
 static inline void dd_add_d(double dd[2], double x)
 {
+	if (!isfinite(dd[0] + x)) {
+		dd[0] = dd[0] + x;
+		dd[1] = 0;
+		return;
+	}
 	double s, e;
 	two_sum(dd[0], x, &s, &e);
 	e += dd[1];
@@ -46,6 +51,11 @@ static inline void dd_add_d(double dd[2], double x)
 /* dd += (hi, lo) */
 static inline void dd_add_dd(double dd[2], const double o[2])
 {
+	if (!isfinite(dd[0] + o[0])) {
+		dd[0] = dd[0] + o[0];
+		dd[1] = 0;
+		return;
+	}
 	double s, e;
 	two_sum(dd[0], o[0], &s, &e);
 	e += dd[1] + o[1];
@@ -56,6 +66,11 @@ static inline void dd_add_dd(double dd[2], const double o[2])
 static void dd_div(const double dd[2], double n, double q[2])
 {
 	double q1 = dd[0] / n;
+	if (!isfinite(q1)) {
+		q[0] = q1;
+		q[1] = 0;
+		return;
+	}
 	double r = fma(-q1, n, dd[0]) + dd[1];
 	q[0] = q1;
 	q[1] = r / n;
@@ -524,6 +539,12 @@ static double u192_to_double(u192 a)
 	return ldexp((double)a.w[2], 128) + ldexp((double)a.w[1], 64) + (double)a.w[0];
 }
 
+/* clamp rounding below 0 to 0, keeping NaN (fmax would turn NaN into 0) */
+static double nonneg(double v)
+{
+	return v < 0 ? 0 : v;
+}
+
 static void fmt_double(char *buf, size_t size, double v)
 {
 	if (isnan(v))
@@ -577,7 +598,7 @@ int scout_stats_finish(scout_stats_result *out, const scout_stats *stats)
 		}
 		out->mean = out->sum / (double)n;
 		if (d == SCOUT_INT64 || d == SCOUT_UINT64) {
-			out->std = sqrt(fmax(stats->fm2[0] + stats->fm2[1], 0.0) / (double)n);
+			out->std = sqrt(nonneg(stats->fm2[0] + stats->fm2[1]) / (double)n);
 		} else {
 			/* n * sumsq - sum^2 >= 0, exactly, in 192 bits */
 			u128 absum = ssum < 0 ? (u128)0 - (u128)ssum : (u128)ssum;
@@ -603,7 +624,7 @@ int scout_stats_finish(scout_stats_result *out, const scout_stats *stats)
 	double q[2];
 	dd_div(stats->fsum, (double)n, q);
 	out->mean = q[0] + q[1];
-	out->std = sqrt(fmax(stats->fm2[0] + stats->fm2[1], 0.0) / (double)n);
+	out->std = sqrt(nonneg(stats->fm2[0] + stats->fm2[1]) / (double)n);
 	return SCOUT_OK;
 }
 
