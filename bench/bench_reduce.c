@@ -15,7 +15,8 @@
  *   seconds S open_seconds S chunks N sum N min N max N
  *   [decoded N hits N misses N read N]   (Zarr arrays, when the library has counters)
  * "seconds" is the time of scout_pmap_chunks() alone; open_seconds that of
- * scout_array_open().
+ * scout_array_open(). The counters are the calling process's: with --processes
+ * the forked workers count their own, and 0 is printed.
  */
 #include <inttypes.h>
 #include <pthread.h>
