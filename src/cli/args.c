@@ -325,3 +325,20 @@ void cli_output_abort(cli_output *o)
 	free(o->path);
 	o->tmp = o->path = NULL;
 }
+
+int cli_bad_option(const char *cmd, const char *usage, int opt, char **argv)
+{
+	if (opt == ':')
+		return cli_usage_error(cmd, usage, "option '%s' needs a value", argv[optind - 1]);
+	return cli_usage_error(cmd, usage, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_other_option(cli_common *c, int opt, const char *cmd, const char *usage, char **argv)
+{
+	int r = cli_common_option(c, opt, cmd);
+	if (r < 0)
+		return cli_usage_error(cmd, usage, "bad option value");
+	if (r == 0)
+		return cli_bad_option(cmd, usage, opt, argv);
+	return 0;
+}

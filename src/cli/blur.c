@@ -238,11 +238,9 @@ int cli_blur_main(int argc, char **argv)
 			p.overwrite = 1;
 			break;
 		default: {
-			int r = cli_common_option(&p.common, opt, "blur");
-			if (r < 0)
-				return cli_usage_error("blur", BLUR_USAGE, "bad option value");
-			if (r == 0)
-				return cli_bad_option("blur", BLUR_USAGE, opt, argv);
+			int r = cli_other_option(&p.common, opt, "blur", BLUR_USAGE, argv);
+			if (r)
+				return r;
 		}
 		}
 	}

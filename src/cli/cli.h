@@ -140,6 +140,13 @@ int cli_cast_view(scout_array **out, scout_array *src, scout_dtype dtype);
 
 /* unknown option / missing value of getopt_long (opterr 0, optstring starting with ':') */
 int cli_bad_option(const char *cmd, const char *usage, int opt, char **argv);
+
+/*
+ * The `default:` branch of every command's option loop: a shared option
+ * (cli_common_option), or else an unknown option / missing value. Returns 0
+ * when the option was handled, else CLI_EXIT_USAGE (message printed).
+ */
+int cli_other_option(cli_common *c, int opt, const char *cmd, const char *usage, char **argv);
 /* numpy typestr or dtype name; 0 or -1 */
 int cli_parse_dtype(scout_dtype *out, const char *s);
 

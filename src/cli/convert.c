@@ -323,13 +323,6 @@ int cli_parse_dtype(scout_dtype *out, const char *s)
 	return 0;
 }
 
-int cli_bad_option(const char *cmd, const char *usage, int opt, char **argv)
-{
-	if (opt == ':')
-		return cli_usage_error(cmd, usage, "option '%s' needs a value", argv[optind - 1]);
-	return cli_usage_error(cmd, usage, "unknown option '%s'", argv[optind - 1]);
-}
-
 int cli_convert_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -381,12 +374,9 @@ int cli_convert_main(int argc, char **argv)
 			p.overwrite = 1;
 			break;
 		default: {
-			int r = cli_common_option(&p.common, opt, "convert");
-			if (r < 0)
-				return cli_usage_error("convert", CONVERT_USAGE,
-						       "bad option value");
-			if (r == 0)
-				return cli_bad_option("convert", CONVERT_USAGE, opt, argv);
+			int r = cli_other_option(&p.common, opt, "convert", CONVERT_USAGE, argv);
+			if (r)
+				return r;
 		}
 		}
 	}

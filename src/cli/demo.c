@@ -476,11 +476,9 @@ int cli_demo_main(int argc, char **argv)
 			p.keep = 1;
 			break;
 		default: {
-			int r = cli_common_option(&p.common, opt, "demo");
-			if (r < 0)
-				return cli_usage_error("demo", DEMO_USAGE, "bad option value");
-			if (r == 0)
-				return cli_bad_option("demo", DEMO_USAGE, opt, argv);
+			int r = cli_other_option(&p.common, opt, "demo", DEMO_USAGE, argv);
+			if (r)
+				return r;
 		}
 		}
 	}

@@ -302,11 +302,9 @@ int cli_info_main(int argc, char **argv)
 			info_help();
 			return CLI_EXIT_OK;
 		}
-		int r = cli_common_option(&common, opt, "info");
-		if (r < 0)
-			return cli_usage_error("info", INFO_USAGE, "bad option value");
-		if (r == 0)
-			return cli_bad_option("info", INFO_USAGE, opt, argv);
+		int r = cli_other_option(&common, opt, "info", INFO_USAGE, argv);
+		if (r)
+			return r;
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("info", INFO_USAGE, "expected one PATH, got %d arguments",

@@ -316,11 +316,9 @@ int cli_peaks_main(int argc, char **argv)
 			p.overwrite = 1;
 			break;
 		default: {
-			int r = cli_common_option(&p.common, opt, "peaks");
-			if (r < 0)
-				return cli_usage_error("peaks", PEAKS_USAGE, "bad option value");
-			if (r == 0)
-				return cli_bad_option("peaks", PEAKS_USAGE, opt, argv);
+			int r = cli_other_option(&p.common, opt, "peaks", PEAKS_USAGE, argv);
+			if (r)
+				return r;
 		}
 		}
 	}

@@ -282,11 +282,9 @@ int cli_stats_main(int argc, char **argv)
 			break;
 		}
 		default: {
-			int r = cli_common_option(&p.common, opt, "stats");
-			if (r < 0)
-				return cli_usage_error("stats", STATS_USAGE, "bad option value");
-			if (r == 0)
-				return cli_bad_option("stats", STATS_USAGE, opt, argv);
+			int r = cli_other_option(&p.common, opt, "stats", STATS_USAGE, argv);
+			if (r)
+				return r;
 		}
 		}
 	}
