@@ -18,7 +18,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git \
 	libjansson-dev libtiff-dev \
 	zstd python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile
 
-.PHONY: all deps build build-asan test test-fast demo bench install clean format fuzz
+.PHONY: all deps build build-asan test test-fast demo bench fuzz install clean format
 
 all: build
 
@@ -61,13 +61,15 @@ demo: build
 	@if [ -x $(BUILD)/scout ]; then $(BUILD)/scout demo; else $(BUILD)/example_demo; fi
 
 bench: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3-dask time"
 	$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSCOUT_TESTS=OFF
 	$(CMAKE) --build build-release -j $(JOBS)
 	@if [ -x bench/run ]; then bench/run build-release; else \
 		for b in build-release/bench_*; do [ -x $$b ] && $$b; done; fi
 
 # libFuzzer targets (clang, ASan + UBSan), each run for SECONDS (fuzz/README.md).
-fuzz:
+fuzz: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="clang libclang-rt-14-dev"
 	fuzz/build.sh $(or $(FUZZ_BUILD),build-fuzz)
 	fuzz/run.sh $(or $(FUZZ_BUILD),build-fuzz) $(or $(SECONDS),60) $(FUZZ_TARGETS)
 
