@@ -195,10 +195,14 @@ static int decode_chunk(zarr_impl *z, const scout_array *arr, void *dst, const v
  * Fault in the pages of a fresh chunk buffer with one system call instead of
  * one page fault per 4 KiB page while the codec writes it (a large share of a
  * ghosted read's time on virtual machines). A hint only: errors are ignored.
+ * Skipped below 128 KiB (glibc's default mmap threshold): such buffers mostly
+ * come from recycled heap memory, and the system call would cost more.
  */
 static void prefault(void *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
+	if (n < ((size_t)128 << 10))
+		return;
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + n) & ~(pg - 1);
 	if (b > a)
