@@ -17,13 +17,13 @@
 
 static int failures;
 
-#define EXPECT(cond)                                                                       \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "api_tour:%d: %s failed: %s\n", __LINE__, #cond,   \
-				scout_last_error());                                       \
-			failures++;                                                        \
-		}                                                                          \
+#define EXPECT(cond)                                                                               \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "api_tour:%d: %s failed: %s\n", __LINE__, #cond,           \
+				scout_last_error());                                               \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 /* Per-chunk function: sum the chunk (clipped to the array) and return the sum. */
@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	int64_t *starts = NULL;
 	size_t count = 0;
 	EXPECT(scout_chunk_coordinates(&starts, &count, 2, shape, chunks) == SCOUT_OK);
-	EXPECT(count == 6 && starts[3] == 4 && starts[4] == 4 && starts[10] == 8 && starts[11] == 4);
+	EXPECT(count == 6 && starts[3] == 4 && starts[4] == 4 && starts[10] == 8 &&
+	       starts[11] == 4);
 	scout_free(starts);
 
 	/* boxes */

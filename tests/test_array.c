@@ -50,8 +50,8 @@ static int next(int ndim, int64_t *p, const int64_t *start, const int64_t *stop)
  * element start + q of the array.
  */
 static int box_matches(const unsigned char *box, const unsigned char *arr, int ndim,
-                       const int64_t *shape, const int64_t *start, const int64_t *stop,
-                       size_t itemsize)
+		       const int64_t *shape, const int64_t *start, const int64_t *stop,
+		       size_t itemsize)
 {
 	int64_t p[8];
 	for (int i = 0; i < ndim; i++)
@@ -215,31 +215,31 @@ static void test_edges_and_errors(void)
 
 	/* out of bounds: EBOUNDS naming the box and the shape */
 	CHECK_ERR(scout_extract_box(out, arr, (int64_t[]){0, 0, 0}, (int64_t[]){4, 6, 6}),
-	          SCOUT_EBOUNDS, "(0, 0, 0) to (4, 6, 6)");
+		  SCOUT_EBOUNDS, "(0, 0, 0) to (4, 6, 6)");
 	CHECK_ERR(scout_extract_box(out, arr, (int64_t[]){0, 0, 0}, (int64_t[]){4, 6, 6}),
-	          SCOUT_EBOUNDS, "(4, 5, 6)");
+		  SCOUT_EBOUNDS, "(4, 5, 6)");
 	CHECK_ERR(scout_extract_box(out, arr, (int64_t[]){0, -1, 0}, (int64_t[]){1, 1, 1}),
-	          SCOUT_EBOUNDS, "(0, -1, 0) to (1, 1, 1)");
+		  SCOUT_EBOUNDS, "(0, -1, 0) to (1, 1, 1)");
 	CHECK_ERR(scout_extract_box(out, arr, (int64_t[]){2, 0, 0}, (int64_t[]){1, 1, 1}),
-	          SCOUT_EBOUNDS, "(2, 0, 0) to (1, 1, 1)");
+		  SCOUT_EBOUNDS, "(2, 0, 0) to (1, 1, 1)");
 	CHECK_ERR(scout_insert_box(arr, (int64_t[]){0, 0, 5}, (int64_t[]){1, 1, 7}, out),
-	          SCOUT_EBOUNDS, "(0, 0, 5) to (1, 1, 7)");
+		  SCOUT_EBOUNDS, "(0, 0, 5) to (1, 1, 7)");
 	/* an out-of-bounds box is rejected even when it is empty elsewhere */
 	CHECK_ERR(scout_insert_box(arr, (int64_t[]){0, 0, 9}, (int64_t[]){0, 0, 9}, out),
-	          SCOUT_EBOUNDS, NULL);
+		  SCOUT_EBOUNDS, NULL);
 	CHECK(d[0] == 0 && d[5] == 35); /* nothing written by the failed calls */
 
 	/* NULL arguments */
 	CHECK_ERR(scout_extract_box(out, NULL, (int64_t[]){0, 0, 0}, (int64_t[]){1, 1, 1}),
-	          SCOUT_EINVAL, "NULL");
+		  SCOUT_EINVAL, "NULL");
 	CHECK_ERR(scout_extract_box(out, arr, NULL, (int64_t[]){1, 1, 1}), SCOUT_EINVAL, "NULL");
 	CHECK_ERR(scout_extract_box(out, arr, (int64_t[]){0, 0, 0}, NULL), SCOUT_EINVAL, "NULL");
 	CHECK_ERR(scout_extract_box(NULL, arr, (int64_t[]){0, 0, 0}, (int64_t[]){1, 1, 1}),
-	          SCOUT_EINVAL, "NULL");
+		  SCOUT_EINVAL, "NULL");
 	CHECK_ERR(scout_insert_box(NULL, (int64_t[]){0, 0, 0}, (int64_t[]){1, 1, 1}, out),
-	          SCOUT_EINVAL, "NULL");
+		  SCOUT_EINVAL, "NULL");
 	CHECK_ERR(scout_insert_box(arr, (int64_t[]){0, 0, 0}, (int64_t[]){1, 1, 1}, NULL),
-	          SCOUT_EINVAL, "NULL");
+		  SCOUT_EINVAL, "NULL");
 	CHECK_ERR(scout_insert_box(arr, NULL, (int64_t[]){1, 1, 1}, out), SCOUT_EINVAL, "NULL");
 	scout_array_free(arr);
 
@@ -256,12 +256,12 @@ static void test_edges_and_errors(void)
 		s[i] = 1;
 	CHECK_ERR(scout_array_new(&arr, 0, s, SCOUT_UINT8), SCOUT_EINVAL, "ndim 0");
 	CHECK_ERR(scout_array_new(&arr, SCOUT_MAX_NDIM + 1, s, SCOUT_UINT8), SCOUT_EINVAL,
-	          "ndim 33");
+		  "ndim 33");
 	CHECK_OK(scout_array_new(&arr, SCOUT_MAX_NDIM, s, SCOUT_UINT8));
 	CHECK(scout_array_nbytes(arr) == 1);
 	scout_array_free(arr);
 	CHECK_ERR(scout_array_new(&arr, 2, (int64_t[]){3, -2}, SCOUT_UINT8), SCOUT_EINVAL,
-	          "axis 1");
+		  "axis 1");
 	CHECK_ERR(scout_array_new(&arr, 2, s, SCOUT_DTYPE_COUNT), SCOUT_EINVAL, "dtype");
 	CHECK_ERR(scout_array_new(&arr, 2, NULL, SCOUT_UINT8), SCOUT_EINVAL, NULL);
 	CHECK_ERR(scout_array_new(NULL, 2, s, SCOUT_UINT8), SCOUT_EINVAL, NULL);
@@ -270,13 +270,13 @@ static void test_edges_and_errors(void)
 	    scout_array_new(&arr, 2, (int64_t[]){INT64_C(1) << 40, INT64_C(1) << 40}, SCOUT_UINT8),
 	    SCOUT_EOVERFLOW, "axis 1");
 	CHECK_ERR(scout_array_new(&arr, 1, (int64_t[]){INT64_C(1) << 61}, SCOUT_FLOAT64),
-	          SCOUT_EOVERFLOW, NULL);
+		  SCOUT_EOVERFLOW, NULL);
 	/* a zero extent gives an empty array */
 	CHECK_OK(scout_array_new(&arr, 2, (int64_t[]){0, 7}, SCOUT_COMPLEX128));
 	CHECK(scout_array_nbytes(arr) == 0 && scout_array_shape(arr)[1] == 7);
 	CHECK_OK(scout_extract_box(NULL, arr, (int64_t[]){0, 0}, (int64_t[]){0, 7}));
 	CHECK_ERR(scout_extract_box(out, arr, (int64_t[]){0, 0}, (int64_t[]){1, 7}), SCOUT_EBOUNDS,
-	          NULL);
+		  NULL);
 	scout_array_free(arr);
 }
 

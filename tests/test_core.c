@@ -13,9 +13,9 @@ static void test_errors(void)
 	CHECK(scout_last_error_code() == SCOUT_EIO);
 	CHECK(scout__error_prefix(SCOUT_ECODEC, "chunk %s: ", "0/1") == SCOUT_ECODEC);
 	CHECK(strcmp(scout_last_error(), "chunk 0/1: file a.txt") == 0);
-	int codes[] = {SCOUT_OK,       SCOUT_EINVAL,      SCOUT_ENOMEM,       SCOUT_EIO,
-		       SCOUT_ENOTFOUND, SCOUT_EFORMAT,    SCOUT_ECODEC,       SCOUT_EWORKER,
-		       SCOUT_EBOUNDS,  SCOUT_EOVERFLOW,   SCOUT_EREADONLY,    SCOUT_EUNSUPPORTED,
+	int codes[] = {SCOUT_OK,          SCOUT_EINVAL,    SCOUT_ENOMEM,    SCOUT_EIO,
+		       SCOUT_ENOTFOUND,   SCOUT_EFORMAT,   SCOUT_ECODEC,    SCOUT_EWORKER,
+		       SCOUT_EBOUNDS,     SCOUT_EOVERFLOW, SCOUT_EREADONLY, SCOUT_EUNSUPPORTED,
 		       SCOUT_EINTERRUPTED};
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		CHECK(strcmp(scout_strerror(codes[i]), "unknown error") != 0);
@@ -104,7 +104,8 @@ static void naive_copy3(uint16_t *dst, const int64_t *ds, const int64_t *doff, c
 		for (int64_t y = 0; y < ext[1]; y++)
 			for (int64_t x = 0; x < ext[2]; x++)
 				dst[((doff[0] + z) * ds[1] + doff[1] + y) * ds[2] + doff[2] + x] =
-				    src[((soff[0] + z) * ss[1] + soff[1] + y) * ss[2] + soff[2] + x];
+				    src[((soff[0] + z) * ss[1] + soff[1] + y) * ss[2] + soff[2] +
+					x];
 }
 
 static void test_copy(void)

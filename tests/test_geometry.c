@@ -75,7 +75,7 @@ static void test_hand_cases(void)
 
 /* Reference: enumerate start tuples by nested recursion over range(0, shape, chunk). */
 static size_t ref_fill(int64_t *out, size_t k, int ax, int ndim, int64_t *cur, const int64_t *shape,
-                       const int64_t *chunks)
+		       const int64_t *chunks)
 {
 	if (ax == ndim) {
 		for (int i = 0; i < ndim; i++)
@@ -150,9 +150,9 @@ static void test_grid_errors(void)
 	size_t count;
 	CHECK_ERR(scout_chunk_dims(out, 0, shape, chunks), SCOUT_EINVAL, "ndim 0");
 	CHECK_ERR(scout_chunk_dims(out, SCOUT_MAX_NDIM + 1, shape, chunks), SCOUT_EINVAL,
-	          "ndim 33");
+		  "ndim 33");
 	CHECK_ERR(scout_chunk_coordinates(&coords, &count, 0, shape, chunks), SCOUT_EINVAL,
-	          "ndim 0");
+		  "ndim 0");
 	CHECK_ERR(scout_chunk_count(&count, -1, shape, chunks), SCOUT_EINVAL, "ndim -1");
 	CHECK_ERR(scout_chunk_start(out, 0, 33, shape, chunks), SCOUT_EINVAL, "ndim 33");
 	/* 32 dimensions are fine: 2^32 chunks, the last starting at (1, 1, ..., 1) */

@@ -9,8 +9,8 @@
 #include "check.h"
 
 static void check_bounds(int ndim, const int64_t *shape, const int64_t *start,
-                         const int64_t *chunks, const int64_t *overlap, const int64_t *exp_start,
-                         const int64_t *exp_stop)
+			 const int64_t *chunks, const int64_t *overlap, const int64_t *exp_start,
+			 const int64_t *exp_stop)
 {
 	int64_t sg[8], eg[8];
 	CHECK_OK(scout_ghosted_bounds(sg, eg, ndim, shape, start, chunks, overlap));
@@ -26,41 +26,41 @@ static void test_bounds(void)
 	check_bounds(2, shape, (int64_t[]){0, 0}, chunks, ov, (int64_t[]){0, 0}, (int64_t[]){6, 6});
 	/* interior (4, 5): [4-2, 8+2) x [5-1, 10+1) */
 	check_bounds(2, shape, (int64_t[]){4, 5}, chunks, ov, (int64_t[]){2, 4},
-	             (int64_t[]){10, 11});
+		     (int64_t[]){10, 11});
 	/* far corner (8, 10): clipped chunk [8, 10) x [10, 12), ghost clipped to the shape */
 	check_bounds(2, shape, (int64_t[]){8, 10}, chunks, ov, (int64_t[]){6, 9},
-	             (int64_t[]){10, 12});
+		     (int64_t[]){10, 12});
 	/* edge (0, 5): touches axis-0 start only */
 	check_bounds(2, shape, (int64_t[]){0, 5}, chunks, ov, (int64_t[]){0, 4},
-	             (int64_t[]){6, 11});
+		     (int64_t[]){6, 11});
 	/* no overlap: the clipped chunk itself */
 	check_bounds(2, shape, (int64_t[]){8, 10}, chunks, (int64_t[]){0, 0}, (int64_t[]){8, 10},
-	             (int64_t[]){10, 12});
+		     (int64_t[]){10, 12});
 	/* overlap larger than the array: the whole array */
 	check_bounds(2, shape, (int64_t[]){4, 5}, chunks, (int64_t[]){100, 100}, (int64_t[]){0, 0},
-	             (int64_t[]){10, 12});
+		     (int64_t[]){10, 12});
 	/* huge values do not overflow: stop clips to the shape */
 	int64_t hs[1] = {INT64_MAX}, hc[1] = {INT64_MAX}, ho[1] = {INT64_MAX};
 	check_bounds(1, hs, (int64_t[]){INT64_MAX - 1}, hc, ho, (int64_t[]){0},
-	             (int64_t[]){INT64_MAX});
+		     (int64_t[]){INT64_MAX});
 
 	int64_t sg[2], eg[2];
 	CHECK_ERR(
 	    scout_ghosted_bounds(sg, eg, 2, shape, (int64_t[]){0, 0}, chunks, (int64_t[]){0, -1}),
 	    SCOUT_EINVAL, "axis 1");
 	CHECK_ERR(scout_ghosted_bounds(sg, eg, 2, shape, (int64_t[]){11, 0}, chunks, ov),
-	          SCOUT_EINVAL, "axis 0");
+		  SCOUT_EINVAL, "axis 0");
 	CHECK_ERR(scout_ghosted_bounds(sg, eg, 2, shape, (int64_t[]){-1, 0}, chunks, ov),
-	          SCOUT_EINVAL, "axis 0");
+		  SCOUT_EINVAL, "axis 0");
 	CHECK_ERR(scout_ghosted_bounds(sg, eg, 2, shape, (int64_t[]){0, 0}, (int64_t[]){4, 0}, ov),
-	          SCOUT_EINVAL, "axis 1");
+		  SCOUT_EINVAL, "axis 1");
 	CHECK_ERR(scout_ghosted_bounds(sg, eg, 0, shape, (int64_t[]){0, 0}, chunks, ov),
-	          SCOUT_EINVAL, "ndim 0");
+		  SCOUT_EINVAL, "ndim 0");
 	CHECK_ERR(scout_ghosted_bounds(NULL, eg, 2, shape, (int64_t[]){0, 0}, chunks, ov),
-	          SCOUT_EINVAL, NULL);
+		  SCOUT_EINVAL, NULL);
 	CHECK_ERR(scout_ghosted_bounds(sg, eg, 2, shape, NULL, chunks, ov), SCOUT_EINVAL, NULL);
 	CHECK_ERR(scout_ghosted_bounds(sg, eg, 2, shape, (int64_t[]){0, 0}, chunks, NULL),
-	          SCOUT_EINVAL, NULL);
+		  SCOUT_EINVAL, NULL);
 }
 
 /* value of element (i, j, k) of the test volume */
@@ -122,14 +122,14 @@ static void test_extract_ghosted(void)
 
 	int64_t sg[3], gs[3], zero[3] = {0, 0, 0};
 	CHECK_ERR(scout_extract_ghosted_chunk(buf, sg, gs, NULL, zero, chunks, ov), SCOUT_EINVAL,
-	          NULL);
+		  NULL);
 	CHECK_ERR(scout_extract_ghosted_chunk(buf, NULL, gs, arr, zero, chunks, ov), SCOUT_EINVAL,
-	          NULL);
+		  NULL);
 	CHECK_ERR(
 	    scout_extract_ghosted_chunk(buf, sg, gs, arr, zero, chunks, (int64_t[]){0, -2, 0}),
 	    SCOUT_EINVAL, "axis 1");
 	CHECK_ERR(scout_extract_ghosted_chunk(NULL, sg, gs, arr, zero, chunks, ov), SCOUT_EINVAL,
-	          "chunk at (0, 0, 0): extract_box: destination is NULL");
+		  "chunk at (0, 0, 0): extract_box: destination is NULL");
 	/* a chunk start at the end of an axis gives an empty ghosted box: nothing to read */
 	int64_t at_end[3] = {9, 0, 0};
 	CHECK_OK(
@@ -159,13 +159,13 @@ static void test_filter_points(void)
 	CHECK_OK(scout_filter_points_in_box(NULL, NULL, &n, NULL, 0, 2, start, stop));
 	CHECK(n == 0);
 	CHECK_ERR(scout_filter_points_in_box(out, idx, NULL, &pts[0][0], 2, 2, start, stop),
-	          SCOUT_EINVAL, NULL);
+		  SCOUT_EINVAL, NULL);
 	CHECK_ERR(scout_filter_points_in_box(out, idx, &n, NULL, 2, 2, start, stop), SCOUT_EINVAL,
-	          NULL);
+		  NULL);
 	CHECK_ERR(scout_filter_points_in_box(out, idx, &n, &pts[0][0], 2, 0, start, stop),
-	          SCOUT_EINVAL, "ndim 0");
+		  SCOUT_EINVAL, "ndim 0");
 	CHECK_ERR(scout_filter_points_in_box(out, idx, &n, &pts[0][0], 2, 2, NULL, stop),
-	          SCOUT_EINVAL, NULL);
+		  SCOUT_EINVAL, NULL);
 	CHECK_ERR(
 	    scout_filter_points_in_box(out, idx, &n, &pts[0][0], SIZE_MAX / 2, 2, start, stop),
 	    SCOUT_EOVERFLOW, NULL);
@@ -199,11 +199,11 @@ static void test_filter_points(void)
 	    scout_filter_ghosted_points(g, &n, (int64_t[]){0, -1, 0}, sc, ch, &loc[0][0], 2, 3),
 	    SCOUT_EINVAL, "axis 1");
 	CHECK_ERR(scout_filter_ghosted_points(g, &n, NULL, sc, ch, &loc[0][0], 2, 3), SCOUT_EINVAL,
-	          NULL);
+		  NULL);
 	CHECK_ERR(scout_filter_ghosted_points(g, NULL, sg, sc, ch, &loc[0][0], 2, 3), SCOUT_EINVAL,
-	          NULL);
+		  NULL);
 	CHECK_ERR(scout_filter_ghosted_points(g, &n, sg, sc, ch, &loc[0][0], 2, 33), SCOUT_EINVAL,
-	          "ndim 33");
+		  "ndim 33");
 }
 
 /*

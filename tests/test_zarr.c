@@ -481,7 +481,8 @@ static void test_cache(void)
 				"hits\n",
 				nchunks, (unsigned long long)s.chunks_decoded,
 				(unsigned long long)s.cache_hits);
-			CHECK(s.chunks_decoded == nchunks); /* the decode mutex: one decode per chunk */
+			CHECK(s.chunks_decoded ==
+			      nchunks); /* the decode mutex: one decode per chunk */
 		}
 		scout_array_free(a);
 	}

@@ -33,8 +33,7 @@ typedef struct scout_array scout_array;
  * @param dtype element type
  * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EOVERFLOW, SCOUT_ENOMEM
  */
-SCOUT_API int scout_array_new(scout_array **out, int ndim, const int64_t *shape,
-			      scout_dtype dtype);
+SCOUT_API int scout_array_new(scout_array **out, int ndim, const int64_t *shape, scout_dtype dtype);
 
 /**
  * Wrap caller-owned C-contiguous native-endian memory as an array. The memory is

@@ -18,19 +18,19 @@ extern "C" {
 
 /** Error codes. All failures are negative. */
 typedef enum {
-	SCOUT_OK = 0,            /**< success */
-	SCOUT_EINVAL = -1,       /**< invalid argument (NULL pointer, bad ndim, bad shape, ...) */
-	SCOUT_ENOMEM = -2,       /**< out of memory */
-	SCOUT_EIO = -3,          /**< an operating-system I/O call failed */
-	SCOUT_ENOTFOUND = -4,    /**< a file, directory, key or shared-memory segment is missing */
-	SCOUT_EFORMAT = -5,      /**< malformed or unsupported file content or metadata */
-	SCOUT_ECODEC = -6,       /**< a codec failed to encode or decode (corrupt data) */
-	SCOUT_EWORKER = -7,      /**< a pmap worker failed, crashed or was killed */
-	SCOUT_EBOUNDS = -8,      /**< a box lies outside the array */
-	SCOUT_EOVERFLOW = -9,    /**< a size computation would overflow */
-	SCOUT_EREADONLY = -10,   /**< writing to an array opened read-only */
-	SCOUT_EUNSUPPORTED = -11,/**< a valid feature scout does not implement */
-	SCOUT_EINTERRUPTED = -12 /**< the operation was cancelled (signal, callback) */
+	SCOUT_OK = 0,             /**< success */
+	SCOUT_EINVAL = -1,        /**< invalid argument (NULL pointer, bad ndim, bad shape, ...) */
+	SCOUT_ENOMEM = -2,        /**< out of memory */
+	SCOUT_EIO = -3,           /**< an operating-system I/O call failed */
+	SCOUT_ENOTFOUND = -4,     /**< a file, directory, key or shared-memory segment is missing */
+	SCOUT_EFORMAT = -5,       /**< malformed or unsupported file content or metadata */
+	SCOUT_ECODEC = -6,        /**< a codec failed to encode or decode (corrupt data) */
+	SCOUT_EWORKER = -7,       /**< a pmap worker failed, crashed or was killed */
+	SCOUT_EBOUNDS = -8,       /**< a box lies outside the array */
+	SCOUT_EOVERFLOW = -9,     /**< a size computation would overflow */
+	SCOUT_EREADONLY = -10,    /**< writing to an array opened read-only */
+	SCOUT_EUNSUPPORTED = -11, /**< a valid feature scout does not implement */
+	SCOUT_EINTERRUPTED = -12  /**< the operation was cancelled (signal, callback) */
 } scout_error_code;
 
 /**

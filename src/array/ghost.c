@@ -8,8 +8,8 @@
 #include "array_impl.h"
 
 int scout_ghosted_bounds(int64_t *start_ghosted_out, int64_t *stop_ghosted_out, int ndim,
-                         const int64_t *shape, const int64_t *start_coord, const int64_t *chunks,
-                         const int64_t *overlap)
+			 const int64_t *shape, const int64_t *start_coord, const int64_t *chunks,
+			 const int64_t *overlap)
 {
 	if (!start_ghosted_out || !stop_ghosted_out)
 		return scout__error(SCOUT_EINVAL, "ghosted_bounds: an output is NULL");
@@ -24,13 +24,13 @@ int scout_ghosted_bounds(int64_t *start_ghosted_out, int64_t *stop_ghosted_out, 
 	for (int i = 0; i < ndim; i++) {
 		if (start_coord[i] < 0 || start_coord[i] > shape[i])
 			return scout__error(SCOUT_EINVAL,
-			                    "ghosted_bounds: axis %d: chunk start %lld is outside "
-			                    "0..%lld",
-			                    i, (long long)start_coord[i], (long long)shape[i]);
+					    "ghosted_bounds: axis %d: chunk start %lld is outside "
+					    "0..%lld",
+					    i, (long long)start_coord[i], (long long)shape[i]);
 		if (overlap[i] < 0)
 			return scout__error(SCOUT_EINVAL,
-			                    "ghosted_bounds: axis %d: overlap %lld is negative", i,
-			                    (long long)overlap[i]);
+					    "ghosted_bounds: axis %d: overlap %lld is negative", i,
+					    (long long)overlap[i]);
 	}
 	for (int i = 0; i < ndim; i++) {
 		/* all terms are >= 0: compare against the room left instead of adding */
@@ -44,14 +44,14 @@ int scout_ghosted_bounds(int64_t *start_ghosted_out, int64_t *stop_ghosted_out, 
 }
 
 int scout_extract_ghosted_chunk(void *dst, int64_t *start_ghosted_out, int64_t *shape_out,
-                                scout_array *arr, const int64_t *start_coord, const int64_t *chunks,
-                                const int64_t *overlap)
+				scout_array *arr, const int64_t *start_coord, const int64_t *chunks,
+				const int64_t *overlap)
 {
 	if (!arr)
 		return scout__error(SCOUT_EINVAL, "extract_ghosted_chunk: array is NULL");
 	if (!start_ghosted_out)
 		return scout__error(SCOUT_EINVAL,
-		                    "extract_ghosted_chunk: start_ghosted_out is NULL");
+				    "extract_ghosted_chunk: start_ghosted_out is NULL");
 	int64_t start[SCOUT_MAX_NDIM], stop[SCOUT_MAX_NDIM];
 	int rc =
 	    scout_ghosted_bounds(start, stop, arr->ndim, arr->shape, start_coord, chunks, overlap);
@@ -74,26 +74,26 @@ int scout_extract_ghosted_chunk(void *dst, int64_t *start_ghosted_out, int64_t *
 
 /* Common argument checks of the filters. */
 static int check_points(const void *out, const size_t *count_out, const int64_t *points,
-                        size_t count, int ndim, const char *what)
+			size_t count, int ndim, const char *what)
 {
 	if (!count_out)
 		return scout__error(SCOUT_EINVAL, "%s: count_out is NULL", what);
 	if (ndim < 1 || ndim > SCOUT_MAX_NDIM)
 		return scout__error(SCOUT_EINVAL, "%s: ndim %d is outside 1..%d", what, ndim,
-		                    SCOUT_MAX_NDIM);
+				    SCOUT_MAX_NDIM);
 	if (count && (!points || !out))
 		return scout__error(SCOUT_EINVAL, "%s: points or points_out is NULL", what);
 	size_t n;
 	if (__builtin_mul_overflow(count, (size_t)ndim, &n) ||
 	    __builtin_mul_overflow(n, sizeof(int64_t), &n))
 		return scout__error(SCOUT_EOVERFLOW, "%s: %zu points of %d coordinates overflow",
-		                    what, count, ndim);
+				    what, count, ndim);
 	return SCOUT_OK;
 }
 
 int scout_filter_points_in_box(int64_t *points_out, size_t *idx_out, size_t *count_out,
-                               const int64_t *points, size_t count, int ndim, const int64_t *start,
-                               const int64_t *stop)
+			       const int64_t *points, size_t count, int ndim, const int64_t *start,
+			       const int64_t *stop)
 {
 	int rc = check_points(points_out, count_out, points, count, ndim, "filter_points_in_box");
 	if (rc < 0)
@@ -120,27 +120,27 @@ int scout_filter_points_in_box(int64_t *points_out, size_t *idx_out, size_t *cou
 }
 
 int scout_filter_ghosted_points(int64_t *points_out, size_t *count_out,
-                                const int64_t *start_ghosted, const int64_t *start_coord,
-                                const int64_t *chunks, const int64_t *centers_local, size_t count,
-                                int ndim)
+				const int64_t *start_ghosted, const int64_t *start_coord,
+				const int64_t *chunks, const int64_t *centers_local, size_t count,
+				int ndim)
 {
 	int rc = check_points(points_out, count_out, centers_local, count, ndim,
-	                      "filter_ghosted_points");
+			      "filter_ghosted_points");
 	if (rc < 0)
 		return rc;
 	if (!start_ghosted || !start_coord)
 		return scout__error(SCOUT_EINVAL,
-		                    "filter_ghosted_points: start_ghosted or start_coord is NULL");
+				    "filter_ghosted_points: start_ghosted or start_coord is NULL");
 	rc = scout__check_chunks(ndim, chunks, "filter_ghosted_points");
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < ndim; i++)
 		if (start_ghosted[i] < 0 || start_coord[i] < 0)
 			return scout__error(SCOUT_EINVAL,
-			                    "filter_ghosted_points: axis %d: start_ghosted %lld or "
-			                    "start_coord %lld is negative",
-			                    i, (long long)start_ghosted[i],
-			                    (long long)start_coord[i]);
+					    "filter_ghosted_points: axis %d: start_ghosted %lld or "
+					    "start_coord %lld is negative",
+					    i, (long long)start_ghosted[i],
+					    (long long)start_coord[i]);
 	size_t kept = 0;
 	for (size_t k = 0; k < count; k++) {
 		const int64_t *p = centers_local + k * (size_t)ndim;

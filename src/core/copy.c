@@ -26,8 +26,8 @@ static void fold_axes(int *nd, int64_t *ds, int64_t *doff, int64_t *ss, int64_t 
 }
 
 void scout__copy_nd(void *dst, const int64_t *dst_shape, const int64_t *dst_off, const void *src,
-		    const int64_t *src_shape, const int64_t *src_off, const int64_t *extent, int ndim,
-		    size_t itemsize)
+		    const int64_t *src_shape, const int64_t *src_off, const int64_t *extent,
+		    int ndim, size_t itemsize)
 {
 	int64_t ds[SCOUT_MAX_NDIM], doff[SCOUT_MAX_NDIM], ss[SCOUT_MAX_NDIM], soff[SCOUT_MAX_NDIM],
 	    ext[SCOUT_MAX_NDIM];

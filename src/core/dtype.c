@@ -8,12 +8,12 @@ static const struct {
 	char kind; /* numpy kind letter */
 	size_t size;
 } dtypes[SCOUT_DTYPE_COUNT] = {
-    [SCOUT_BOOL] = {"bool", 'b', 1},         [SCOUT_INT8] = {"int8", 'i', 1},
-    [SCOUT_INT16] = {"int16", 'i', 2},       [SCOUT_INT32] = {"int32", 'i', 4},
-    [SCOUT_INT64] = {"int64", 'i', 8},       [SCOUT_UINT8] = {"uint8", 'u', 1},
-    [SCOUT_UINT16] = {"uint16", 'u', 2},     [SCOUT_UINT32] = {"uint32", 'u', 4},
-    [SCOUT_UINT64] = {"uint64", 'u', 8},     [SCOUT_FLOAT16] = {"float16", 'f', 2},
-    [SCOUT_FLOAT32] = {"float32", 'f', 4},   [SCOUT_FLOAT64] = {"float64", 'f', 8},
+    [SCOUT_BOOL] = {"bool", 'b', 1},           [SCOUT_INT8] = {"int8", 'i', 1},
+    [SCOUT_INT16] = {"int16", 'i', 2},         [SCOUT_INT32] = {"int32", 'i', 4},
+    [SCOUT_INT64] = {"int64", 'i', 8},         [SCOUT_UINT8] = {"uint8", 'u', 1},
+    [SCOUT_UINT16] = {"uint16", 'u', 2},       [SCOUT_UINT32] = {"uint32", 'u', 4},
+    [SCOUT_UINT64] = {"uint64", 'u', 8},       [SCOUT_FLOAT16] = {"float16", 'f', 2},
+    [SCOUT_FLOAT32] = {"float32", 'f', 4},     [SCOUT_FLOAT64] = {"float64", 'f', 8},
     [SCOUT_COMPLEX64] = {"complex64", 'c', 8}, [SCOUT_COMPLEX128] = {"complex128", 'c', 16},
 };
 
@@ -75,16 +75,18 @@ int scout_dtype_parse(scout_dtype *out, int *big_endian_out, const char *s)
 					break;
 				*out = (scout_dtype)d;
 				if (big_endian_out)
-					*big_endian_out = order == '>' ||
-							  (order == '=' && scout__host_big_endian());
+					*big_endian_out =
+					    order == '>' ||
+					    (order == '=' && scout__host_big_endian());
 				return SCOUT_OK;
 			}
 		}
 	}
-	return scout__error(SCOUT_EFORMAT,
-			    "dtype \"%s\" is not supported (expected a numpy typestr such as \"<u2\" "
-			    "or a name such as \"uint16\")",
-			    s);
+	return scout__error(
+	    SCOUT_EFORMAT,
+	    "dtype \"%s\" is not supported (expected a numpy typestr such as \"<u2\" "
+	    "or a name such as \"uint16\")",
+	    s);
 }
 
 int scout_dtype_typestr(char buf[8], scout_dtype dtype, int big_endian)

@@ -25,7 +25,7 @@ static int64_t ceil_div(int64_t shape, int64_t chunk)
 }
 
 int scout_chunk_dims(int64_t *nb_chunks_out, int ndim, const int64_t *img_shape,
-                     const int64_t *chunk_shape)
+		     const int64_t *chunk_shape)
 {
 	if (!nb_chunks_out)
 		return scout__error(SCOUT_EINVAL, "chunk_dims: nb_chunks_out is NULL");
@@ -39,7 +39,7 @@ int scout_chunk_dims(int64_t *nb_chunks_out, int ndim, const int64_t *img_shape,
 
 /* Number of chunks and the per-axis counts; what names the caller in errors. */
 static int grid_count(size_t *count_out, int64_t *dims, int ndim, const int64_t *shape,
-                      const int64_t *chunks, const char *what)
+		      const int64_t *chunks, const char *what)
 {
 	int rc = check_grid(ndim, shape, chunks, what);
 	if (rc < 0)
@@ -58,10 +58,10 @@ static int grid_count(size_t *count_out, int64_t *dims, int ndim, const int64_t 
 	for (int i = 0; i < ndim; i++) {
 		if ((uint64_t)dims[i] > SIZE_MAX || __builtin_mul_overflow(n, (size_t)dims[i], &n))
 			return scout__error(SCOUT_EOVERFLOW,
-			                    "%s: the number of chunks overflows at axis %d "
-			                    "(%lld chunks of %lld along an extent of %lld)",
-			                    what, i, (long long)dims[i], (long long)chunks[i],
-			                    (long long)shape[i]);
+					    "%s: the number of chunks overflows at axis %d "
+					    "(%lld chunks of %lld along an extent of %lld)",
+					    what, i, (long long)dims[i], (long long)chunks[i],
+					    (long long)shape[i]);
 	}
 	*count_out = n;
 	return SCOUT_OK;
@@ -76,11 +76,11 @@ int scout_chunk_count(size_t *count_out, int ndim, const int64_t *shape, const i
 }
 
 int scout_chunk_coordinates(int64_t **start_coords_out, size_t *count_out, int ndim,
-                            const int64_t *shape, const int64_t *chunks)
+			    const int64_t *shape, const int64_t *chunks)
 {
 	if (!start_coords_out || !count_out)
 		return scout__error(SCOUT_EINVAL,
-		                    "chunk_coordinates: start_coords_out or count_out is NULL");
+				    "chunk_coordinates: start_coords_out or count_out is NULL");
 	*start_coords_out = NULL;
 	*count_out = 0;
 	int64_t dims[SCOUT_MAX_NDIM];
@@ -95,19 +95,19 @@ int scout_chunk_coordinates(int64_t **start_coords_out, size_t *count_out, int n
 	if (rc < 0)
 		return rc;
 	rc = scout__mul_size(&nbytes, nelem, sizeof(int64_t),
-	                     "chunk_coordinates: start coordinates");
+			     "chunk_coordinates: start coordinates");
 	if (rc < 0)
 		return rc;
 	if (nbytes > (size_t)PTRDIFF_MAX)
 		return scout__error(SCOUT_EOVERFLOW,
-		                    "chunk_coordinates: %zu chunks need %zu bytes, more than an "
-		                    "object can hold",
-		                    count, nbytes);
+				    "chunk_coordinates: %zu chunks need %zu bytes, more than an "
+				    "object can hold",
+				    count, nbytes);
 	int64_t *coords = malloc(nbytes);
 	if (!coords)
 		return scout__error(SCOUT_ENOMEM,
-		                    "chunk_coordinates: cannot allocate %zu bytes for %zu chunks",
-		                    nbytes, count);
+				    "chunk_coordinates: cannot allocate %zu bytes for %zu chunks",
+				    nbytes, count);
 	/* odometer over the chunk grid, last axis fastest (itertools.product) */
 	int64_t cur[SCOUT_MAX_NDIM] = {0};
 	for (size_t k = 0; k < count; k++) {
@@ -126,7 +126,7 @@ int scout_chunk_coordinates(int64_t **start_coords_out, size_t *count_out, int n
 }
 
 int scout_chunk_start(int64_t *start_out, size_t index, int ndim, const int64_t *shape,
-                      const int64_t *chunks)
+		      const int64_t *chunks)
 {
 	if (!start_out)
 		return scout__error(SCOUT_EINVAL, "chunk_start: start_out is NULL");
@@ -137,7 +137,7 @@ int scout_chunk_start(int64_t *start_out, size_t index, int ndim, const int64_t 
 		return rc;
 	if (index >= count)
 		return scout__error(SCOUT_EBOUNDS, "chunk_start: chunk index %zu is not below %zu",
-		                    index, count);
+				    index, count);
 	for (int ax = ndim - 1; ax >= 0; ax--) {
 		size_t d = (size_t)dims[ax];
 		/* at most the start of the last chunk, which is < shape: no overflow */
@@ -153,7 +153,7 @@ int scout_box_slice_idx(scout_box *out, int ndim, const int64_t *start, const in
 		return scout__error(SCOUT_EINVAL, "box_slice_idx: out is NULL");
 	if (ndim < 1 || ndim > SCOUT_MAX_NDIM)
 		return scout__error(SCOUT_EINVAL, "box_slice_idx: ndim %d is outside 1..%d", ndim,
-		                    SCOUT_MAX_NDIM);
+				    SCOUT_MAX_NDIM);
 	if (!start || !stop)
 		return scout__error(SCOUT_EINVAL, "box_slice_idx: start or stop is NULL");
 	for (int i = 0; i < ndim; i++) {
@@ -182,14 +182,14 @@ static int check_box(const scout_box *box, const char *what)
 		return scout__error(SCOUT_EINVAL, "%s: box is NULL", what);
 	if (box->ndim < 1 || box->ndim > SCOUT_MAX_NDIM)
 		return scout__error(SCOUT_EINVAL, "%s: box ndim %d is outside 1..%d", what,
-		                    box->ndim, SCOUT_MAX_NDIM);
+				    box->ndim, SCOUT_MAX_NDIM);
 	for (int i = 0; i < box->ndim; i++)
 		if (box->start[i] < 0 || box->stop[i] < box->start[i])
 			return scout__error(SCOUT_EINVAL,
-			                    "%s: axis %d: start %lld and stop %lld do not satisfy "
-			                    "0 <= start <= stop",
-			                    what, i, (long long)box->start[i],
-			                    (long long)box->stop[i]);
+					    "%s: axis %d: start %lld and stop %lld do not satisfy "
+					    "0 <= start <= stop",
+					    what, i, (long long)box->start[i],
+					    (long long)box->stop[i]);
 	return SCOUT_OK;
 }
 
@@ -231,7 +231,7 @@ int scout_box_intersect(scout_box *out, const scout_box *a, const scout_box *b)
 		return rc;
 	if (a->ndim != b->ndim)
 		return scout__error(SCOUT_EINVAL, "box_intersect: boxes have %d and %d dimensions",
-		                    a->ndim, b->ndim);
+				    a->ndim, b->ndim);
 	scout_box r;
 	memset(&r, 0, sizeof r);
 	r.ndim = a->ndim;

@@ -95,7 +95,8 @@ int scout__check_box(int ndim, const int64_t *shape, const int64_t *start, const
 		if (start[i] < 0 || stop[i] < start[i] || stop[i] > shape[i]) {
 			char a[256], b[256], s[256];
 			return scout__error(
-			    SCOUT_EBOUNDS, "box %s to %s is outside the array of shape %s (axis %d)",
+			    SCOUT_EBOUNDS,
+			    "box %s to %s is outside the array of shape %s (axis %d)",
 			    scout__fmt_coords(a, sizeof a, ndim, start),
 			    scout__fmt_coords(b, sizeof b, ndim, stop),
 			    scout__fmt_coords(s, sizeof s, ndim, shape), i);

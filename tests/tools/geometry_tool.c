@@ -108,10 +108,10 @@ static int request(const char *cmd)
 		size_t kept;
 		if (g)
 			rc = scout_filter_ghosted_points(pts, &kept, a, b, c, pts, (size_t)count,
-			                                 ndim);
+							 ndim);
 		else
 			rc = scout_filter_points_in_box(pts, idx, &kept, pts, (size_t)count, ndim,
-			                                a, b);
+							a, b);
 		if (rc < 0) {
 			free(pts);
 			free(idx);
