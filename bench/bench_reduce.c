@@ -15,7 +15,8 @@
  *   seconds S open_seconds S chunks N sum N min N max N
  *   [decoded N hits N misses N read N]   (Zarr arrays, when the library has counters)
  * "seconds" is the time of scout_pmap_chunks() alone; open_seconds that of
- * scout_array_open(). The counters are the calling process's: with --processes
+ * scout_array_open(); cpu_seconds the CPU time (all threads, and reaped process
+ * workers) of scout_pmap_chunks(), which compares fairly on a shared machine. The counters are the calling process's: with --processes
  * the forked workers count their own, and 0 is printed.
  */
 #include <inttypes.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <scout/scout.h>
@@ -162,6 +164,20 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds used so far by this process and its reaped children (process workers) */
+static double cpu_now(void)
+{
+	struct rusage self, kids;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	double s = 0;
+	const struct rusage *r[2] = {&self, &kids};
+	for (int i = 0; i < 2; i++)
+		s += (double)(r[i]->ru_utime.tv_sec + r[i]->ru_stime.tv_sec) +
+		     1e-6 * (double)(r[i]->ru_utime.tv_usec + r[i]->ru_stime.tv_usec);
+	return s;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_reduce ARRAY [--ghost N] [--workers W] [--processes] "
@@ -228,16 +244,17 @@ int main(int argc, char **argv)
 	opts.on_result_payload = &c;
 
 	t0 = now();
+	double c0 = cpu_now();
 	int rc = scout_pmap_chunks(NULL, reduce_chunk, &c, arr, NULL, &opts);
-	double t = now() - t0;
+	double t = now() - t0, cpu = cpu_now() - c0;
 	if (rc < 0) {
 		fprintf(stderr, "bench_reduce: %s\n", scout_last_error());
 		scout_array_free(arr);
 		return 1;
 	}
 	printf("seconds %.6f open_seconds %.6f chunks %zu sum %" PRIu64 " min %" PRIu64
-	       " max %" PRIu64,
-	       t, t_open, c.nresults, c.total.sum, c.total.min, c.total.max);
+	       " max %" PRIu64 " cpu_seconds %.6f",
+	       t, t_open, c.nresults, c.total.sum, c.total.min, c.total.max, cpu);
 #ifdef SCOUT_ZARR_STATS_VERSION
 	scout_zarr_stats st;
 	memset(&st, 0, sizeof st);
