@@ -2,8 +2,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chunk_cache.h"
+#include "core/bufpool.h"
 
 #define MAX_SHARDS  16
 #define MAX_BUCKETS (1u << 16)
@@ -73,8 +75,14 @@ int scout__cache_new(scout_chunk_cache **out, size_t capacity, size_t chunk_nbyt
 	c->chunk_nbytes = chunk_nbytes;
 	size_t cost = chunk_nbytes + sizeof(scout_cache_entry);
 	size_t fit = capacity / cost; /* chunks the whole budget holds */
-	size_t ns = fit / 8;          /* at least 8 chunks per shard */
-	c->nshards = ns < 1 ? 1 : ns > MAX_SHARDS ? MAX_SHARDS : (int)ns;
+	/* Shards only spread lock traffic between threads: each evicts by its own
+	 * LRU order from an equal share of the budget, so the more shards, the
+	 * further eviction strays from the whole cache's LRU order (and the more
+	 * chunks are decoded again). Two per CPU keeps lock waits rare. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t ns = fit / 8; /* at least 8 chunks per shard */
+	size_t maxs = ncpu > 0 && (size_t)ncpu * 2 < MAX_SHARDS ? (size_t)ncpu * 2 : MAX_SHARDS;
+	c->nshards = ns < 1 ? 1 : ns > maxs ? (int)maxs : (int)ns;
 	size_t per = fit / (size_t)c->nshards + 1, nb = 16;
 	while (nb < per * 2 && nb < MAX_BUCKETS)
 		nb *= 2;
@@ -106,7 +114,7 @@ static size_t bucket_of(const shard *s, uint64_t index)
 
 static void entry_free(scout_cache_entry *e)
 {
-	free(e->data);
+	scout__buf_free(e->data, e->cost - sizeof *e); /* cost = chunk_nbytes + sizeof *e */
 	free(e);
 }
 

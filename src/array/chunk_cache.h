@@ -64,7 +64,7 @@ SCOUT_HIDDEN void scout__cache_entry_set_meta(scout_chunk_cache *cache, scout_ca
 					      const scout_cache_meta *meta);
 
 /*
- * Insert data (malloc'd, chunk_nbytes bytes) for index, replacing any entry
+ * Insert data (from scout__buf_alloc(chunk_nbytes)) for index, replacing any entry
  * of that index. Returns 1 when the cache took ownership of data (then, if
  * ref_out is not NULL, *ref_out is a referenced entry to release), 0 when it
  * could not keep it (budget smaller than one chunk, out of memory): the

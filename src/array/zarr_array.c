@@ -37,7 +37,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +44,7 @@
 #include "array_impl.h"
 #include "chunk_cache.h"
 #include "chunk_lock.h"
+#include "core/bufpool.h"
 #include "codec/codec.h"
 #include "format/zarray.h"
 #include "scout/zarr.h"
@@ -150,7 +150,7 @@ static void view_release(zarr_impl *z, chunk_view *v)
 {
 	if (v->entry)
 		scout__cache_release(z->cache, v->entry);
-	free(v->owned);
+	scout__buf_free(v->owned, z->chunk_nbytes);
 	memset(v, 0, sizeof *v);
 }
 
@@ -170,7 +170,7 @@ static int decode_chunk(zarr_impl *z, const scout_array *arr, void *dst, const v
 {
 	void *tmp = dst;
 	if (z->fortran) {
-		tmp = malloc(z->chunk_nbytes ? z->chunk_nbytes : 1);
+		tmp = scout__buf_alloc(z->chunk_nbytes);
 		if (!tmp)
 			return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 					    z->path, key, z->chunk_nbytes);
@@ -178,7 +178,7 @@ static int decode_chunk(zarr_impl *z, const scout_array *arr, void *dst, const v
 	int rc = scout__codec_decode(z->codec, enc, n, tmp, z->chunk_nbytes);
 	if (rc < 0) {
 		if (tmp != dst)
-			free(tmp);
+			scout__buf_free(tmp, z->chunk_nbytes);
 		return chunk_error(rc, z, key);
 	}
 	COUNT(z, n_decoded);
@@ -186,31 +186,9 @@ static int decode_chunk(zarr_impl *z, const scout_array *arr, void *dst, const v
 		scout__byteswap(tmp, z->chunk_nbytes / z->swap_unit, z->swap_unit);
 	if (z->fortran) {
 		transpose(dst, tmp, arr->chunks, arr->ndim, arr->itemsize, 1);
-		free(tmp);
+		scout__buf_free(tmp, z->chunk_nbytes);
 	}
 	return SCOUT_OK;
-}
-
-/*
- * Fault in the pages of a fresh chunk buffer with one system call instead of
- * one page fault per 4 KiB page while the codec writes it (a large share of a
- * ghosted read's time on virtual machines). A hint only: errors are ignored.
- * Skipped below 128 KiB (glibc's default mmap threshold): such buffers mostly
- * come from recycled heap memory, and the system call would cost more.
- */
-static void prefault(void *p, size_t n)
-{
-#ifdef MADV_POPULATE_WRITE
-	if (n < ((size_t)128 << 10))
-		return;
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + n) & ~(pg - 1);
-	if (b > a)
-		(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
-#else
-	(void)p;
-	(void)n;
-#endif
 }
 
 static int entry_trusted(const scout_cache_meta *m, const scout_store_stamp *st)
@@ -273,7 +251,9 @@ static int load_chunk_body(zarr_impl *z, const scout_array *arr, const int64_t *
 	COUNT(z, n_read);
 	m.observed_ns = observed;
 	m.enc_size = n;
-	m.enc_hash = scout__hash64(enc, n);
+	/* the hash identifies the bytes a cached entry came from: needed to compare
+	 * with an entry, or to create one (not when decoding straight into `into`) */
+	m.enc_hash = e || !into ? scout__hash64(enc, n) : 0;
 	if (e && em.enc_size == n && em.enc_hash == m.enc_hash) {
 		free(enc);
 		scout__cache_entry_set_meta(z->cache, e, &m);
@@ -289,17 +269,16 @@ static int load_chunk_body(zarr_impl *z, const scout_array *arr, const int64_t *
 		free(enc);
 		return rc;
 	}
-	void *buf = malloc(z->chunk_nbytes ? z->chunk_nbytes : 1);
+	void *buf = scout__buf_alloc(z->chunk_nbytes);
 	if (!buf) {
 		free(enc);
 		return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 				    z->path, key, z->chunk_nbytes);
 	}
-	prefault(buf, z->chunk_nbytes);
 	rc = decode_chunk(z, arr, buf, enc, n, key);
 	free(enc);
 	if (rc < 0) {
-		free(buf);
+		scout__buf_free(buf, z->chunk_nbytes);
 		return rc;
 	}
 	if (scout__cache_capacity(z->cache) > 0 &&
@@ -427,14 +406,14 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 		return rc;
 	uint64_t lin = linear_index(arr, z, idx);
 	int64_t zero[SCOUT_MAX_NDIM] = {0};
-	void *buf = malloc(nb), *tmp = NULL, *enc = NULL;
+	void *buf = scout__buf_alloc(nb), *tmp = NULL, *enc = NULL;
 	size_t n = 0;
 	if (!buf)
 		return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 				    z->path, key, nb);
 	rc = scout__chunk_lock(z->locks, lin);
 	if (rc < 0) {
-		free(buf);
+		scout__buf_free(buf, nb);
 		return chunk_error(rc, z, key);
 	}
 	if (p->full) {
@@ -451,7 +430,7 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 	scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd, isz);
 	const void *raw = buf;
 	if (z->fortran || z->swap) {
-		tmp = malloc(nb);
+		tmp = scout__buf_alloc(nb);
 		if (!tmp) {
 			rc = scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 					  z->path, key, nb);
@@ -489,8 +468,8 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 		scout__cache_invalidate(z->cache, lin);
 done:
 	scout__chunk_unlock(z->locks, lin);
-	free(buf);
-	free(tmp);
+	scout__buf_free(buf, nb);
+	scout__buf_free(tmp, nb);
 	free(enc);
 	return rc;
 }
