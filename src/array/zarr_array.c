@@ -406,9 +406,13 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 		return rc;
 	uint64_t lin = linear_index(arr, z, idx);
 	int64_t zero[SCOUT_MAX_NDIM] = {0};
-	void *buf = scout__buf_alloc(nb), *tmp = NULL, *enc = NULL;
+	/* the source is exactly this whole chunk, in the stored layout: encode it in place */
+	int direct = p->full && !p->edge && !z->fortran && !z->swap;
+	for (int i = 0; i < nd && direct; i++)
+		direct = p->sshape[i] == arr->chunks[i];
+	void *buf = direct ? NULL : scout__buf_alloc(nb), *tmp = NULL, *enc = NULL;
 	size_t n = 0;
-	if (!buf)
+	if (!direct && !buf)
 		return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 				    z->path, key, nb);
 	rc = scout__chunk_lock(z->locks, lin);
@@ -416,7 +420,9 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 		scout__buf_free(buf, nb);
 		return chunk_error(rc, z, key);
 	}
-	if (p->full) {
+	if (direct) {
+		/* nothing to merge or copy */
+	} else if (p->full) {
 		if (p->edge)
 			scout__fill_nd(buf, arr->chunks, zero, arr->chunks, nd, isz, z->meta.fill);
 	} else {
@@ -427,8 +433,10 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 		if (v.absent)
 			scout__fill_nd(buf, arr->chunks, zero, arr->chunks, nd, isz, z->meta.fill);
 	}
-	scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd, isz);
-	const void *raw = buf;
+	if (!direct)
+		scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd,
+			       isz);
+	const void *raw = direct ? p->src : buf;
 	if (z->fortran || z->swap) {
 		tmp = scout__buf_alloc(nb);
 		if (!tmp) {
@@ -459,10 +467,10 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 	}
 	COUNT(z, n_written);
 	m.enc_size = n;
-	m.enc_hash = scout__hash64(enc, n);
 	/* keep partly written chunks (more parts are likely to follow) */
-	if (!p->full && scout__cache_capacity(z->cache) > 0 &&
-	    scout__cache_put(z->cache, lin, buf, &m, NULL))
+	int keep = !p->full && scout__cache_capacity(z->cache) > 0;
+	m.enc_hash = keep ? scout__hash64(enc, n) : 0;
+	if (keep && scout__cache_put(z->cache, lin, buf, &m, NULL))
 		buf = NULL;
 	else
 		scout__cache_invalidate(z->cache, lin);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/bufpool.h"
 
 #define CONVERT_USAGE                                                                              \
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
@@ -160,9 +161,10 @@ static int convert_chunk(scout_array *arr, const int64_t *start, const int64_t *
 	if (n == 0)
 		return 0;
 	size_t isz = scout_dtype_size(c->in_type), osz = scout_dtype_size(c->out_type);
-	void *in = malloc(n * isz);
-	void *outb = c->in_type == c->out_type ? in : malloc(n * osz);
-	void *piece = malloc(cn * osz);
+	/* pooled: slab after slab reuses the same (already mapped) memory */
+	void *in = scout__buf_alloc(n * isz);
+	void *outb = c->in_type == c->out_type ? in : scout__buf_alloc(n * osz);
+	void *piece = scout__buf_alloc(cn * osz);
 	if (!in || !outb || !piece) {
 		rc = scout__error(SCOUT_ENOMEM, "cannot allocate a slab of %zu elements", n);
 		goto done;
@@ -196,10 +198,10 @@ static int convert_chunk(scout_array *arr, const int64_t *start, const int64_t *
 	}
 	scout_free(starts);
 done:
-	free(piece);
+	scout__buf_free(piece, cn * osz);
 	if (outb != in)
-		free(outb);
-	free(in);
+		scout__buf_free(outb, n * osz);
+	scout__buf_free(in, n * isz);
 	return rc;
 }
 
