@@ -4,6 +4,11 @@
  * (workloads W1, W2, W3 and W6 of bench/README.md).
  *
  * usage: bench_reduce ARRAY [--ghost N] [--workers W] [--processes] [--chunksize K]
+ *                     [--cache-slabs S]
+ *
+ * --cache-slabs S sets the Zarr chunk cache to S slabs of chunks (one chunk
+ * thick along axis 0): the working set of a C-order scan with ghosts, instead
+ * of the library's default budget.
  *
  * Each chunk function extracts its chunk (or its ghosted chunk: the chunk grown
  * by N voxels on every side, clipped to the array) into a buffer reused by its
@@ -198,7 +203,7 @@ static double cpu_now(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_reduce ARRAY [--ghost N] [--workers W] [--processes] "
-			"[--chunksize K]\n");
+			"[--chunksize K] [--cache-slabs S]\n");
 	return 2;
 }
 
@@ -208,7 +213,7 @@ int main(int argc, char **argv)
 	ctx c;
 	memset(&c, 0, sizeof c);
 	scout_pmap_options opts = SCOUT_PMAP_OPTIONS_INIT;
-	long ghost = 0;
+	long ghost = 0, cache_slabs = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--ghost") && i + 1 < argc)
 			ghost = atol(argv[++i]);
@@ -216,6 +221,8 @@ int main(int argc, char **argv)
 			opts.nb_workers = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--chunksize") && i + 1 < argc)
 			opts.chunksize = (size_t)atol(argv[++i]);
+		else if (!strcmp(argv[i], "--cache-slabs") && i + 1 < argc)
+			cache_slabs = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--processes"))
 			opts.workers = SCOUT_WORKERS_PROCESSES;
 		else if (argv[i][0] == '-' || path)
@@ -223,7 +230,7 @@ int main(int argc, char **argv)
 		else
 			path = argv[i];
 	}
-	if (!path || ghost < 0)
+	if (!path || ghost < 0 || cache_slabs < 0)
 		return usage();
 
 	scout_array *arr = NULL;
@@ -233,6 +240,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double t_open = now() - t0;
+	if (cache_slabs > 0) {
+		/* S slabs of chunks (one chunk thick along axis 0, the whole array on the
+		 * others): a C-order scan with ghosts of up to one chunk needs the slabs
+		 * before, at and after the current one, and some slack for the workers */
+		const int64_t *shape = scout_array_shape(arr), *chunks = scout_array_chunks(arr);
+		size_t slab = scout_dtype_size(scout_array_dtype(arr));
+		for (int i = 0; i < scout_array_ndim(arr); i++)
+			slab *=
+			    (size_t)(i == 0 ? chunks[0]
+					    : (shape[i] + chunks[i] - 1) / chunks[i] * chunks[i]);
+		if (scout_zarr_set_cache_size(arr, (size_t)cache_slabs * slab) < 0) {
+			fprintf(stderr, "bench_reduce: %s\n", scout_last_error());
+			return 1;
+		}
+	}
 	c.dtype = scout_array_dtype(arr);
 	c.itemsize = scout_dtype_size(c.dtype);
 	if (c.dtype != SCOUT_UINT8 && c.dtype != SCOUT_UINT16 && c.dtype != SCOUT_UINT32 &&
