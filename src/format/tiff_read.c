@@ -95,7 +95,10 @@ int scout__tiff_file_open(scout__tiff_file *f, const char *path, const char *mod
 	if (!o)
 		return scout__error(SCOUT_ENOMEM, "%s: out of memory opening the TIFF", path);
 	errno = 0;
-	f->tif = TIFFOpenExt(path, mode, o);
+	/* 'm': read with read(2), not through a memory map of the file. Mapped pages
+	 * fault in one by one when first read (costly on virtual machines), and
+	 * uncompressed strips are then read straight into the caller's buffer. */
+	f->tif = TIFFOpenExt(path, !strcmp(mode, "r") ? "rm" : mode, o);
 	int e = errno;
 	TIFFOpenOptionsFree(o);
 	if (f->tif)
@@ -373,8 +376,18 @@ int scout__tiff_page_read(scout__tiff_file *f, const scout__tiff_page *pg, long 
 				/* a whole strip inside the box: decode straight into dst */
 				tmsize_t want = (tmsize_t)((size_t)rows * rowbytes);
 				char *d = (char *)dst + (size_t)(by - y0) * rowbytes;
-				tmsize_t got = TIFFReadEncodedStrip(
-				    tif, TIFFComputeStrip(tif, (uint32_t)by, 0), d, want);
+				uint32_t strip = TIFFComputeStrip(tif, (uint32_t)by, 0);
+				tmsize_t got;
+				if (pg->compression == COMPRESSION_NONE && itemsize <= 8) {
+					/* stored as is: one read() into dst (libtiff would read
+					 * into its buffer and copy), then the byte order */
+					got = TIFFReadRawStrip(tif, strip, d, want);
+					size_t unit = scout__dtype_swap_unit(pg->dtype);
+					if (got == want && TIFFIsByteSwapped(tif) && unit > 1)
+						scout__byteswap(d, (size_t)want / unit, unit);
+				} else {
+					got = TIFFReadEncodedStrip(tif, strip, d, want);
+				}
 				if (got < want) {
 					rc = scout__tiff_error(f, SCOUT_ECODEC,
 							       "%scannot decode the strip at row "

@@ -136,6 +136,9 @@ def test_tifffile_files(tmp, rng):
             ("tiled", dict(tile=(16, 32), compression="zlib")),
             ("bigtiff", dict(bigtiff=True, rowsperstrip=8)),
             ("big-endian", dict(byteorder=">", compression="zlib", rowsperstrip=7)),
+            # uncompressed strips are read raw into the destination, then swapped
+            ("big-endian raw", dict(byteorder=">", rowsperstrip=7)),
+            ("big-endian raw one strip", dict(byteorder=">")),
             ("big-endian tiled bigtiff", dict(byteorder=">", tile=(32, 16), bigtiff=True)),
         ]
         for name, kw in variants:
