@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,11 +550,29 @@ int scout__store_write(const scout_store *store, const char *key, const void *da
 			   slash + 1, (long)getpid(), n);
 	if (len < 0 || (size_t)len >= sizeof tmp)
 		return scout__error(SCOUT_EOVERFLOW, "%s: path too long", path);
+	/*
+	 * While the temporary file exists, the signals that terminate a process
+	 * by default (or run a handler that may exit) are held in this thread:
+	 * one that arrives meanwhile acts when the file has been renamed or
+	 * removed, so a worker stopped with SIGTERM (pmap after a failure, or a
+	 * Ctrl-C) leaves no temporary file. SIGKILL cannot be held; a process
+	 * killed by it mid-write leaves one (never listed, never read).
+	 */
+	sigset_t hold, old_mask;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGQUIT);
+	sigaddset(&hold, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
 	int fd = FAULTED_CALL(SCOUT_STORE_FAULT_OPEN_TMP,
 			      open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-	if (fd < 0)
-		return scout__error(SCOUT_EIO, "%s: cannot create temporary file %s: %s", path, tmp,
-				    strerror(errno));
+	if (fd < 0) {
+		rc = scout__error(SCOUT_EIO, "%s: cannot create temporary file %s: %s", path, tmp,
+				  strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+		return rc;
+	}
 	struct stat sb;
 	if (write_all(fd, data, size) != 0) {
 		rc = scout__error(SCOUT_EIO, "%s: write failed: %s", path, strerror(errno));
@@ -578,6 +597,7 @@ int scout__store_write(const scout_store *store, const char *key, const void *da
 				  path, strerror(errno));
 		goto fail;
 	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (store->fsync) {
 		rc = fsync_dir(path);
 		if (rc < 0)
@@ -596,6 +616,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return rc;
 }
 

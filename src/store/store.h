@@ -13,7 +13,12 @@
  *   minus umask as zarr-python), is fsync'ed if the store asks for it, then
  *   renamed over the key. A reader sees the old value or the new one, never
  *   part of one. Parent directories of nested keys are created. On any
- *   failure the temporary file is removed.
+ *   failure the temporary file is removed. While it exists, the calling
+ *   thread holds SIGHUP, SIGINT, SIGQUIT and SIGTERM (they act once it is
+ *   renamed or removed), so a process stopped by one leaves no temporary
+ *   file; only SIGKILL or a crash can leave one (never listed, never read).
+ *   With fsync on, a failing fsync of the directory after the rename is an
+ *   error too (the new value is then in place but may not be durable).
  * - list: every key under a prefix, sorted; temporary files are skipped.
  * - delete: one key (absent: SCOUT_ENOTFOUND), or a whole tree.
  *
