@@ -21,7 +21,8 @@
  * handle against references computed here: outside the written region every
  * element is old; inside, each part of a write (a storage chunk intersected
  * with one insert_box call's box) is entirely old or entirely new (entirely new
- * when the call succeeded). fsync faults run with SCOUT_FSYNC=1 on smaller
+ * when the call succeeded); and the writer's own handle, whose cache saw the
+ * write, reads exactly what the fresh handle reads. fsync faults run with SCOUT_FSYNC=1 on smaller
  * regions (fsync costs ~10 ms per file on the test machine's disk).
  *
  * Also: metadata writes under faults (scout_zarr_create fresh and over an
@@ -344,7 +345,8 @@ static int names_chunk(const char *msg, const scenario *s, char sep)
  * Check the array at path after a write that returned rc (see the file
  * comment); `what` describes the run for failure messages.
  */
-static void verify(const char *path, const scenario *s, int rc, const char *what)
+static void verify(const char *path, const scenario *s, int rc, const char *what,
+		   const uint16_t *writer_view)
 {
 	int before = check_failures;
 	int nd = s->ndim;
@@ -383,6 +385,8 @@ static void verify(const char *path, const scenario *s, int rc, const char *what
 				bad++;
 		}
 		CHECK(bad == 0); /* nothing outside the region changed */
+		/* the writer's handle (and its cache) sees what is stored */
+		CHECK(writer_view && memcmp(writer_view, got, n * 2) == 0);
 		box *parts;
 		int np = make_parts(&parts, s);
 		for (int p = 0; p < np; p++) {
@@ -455,6 +459,10 @@ static void run_one(const scenario *s, char sep, int op, long nth, const variant
 			seen[i] = scout__store_fault_seen(i);
 	}
 	scout__store_fault_clear();
+	uint16_t *writer_view = malloc(nelems(s->ndim, s->shape) * 2);
+	int64_t zero[3] = {0, 0, 0};
+	int wrc = scout_extract_box(writer_view, a, zero, s->shape);
+	CHECK(wrc == SCOUT_OK);
 	scout_array_free(a);
 	runs++;
 	if (op >= 0)
@@ -478,7 +486,8 @@ static void run_one(const scenario *s, char sep, int op, long nth, const variant
 	}
 	if (check_failures != before)
 		fprintf(stderr, "  ... in run: %s\n", what);
-	verify(path, s, rc, what);
+	verify(path, s, rc, what, wrc == SCOUT_OK ? writer_view : NULL);
+	free(writer_view);
 }
 
 #define NTH_CAP 64
