@@ -1,5 +1,6 @@
 /* The filesystem store: atomic writes, absent keys, listing, failure paths, chunk keys. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,8 +99,10 @@ int main(void)
 	scout__store_list_free(keys, nk);
 
 	/* failure paths leave the old value and no temporary file */
-	scout__store_fail_write_countdown = 1;
-	CHECK_ERR(scout__store_write(s, ".zarray", "broken", 6, NULL), SCOUT_EIO, "injected");
+	CHECK_OK(scout__store_fault_set(SCOUT_STORE_FAULT_RENAME, 1, EIO, 0));
+	CHECK_ERR(scout__store_write(s, ".zarray", "broken", 6, NULL), SCOUT_EIO, "rename");
+	CHECK(scout__store_fault_hits(SCOUT_STORE_FAULT_RENAME) == 1);
+	scout__store_fault_clear();
 	CHECK(read_eq(s, ".zarray", "{\"a\":1}"));
 	CHECK(count_tmp(sroot) == 0);
 	/* a parent that is a file */

@@ -397,8 +397,10 @@ static void shutdown_workers(ppool *pp)
 {
 	for (int i = 0; i < pp->nw; i++) {
 		pworker *w = &pp->w[i];
+		/* SIGTERM, not SIGKILL: a store write in progress holds it until its
+		   temporary file is renamed or removed (store.c) */
 		if (pp->failed && w->pid > 0 && !w->reaped)
-			kill(w->pid, SIGKILL);
+			kill(w->pid, SIGTERM);
 		if (w->task_fd >= 0)
 			close(w->task_fd); /* on success: the child's end of work */
 		w->task_fd = -1;
@@ -410,6 +412,15 @@ static void shutdown_workers(ppool *pp)
 		w->res_fd = -1;
 		if (w->pid > 0 && !w->reaped) {
 			int st;
+			for (int k = 0; pp->failed && k < 100;
+			     k++) { /* up to 200 ms, then SIGKILL */
+				if (waitpid(w->pid, &st, WNOHANG) != 0)
+					break;
+				struct timespec ts = {0, 2 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+				if (k == 99)
+					kill(w->pid, SIGKILL);
+			}
 			while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 				;
 			w->reaped = 1;

@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,13 +22,272 @@ struct scout_store {
 	int fsync;
 };
 
-int scout__store_fail_write_countdown;
+/* ---- fault injection (tests only; see store.h) ---- */
+
+typedef struct {
+	long nth; /* written last (release) when armed; 0: count only */
+	int err;
+	int flags;
+	long seen; /* operations of the kind since set */
+	long hits; /* faults injected since set */
+} fault_slot;
+
+typedef struct {
+	fault_slot slot[SCOUT_STORE_FAULT_NOPS];
+} fault_state;
+
+static int fault_on;               /* the only thing production paths look at */
+static fault_state *fault_state_p; /* shared anonymous mapping, made once */
+static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const fault_names[SCOUT_STORE_FAULT_NOPS] = {
+    "read", "write", "fsync", "rename", "mkdir", "open_tmp",
+};
+
+const char *scout__store_fault_op_name(scout_store_fault_op op)
+{
+	return (unsigned)op < SCOUT_STORE_FAULT_NOPS ? fault_names[op] : "?";
+}
+
+static fault_state *fault_state_get(void)
+{
+	fault_state *st = __atomic_load_n(&fault_state_p, __ATOMIC_ACQUIRE);
+	if (st)
+		return st;
+	pthread_mutex_lock(&fault_mu);
+	st = fault_state_p;
+	if (!st) {
+		void *m = mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			       -1, 0);
+		if (m != MAP_FAILED) {
+			st = m;
+			memset(st, 0, sizeof *st);
+			__atomic_store_n(&fault_state_p, st, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&fault_mu);
+	return st;
+}
+
+int scout__store_fault_set(scout_store_fault_op op, long nth, int err, int flags)
+{
+	if ((unsigned)op >= SCOUT_STORE_FAULT_NOPS || nth < 0 || (nth > 0 && err <= 0) ||
+	    (flags & ~(SCOUT_STORE_FAULT_SHORT | SCOUT_STORE_FAULT_STICKY)))
+		return scout__error(SCOUT_EINVAL,
+				    "store fault: bad op %d, nth %ld, err %d or "
+				    "flags %d",
+				    (int)op, nth, err, flags);
+	fault_state *st = fault_state_get();
+	if (!st)
+		return scout__error(SCOUT_ENOMEM, "store fault: cannot map the fault state: %s",
+				    strerror(errno));
+	fault_slot *s = &st->slot[op];
+	__atomic_store_n(&s->nth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->seen, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->hits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->err, err, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->flags, flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->nth, nth, __ATOMIC_RELEASE);
+	__atomic_store_n(&fault_on, 1, __ATOMIC_RELEASE);
+	return SCOUT_OK;
+}
+
+void scout__store_fault_clear(void)
+{
+	__atomic_store_n(&fault_on, 0, __ATOMIC_RELEASE);
+	fault_state *st = __atomic_load_n(&fault_state_p, __ATOMIC_ACQUIRE);
+	if (!st)
+		return;
+	for (int i = 0; i < SCOUT_STORE_FAULT_NOPS; i++) {
+		fault_slot *s = &st->slot[i];
+		__atomic_store_n(&s->nth, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seen, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->hits, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->err, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->flags, 0, __ATOMIC_RELAXED);
+	}
+}
+
+long scout__store_fault_hits(scout_store_fault_op op)
+{
+	fault_state *st = __atomic_load_n(&fault_state_p, __ATOMIC_ACQUIRE);
+	if (!st || (unsigned)op >= SCOUT_STORE_FAULT_NOPS)
+		return 0;
+	return __atomic_load_n(&st->slot[op].hits, __ATOMIC_RELAXED);
+}
+
+long scout__store_fault_seen(scout_store_fault_op op)
+{
+	fault_state *st = __atomic_load_n(&fault_state_p, __ATOMIC_ACQUIRE);
+	if (!st || (unsigned)op >= SCOUT_STORE_FAULT_NOPS)
+		return 0;
+	return __atomic_load_n(&st->slot[op].seen, __ATOMIC_RELAXED);
+}
+
+static int fault_hit_slow(scout_store_fault_op op, int *flags_out)
+{
+	if (!__atomic_load_n(&fault_on, __ATOMIC_ACQUIRE))
+		return 0;
+	fault_state *st = __atomic_load_n(&fault_state_p, __ATOMIC_ACQUIRE);
+	if (!st)
+		return 0;
+	fault_slot *s = &st->slot[op];
+	long k = __atomic_add_fetch(&s->seen, 1, __ATOMIC_RELAXED);
+	long nth = __atomic_load_n(&s->nth, __ATOMIC_ACQUIRE);
+	int flags = __atomic_load_n(&s->flags, __ATOMIC_RELAXED);
+	if (nth <= 0 || k < nth || (k > nth && !(flags & SCOUT_STORE_FAULT_STICKY)))
+		return 0;
+	__atomic_add_fetch(&s->hits, 1, __ATOMIC_RELAXED);
+	if (flags_out)
+		*flags_out = flags;
+	return __atomic_load_n(&s->err, __ATOMIC_RELAXED);
+}
+
+/*
+ * 0: run the real call; otherwise the errno to fail it with (*flags_out, when
+ * not NULL, gets the slot's flags). One relaxed load when no fault is armed.
+ */
+static inline int fault_hit(scout_store_fault_op op, int *flags_out)
+{
+	if (__builtin_expect(!__atomic_load_n(&fault_on, __ATOMIC_RELAXED), 1))
+		return 0;
+	return fault_hit_slow(op, flags_out);
+}
+
+static const struct {
+	const char *name;
+	int err;
+} errno_names[] = {
+    {"EIO", EIO},       {"ENOSPC", ENOSPC}, {"EDQUOT", EDQUOT}, {"EACCES", EACCES},
+    {"EPERM", EPERM},   {"EROFS", EROFS},   {"EINTR", EINTR},   {"EAGAIN", EAGAIN},
+    {"EFBIG", EFBIG},   {"EMFILE", EMFILE}, {"ENFILE", ENFILE}, {"ENOMEM", ENOMEM},
+    {"EEXIST", EEXIST}, {"ENOENT", ENOENT}, {"EXDEV", EXDEV},   {"ENOTDIR", ENOTDIR},
+};
+
+static int parse_one(const char *item, size_t len)
+{
+	char buf[128];
+	if (len == 0 || len >= sizeof buf)
+		return SCOUT_EINVAL;
+	memcpy(buf, item, len);
+	buf[len] = '\0';
+	char *save = NULL, *f[6];
+	int nf = 0;
+	for (char *t = strtok_r(buf, ":", &save); t && nf < 6; t = strtok_r(NULL, ":", &save))
+		f[nf++] = t;
+	if (nf < 3 || nf > 5)
+		return SCOUT_EINVAL;
+	int op = -1;
+	for (int i = 0; i < SCOUT_STORE_FAULT_NOPS; i++)
+		if (strcmp(f[0], fault_names[i]) == 0)
+			op = i;
+	char *end;
+	errno = 0;
+	long nth = strtol(f[1], &end, 10);
+	if (op < 0 || *end || errno || nth < 1)
+		return SCOUT_EINVAL;
+	int err = 0;
+	for (size_t i = 0; i < sizeof errno_names / sizeof *errno_names; i++)
+		if (strcmp(f[2], errno_names[i].name) == 0)
+			err = errno_names[i].err;
+	if (!err) {
+		long v = strtol(f[2], &end, 10);
+		if (*end || v <= 0 || v > 4095)
+			return SCOUT_EINVAL;
+		err = (int)v;
+	}
+	int flags = 0;
+	for (int i = 3; i < nf; i++) {
+		if (strcmp(f[i], "short") == 0)
+			flags |= SCOUT_STORE_FAULT_SHORT;
+		else if (strcmp(f[i], "sticky") == 0)
+			flags |= SCOUT_STORE_FAULT_STICKY;
+		else
+			return SCOUT_EINVAL;
+	}
+	return scout__store_fault_set((scout_store_fault_op)op, nth, err, flags);
+}
+
+int scout__store_fault_parse(const char *spec)
+{
+	const char *p = spec;
+	for (;;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int rc = parse_one(p, len);
+		if (rc < 0) {
+			scout__store_fault_clear();
+			return scout__error(SCOUT_EINVAL,
+					    "SCOUT_FAULT: bad item \"%.*s\" (expected "
+					    "op:nth:ERRNO[:short][:sticky], op one of read, write, "
+					    "fsync, rename, mkdir, open_tmp)",
+					    (int)(len < 200 ? len : 200), p);
+		}
+		if (!e)
+			return SCOUT_OK;
+		p = e + 1;
+	}
+}
+
+static pthread_once_t fault_env_once = PTHREAD_ONCE_INIT;
+static int fault_env_rc;
+static char fault_env_msg[512];
+
+static void fault_env_init(void)
+{
+	const char *spec = getenv("SCOUT_FAULT");
+	if (!spec || !*spec)
+		return;
+	fault_env_rc = scout__store_fault_parse(spec);
+	if (fault_env_rc < 0)
+		snprintf(fault_env_msg, sizeof fault_env_msg, "%s", scout_last_error());
+}
+
+/*
+ * read(2) (wr 0) or write(2) (wr 1) through the fault hook. A short transfer
+ * leaves its error in *pending for the next call of the same loop.
+ */
+static ssize_t io_call(int wr, int fd, void *p, size_t n, int *pending)
+{
+	int err = *pending, flags = 0;
+	*pending = 0;
+	if (!err) {
+		err = fault_hit(wr ? SCOUT_STORE_FAULT_WRITE : SCOUT_STORE_FAULT_READ, &flags);
+		if (err && (flags & SCOUT_STORE_FAULT_SHORT) && n > 1) {
+			*pending = err;
+			n /= 2;
+			err = 0;
+		}
+	}
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return wr ? write(fd, p, n) : read(fd, p, n);
+}
+
+/* A system call returning int through the fault hook: nonzero result with errno. */
+#define FAULTED_CALL(op, call)                                                                     \
+	({                                                                                         \
+		int fault_err_ = fault_hit((op), NULL);                                            \
+		int fault_r_;                                                                      \
+		if (fault_err_) {                                                                  \
+			errno = fault_err_;                                                        \
+			fault_r_ = -1;                                                             \
+		} else {                                                                           \
+			fault_r_ = (call);                                                         \
+		}                                                                                  \
+		fault_r_;                                                                          \
+	})
 
 int scout__store_open(scout_store **out, const char *root, int flags)
 {
 	if (!out || !root || !*root)
 		return scout__error(SCOUT_EINVAL, "store: root path is NULL or empty");
 	*out = NULL;
+	pthread_once(&fault_env_once, fault_env_init);
+	if (fault_env_rc < 0)
+		return scout__error(fault_env_rc, "%s", fault_env_msg);
 	scout_store *s = calloc(1, sizeof *s);
 	if (!s)
 		return scout__error(SCOUT_ENOMEM, "store: out of memory");
@@ -161,8 +423,9 @@ int scout__store_read(void **data_out, size_t *size_out, scout_store_stamp *stam
 		return scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", path, size);
 	}
 	size_t got = 0;
+	int pending = 0;
 	while (got < size) {
-		ssize_t r = read(fd, buf + got, size - got);
+		ssize_t r = io_call(0, fd, buf + got, size - got, &pending);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -209,12 +472,13 @@ static int make_parents(const char *path, size_t root_len)
 		if (*p != '/' || (size_t)(p - tmp) < root_len)
 			continue;
 		*p = '\0';
-		if (tmp[0] && mkdir(tmp, 0777) != 0 && errno != EEXIST)
+		if (tmp[0] && FAULTED_CALL(SCOUT_STORE_FAULT_MKDIR, mkdir(tmp, 0777)) != 0 &&
+		    errno != EEXIST)
 			return scout__error(SCOUT_EIO, "%s: cannot create directory: %s", tmp,
 					    strerror(errno));
 		*p = '/';
 	}
-	if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+	if (FAULTED_CALL(SCOUT_STORE_FAULT_MKDIR, mkdir(tmp, 0777)) != 0 && errno != EEXIST)
 		return scout__error(SCOUT_EIO, "%s: cannot create directory: %s", tmp,
 				    strerror(errno));
 	if (stat(tmp, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -225,8 +489,9 @@ static int make_parents(const char *path, size_t root_len)
 static int write_all(int fd, const void *data, size_t size)
 {
 	const unsigned char *p = data;
+	int pending = 0;
 	while (size > 0) {
-		ssize_t w = write(fd, p, size);
+		ssize_t w = io_call(1, fd, (void *)p, size, &pending);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -238,19 +503,33 @@ static int write_all(int fd, const void *data, size_t size)
 	return 0;
 }
 
-static void fsync_dir(const char *path)
+/*
+ * fsync the directory holding path, so that a rename into it is durable. A
+ * file system that cannot fsync directories (EINVAL) is not an error; any
+ * other failure is: the new value is in place but may not survive a crash.
+ */
+static int fsync_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (!slash)
-		return;
+		return SCOUT_OK;
 	*slash = '\0';
-	int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	const char *d = dir[0] ? dir : "/";
+	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return scout__error(SCOUT_EIO,
+				    "%s: written, but its directory %s cannot be opened "
+				    "to fsync it: %s",
+				    path, d, strerror(errno));
+	int rc = SCOUT_OK;
+	if (FAULTED_CALL(SCOUT_STORE_FAULT_FSYNC, fsync(fd)) != 0 && errno != EINVAL)
+		rc =
+		    scout__error(SCOUT_EIO, "%s: written, but fsync of its directory %s failed: %s",
+				 path, d, strerror(errno));
+	close(fd);
+	return rc;
 }
 
 int scout__store_write(const scout_store *store, const char *key, const void *data, size_t size,
@@ -271,26 +550,40 @@ int scout__store_write(const scout_store *store, const char *key, const void *da
 			   slash + 1, (long)getpid(), n);
 	if (len < 0 || (size_t)len >= sizeof tmp)
 		return scout__error(SCOUT_EOVERFLOW, "%s: path too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return scout__error(SCOUT_EIO, "%s: cannot create temporary file %s: %s", path, tmp,
-				    strerror(errno));
+	/*
+	 * While the temporary file exists, the signals that terminate a process
+	 * by default (or run a handler that may exit) are held in this thread:
+	 * one that arrives meanwhile acts when the file has been renamed or
+	 * removed, so a worker stopped with SIGTERM (pmap after a failure, or a
+	 * Ctrl-C) leaves no temporary file. SIGKILL cannot be held; a process
+	 * killed by it mid-write leaves one (never listed, never read).
+	 */
+	sigset_t hold, old_mask;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGQUIT);
+	sigaddset(&hold, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
+	int fd = FAULTED_CALL(SCOUT_STORE_FAULT_OPEN_TMP,
+			      open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+	if (fd < 0) {
+		rc = scout__error(SCOUT_EIO, "%s: cannot create temporary file %s: %s", path, tmp,
+				  strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+		return rc;
+	}
 	struct stat sb;
 	if (write_all(fd, data, size) != 0) {
 		rc = scout__error(SCOUT_EIO, "%s: write failed: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (store->fsync && fsync(fd) != 0) {
+	if (store->fsync && FAULTED_CALL(SCOUT_STORE_FAULT_FSYNC, fsync(fd)) != 0) {
 		rc = scout__error(SCOUT_EIO, "%s: fsync failed: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &sb) != 0) {
 		rc = scout__error(SCOUT_EIO, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (__atomic_load_n(&scout__store_fail_write_countdown, __ATOMIC_RELAXED) > 0 &&
-	    __atomic_sub_fetch(&scout__store_fail_write_countdown, 1, __ATOMIC_RELAXED) == 0) {
-		rc = scout__error(SCOUT_EIO, "%s: injected write failure", path);
 		goto fail;
 	}
 	if (close(fd) != 0) {
@@ -299,13 +592,17 @@ int scout__store_write(const scout_store *store, const char *key, const void *da
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0) {
+	if (FAULTED_CALL(SCOUT_STORE_FAULT_RENAME, rename(tmp, path)) != 0) {
 		rc = scout__error(SCOUT_EIO, "%s: cannot rename the temporary file into place: %s",
 				  path, strerror(errno));
 		goto fail;
 	}
-	if (store->fsync)
-		fsync_dir(path);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	if (store->fsync) {
+		rc = fsync_dir(path);
+		if (rc < 0)
+			return rc; /* the new value is in place; its temporary file is gone */
+	}
 	if (stamp_out) {
 		/* rename keeps the inode and times (ctime may change on some file systems) */
 		struct stat after;
@@ -319,6 +616,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return rc;
 }
 
