@@ -17,6 +17,7 @@ void cli_common_init(cli_common *c)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (int)n : 1;
+	c->processes = 0;
 	c->progress = isatty(STDERR_FILENO) ? 1 : 0;
 	c->json = 0;
 }
@@ -34,6 +35,12 @@ int cli_common_option(cli_common *c, int opt, const char *cmd)
 		c->workers = n;
 		return 1;
 	}
+	case CLI_OPT_PROCESSES:
+		c->processes = 1;
+		return 1;
+	case CLI_OPT_THREADS:
+		c->processes = 0;
+		return 1;
 	case CLI_OPT_PROGRESS:
 		c->progress = 1;
 		return 1;
@@ -341,4 +348,19 @@ int cli_other_option(cli_common *c, int opt, const char *cmd, const char *usage,
 	if (r == 0)
 		return cli_bad_option(cmd, usage, opt, argv);
 	return 0;
+}
+
+static int cancel_on_signal(void *payload)
+{
+	(void)payload;
+	return g_signal != 0;
+}
+
+void cli_pmap_options(scout_pmap_options *po, const cli_common *c)
+{
+	po->nb_workers = c->workers;
+	po->workers = c->processes ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+	po->progress = c->progress;
+	po->cancel = cancel_on_signal;
+	po->cancel_payload = NULL;
 }
