@@ -23,14 +23,25 @@ import numpy as np
 import zarr
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cli_common import SCOUT, TempDir, check, main  # noqa: E402
+from cli_common import SCOUT, TempDir, check, main, sanitized  # noqa: E402
 
 # blur and peaks with sigma 6 take a few seconds on this volume with 2 workers, convert
-# with lzma:6 about ten; the signal comes 0.3 s after the output's temporary appears.
+# with lzma:6 about ten; the signal comes 0.3 s after the map started. The exit latency
+# of thread workers is the time to finish the step of a chunk they are in (they poll
+# the flag between steps), that of process workers at most the 200 ms grace before
+# SIGKILL, plus the removal of the temporary output.
 SHAPE = (192, 256, 256)
 SIGMA = "6"
 DELAY = 0.3
 MAX_LATENCY = 1.0
+BLOCKS = []
+if sanitized():
+    # ASan+UBSan at -O0 is ~10x slower: thread workers finish the step of a chunk they
+    # are in (a Gaussian pass, the local maxima) before they see the flag, so use
+    # smaller blocks and a looser bound there; the release build checks the 1 s.
+    SIGMA = "3"
+    MAX_LATENCY = 4.0
+    BLOCKS = ["32,64,64"]
 
 LATENCIES = []
 
@@ -47,9 +58,14 @@ def make_input(d):
 def command(cmd, src, out, processes, extra=()):
     args = [SCOUT, cmd, "-j", "2", "--no-progress", "--processes" if processes else "--threads"]
     if cmd == "convert":
-        args += ["--codec", "lzma:6"]
+        # thread workers stop after the output chunk they are writing: keep chunks small
+        args += ["--codec", "lzma:6", "--chunks", "32,64,64"]
     else:
         args += ["--sigma", SIGMA]
+    if BLOCKS and cmd == "blur":
+        args += ["--block", BLOCKS[0]]
+    if BLOCKS and cmd == "peaks":
+        args += ["--chunks", BLOCKS[0]]
     return args + list(extra) + [src, out]
 
 
@@ -57,11 +73,16 @@ def output_name(cmd):
     return {"convert": "out.zarr", "blur": "out.zarr", "peaks": "out.csv"}[cmd]
 
 
-def shm_segments():
+def shm_segments(pids=None):
+    """/dev/shm/scout-<pid>-... segments (of the given pids only: other jobs on the machine
+    may create their own)."""
     try:
-        return {f for f in os.listdir("/dev/shm") if f.startswith("scout-")}
+        names = [f for f in os.listdir("/dev/shm") if f.startswith("scout-")]
     except FileNotFoundError:
         return set()
+    if pids is not None:
+        names = [f for f in names if f.split("-")[1] in {str(p) for p in pids}]
+    return set(names)
 
 
 def proc_stat(pid):
@@ -191,7 +212,6 @@ def interrupt_once(d, src, cmd, sig, processes, group, existing=None, keep=("in.
     what = "%s %s %s %s" % (cmd, signal.Signals(sig).name, "processes" if processes else "threads",
                             "group" if group else "parent")
     LATENCIES.append((latency, what))
-    check(latency <= MAX_LATENCY, "%s: exit %.2f s after the signal" % (what, latency))
     check(p.returncode == 1, "%s: exit status %d, expected 1\n%s" % (what, p.returncode, err))
     check("interrupted by %s" % signal.Signals(sig).name in err, "%s: stderr %r" % (what, err))
     check_session_gone(p)
@@ -204,8 +224,30 @@ def interrupt_once(d, src, cmd, sig, processes, group, existing=None, keep=("in.
         check(not os.path.exists(out), "%s: OUTPUT exists" % what)
     bad = leftovers(d, set(keep))
     check(not bad, "%s: left behind: %s" % (what, bad))
-    new_shm = shm_segments() - shm_before
+    new_shm = shm_segments([p.pid] + workers) - shm_before
     check(not new_shm, "%s: new /dev/shm segments %s" % (what, new_shm))
+    check_latency(latency, what, "signal")
+
+
+class SlowExit(AssertionError):
+    pass
+
+
+def check_latency(latency, what, event):
+    if latency > MAX_LATENCY:
+        raise SlowExit("%s: exit %.2f s after the %s (limit %.1f s)"
+                       % (what, latency, event, MAX_LATENCY))
+
+
+def retry_slow(f, *args, **kw):
+    """Run f; when only its exit latency failed, run it once more (the test machine may be
+    busy with other jobs): a real regression is slow both times."""
+    try:
+        return f(*args, **kw)
+    except SlowExit as e:
+        print("slow once, trying again:", e)
+        sys.stdout.flush()
+        return f(*args, **kw)
 
 
 def test_interrupt_matrix():
@@ -218,7 +260,7 @@ def test_interrupt_matrix():
                 for processes in (False, True):
                     for group in (False, True):
                         try:
-                            interrupt_once(d, src, cmd, sig, processes, group)
+                            retry_slow(interrupt_once, d, src, cmd, sig, processes, group)
                         except AssertionError as e:  # try every cell, report them all
                             errors.append(str(e))
                             for f in os.listdir(d):
@@ -243,7 +285,7 @@ def test_interrupt_keeps_existing_output():
                 check(p.returncode == 0, "%s small: %s" % (cmd, p.stderr))
                 old = tree_digest(out)
                 for sig, group in ((signal.SIGTERM, False), (signal.SIGINT, True)):
-                    interrupt_once(d, src, cmd, sig, processes, group, existing=old,
+                    retry_slow(interrupt_once, d, src, cmd, sig, processes, group, existing=old,
                                    keep=("in.zarr", "small.zarr"))
                 # leave only in.zarr and small.zarr for the next command
                 if os.path.isdir(out):
@@ -256,6 +298,7 @@ def fail_once(d, args, what, needles, kill_worker=None):
     shm_before = shm_segments()
     out = args[-1]
     p = start(args)
+    workers = []
     if kill_worker is not None:
         wait_started(p, d, out, True)
         workers = children(p.pid)
@@ -265,7 +308,6 @@ def fail_once(d, args, what, needles, kill_worker=None):
         p.wait(timeout=30)
         latency = time.monotonic() - t0
         LATENCIES.append((latency, what))
-        check(latency <= MAX_LATENCY, "%s: exit %.2f s after the kill" % (what, latency))
     err = finish(p, timeout=60)
     check(p.returncode == 1, "%s: exit status %d, expected 1\n%s" % (what, p.returncode, err))
     for n in needles:
@@ -275,8 +317,10 @@ def fail_once(d, args, what, needles, kill_worker=None):
     keep = {"in.zarr", "bad.zarr"}
     bad = leftovers(d, keep)
     check(not bad, "%s: left behind: %s" % (what, bad))
-    new_shm = shm_segments() - shm_before
+    new_shm = shm_segments([p.pid] + workers) - shm_before
     check(not new_shm, "%s: new /dev/shm segments %s" % (what, new_shm))
+    if kill_worker is not None:
+        check_latency(latency, what, "kill")
     return err
 
 
@@ -285,12 +329,12 @@ def test_failing_workers():
         src = make_input(d)
         out = os.path.join(d, "out.zarr")
         # a process worker killed by SIGKILL: named with its signal and its chunk
-        fail_once(d, command("blur", src, out, True), "blur worker SIGKILL",
+        retry_slow(fail_once, d, command("blur", src, out, True), "blur worker SIGKILL",
                   ["scout: error:", "worker", "signal 9", "chunk ("], kill_worker=signal.SIGKILL)
         # a worker alone gets SIGTERM: it stops at its next check and reports it
-        fail_once(d, command("blur", src, out, True), "blur worker SIGTERM",
+        retry_slow(fail_once, d, command("blur", src, out, True), "blur worker SIGTERM",
                   ["scout: error:", "worker", "chunk ("], kill_worker=signal.SIGTERM)
-        fail_once(d, command("peaks", src, os.path.join(d, "out.csv"), True),
+        retry_slow(fail_once, d, command("peaks", src, os.path.join(d, "out.csv"), True),
                   "peaks worker SIGKILL", ["scout: error:", "worker", "signal 9", "chunk ("],
                   kill_worker=signal.SIGKILL)
         # a chunk that cannot be decoded: the error names the chunk key
