@@ -301,14 +301,40 @@ int cli_output_commit(cli_output *o)
 	int rc = cli_check_interrupt();
 	if (rc < 0)
 		return rc;
-	if (o->overwrite) {
-		rc = cli_remove_tree(o->path);
-		if (rc < 0)
+	char *aside = NULL;
+	struct stat st, tst;
+	if (o->overwrite && lstat(o->path, &st) == 0 &&
+	    (S_ISDIR(st.st_mode) || (lstat(o->tmp, &tst) == 0 && S_ISDIR(tst.st_mode)))) {
+		/*
+		 * rename() replaces a file by a file atomically, but not a directory:
+		 * move the old OUTPUT aside first and remove it after, so that a
+		 * crash never leaves a half-removed OUTPUT that looks whole.
+		 */
+		if (asprintf(&aside, "%s.old-%ld", o->path, (long)getpid()) < 0)
+			return scout__error(SCOUT_ENOMEM, "out of memory");
+		if ((rc = cli_remove_tree(aside)) < 0) {
+			free(aside);
 			return rc;
+		}
+		if (rename(o->path, aside) != 0) {
+			rc = scout__error(SCOUT_EIO, "cannot rename %s to %s: %s", o->path, aside,
+					  strerror(errno));
+			free(aside);
+			return rc;
+		}
 	}
-	if (rename(o->tmp, o->path) != 0)
-		return scout__error(SCOUT_EIO, "cannot rename %s to %s: %s", o->tmp, o->path,
-				    strerror(errno));
+	if (rename(o->tmp, o->path) != 0) {
+		rc = scout__error(SCOUT_EIO, "cannot rename %s to %s: %s", o->tmp, o->path,
+				  strerror(errno));
+		if (aside && rename(aside, o->path) != 0)
+			fprintf(stderr, "scout: warning: the previous %s is now %s\n", o->path,
+				aside);
+		free(aside);
+		return rc;
+	}
+	if (aside && cli_remove_tree(aside) < 0)
+		fprintf(stderr, "scout: warning: %s\n", scout_last_error());
+	free(aside);
 	o->active = 0;
 	free(o->tmp);
 	free(o->path);

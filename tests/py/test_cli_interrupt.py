@@ -270,7 +270,8 @@ def test_interrupt_matrix():
 
 
 def test_interrupt_keeps_existing_output():
-    """--overwrite of an existing OUTPUT: after the signal OUTPUT is byte for byte the old one."""
+    """--overwrite of an existing OUTPUT: after the signal OUTPUT is byte for byte the old one;
+    a run that completes replaces it."""
     with TempDir() as d:
         src = make_input(d)
         small = os.path.join(d, "small.zarr")
@@ -286,7 +287,15 @@ def test_interrupt_keeps_existing_output():
                 old = tree_digest(out)
                 for sig, group in ((signal.SIGTERM, False), (signal.SIGINT, True)):
                     retry_slow(interrupt_once, d, src, cmd, sig, processes, group, existing=old,
-                                   keep=("in.zarr", "small.zarr"))
+                               keep=("in.zarr", "small.zarr"))
+                # a run that completes replaces it (same input: the same bytes), leaving
+                # no OUTPUT.old-* nor temporary behind
+                p = subprocess.run(command(cmd, small, out, processes, ["--overwrite"]),
+                                   capture_output=True, text=True, timeout=60)
+                check(p.returncode == 0, "%s small again: %s" % (cmd, p.stderr))
+                check(tree_digest(out) == old, "%s: OUTPUT differs after --overwrite" % cmd)
+                bad = leftovers(d, {"in.zarr", "small.zarr", os.path.basename(out)})
+                check(not bad, "%s --overwrite: left behind: %s" % (cmd, bad))
                 # leave only in.zarr and small.zarr for the next command
                 if os.path.isdir(out):
                     shutil.rmtree(out)
