@@ -2,15 +2,18 @@
  * pmap_chunks: ordered / unordered / chunksize / progress, results of any size
  * (0 to 1 MiB) through every runner, writes into shared memory, errors in f,
  * crashing and killed workers (SCOUT_EWORKER naming the chunk, no hang, no
- * zombie, no descriptor leak). Expected values are computed directly from the
+ * zombie, no descriptor leak), cancel (SCOUT_EINTERRUPTED soon after the
+ * flag, workers stopped). Expected values are computed directly from the
  * array in the test.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -707,6 +710,245 @@ static void test_errors(void)
 	scout_array_free(arr);
 }
 
+/* ---- cancel ---- */
+
+/* Shared with process workers (MAP_SHARED), so children can set and count. */
+typedef struct cancel_state {
+	atomic_int flag;        /* cancel returns it */
+	atomic_int calls;       /* chunk function calls */
+	atomic_int clean_stops; /* workers whose f saw SIGTERM and returned */
+	int at_chunk;           /* f sets flag at this chunk index (-1: never) */
+	int fail_too;           /* ... and returns an error there */
+	int sleep_ms;           /* f sleeps this long per chunk (polling term_seen) */
+	int ignore_term;        /* f ignores SIGTERM first (workers must be SIGKILLed) */
+} cancel_state;
+
+static volatile sig_atomic_t term_seen;
+
+static void on_term(int signo)
+{
+	(void)signo;
+	term_seen = 1;
+}
+
+static int cancel_cb(void *payload)
+{
+	cancel_state *cs = payload;
+	return atomic_load(&cs->flag);
+}
+
+static int always_cancel(void *payload)
+{
+	(void)payload;
+	return 1;
+}
+
+static int f_cancel(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		    scout_result *result, void *payload)
+{
+	cancel_state *cs = payload;
+	atomic_fetch_add(&cs->calls, 1);
+	if (cs->ignore_term)
+		signal(SIGTERM, SIG_IGN);
+	int index =
+	    (int)(start[0] / chunks[0] * ((W + chunks[1] - 1) / chunks[1]) + start[1] / chunks[1]);
+	if (index == cs->at_chunk) {
+		atomic_store(&cs->flag, 1);
+		if (cs->fail_too)
+			return scout__error(SCOUT_EFORMAT, "failed while cancelling");
+	}
+	for (int t = 0; t < cs->sleep_ms; t++) {
+		if (term_seen) {
+			atomic_fetch_add(&cs->clean_stops, 1);
+			return scout__error(SCOUT_EINTERRUPTED, "worker saw SIGTERM");
+		}
+		usleep(1000);
+	}
+	return f_sum(arr, start, chunks, result, NULL);
+}
+
+typedef struct {
+	cancel_state *cs;
+	int after_ms;
+} setter_arg;
+
+static void *set_later(void *arg)
+{
+	setter_arg *a = arg;
+	usleep((useconds_t)a->after_ms * 1000);
+	atomic_store(&a->cs->flag, 1);
+	return NULL;
+}
+
+static cancel_state *new_cancel_state(void)
+{
+	cancel_state *cs =
+	    mmap(NULL, sizeof *cs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (cs == MAP_FAILED)
+		return NULL;
+	memset(cs, 0, sizeof *cs);
+	atomic_init(&cs->flag, 0);
+	atomic_init(&cs->calls, 0);
+	atomic_init(&cs->clean_stops, 0);
+	cs->at_chunk = -1;
+	return cs;
+}
+
+/* Run a map that would take >= 8 s and cancel it from another thread after 150 ms. */
+static void cancel_from_thread(scout_workers kind, int nb_workers, int sleep_ms, int ignore_term,
+			       int handler)
+{
+	scout_array *arr = make_array();
+	cancel_state *cs = new_cancel_state();
+	if (!arr || !cs)
+		return;
+	cs->sleep_ms = sleep_ms;
+	cs->ignore_term = ignore_term;
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler ? on_term : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, &old);
+	term_seen = 0;
+	int fds = count_fds();
+	int64_t one[2] = {1, 1}; /* 851 chunks */
+	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+	o.workers = kind;
+	o.nb_workers = nb_workers;
+	o.chunksize = 1;
+	o.cancel = cancel_cb;
+	o.cancel_payload = cs;
+	setter_arg a = {cs, 150};
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, set_later, &a) == 0);
+	double t0 = scout__now();
+	scout_results *res = (scout_results *)cs; /* must be reset to NULL */
+	CHECK_ERR(scout_pmap_chunks(&res, f_cancel, cs, arr, one, &o), SCOUT_EINTERRUPTED,
+		  "cancelled");
+	double elapsed = scout__now() - t0;
+	pthread_join(th, NULL);
+	/* without the cancel: 851 chunks x sleep_ms / workers >= 8 s */
+	CHECK(elapsed < 1.5);
+	CHECK(atomic_load(&cs->calls) < H * W);
+	CHECK(res == NULL);
+	CHECK(count_fds() == fds);
+	check_no_children();
+	if (kind == SCOUT_WORKERS_PROCESSES && handler)
+		CHECK(atomic_load(&cs->clean_stops) >= 1); /* stopped by SIGTERM, not SIGKILL */
+	fprintf(stderr, "cancel %s x%d%s%s: returned %.3f s after the start (flag at 0.150 s)\n",
+		kind == SCOUT_WORKERS_PROCESSES ? "processes" : "threads", nb_workers,
+		ignore_term ? ", workers ignore SIGTERM" : "", handler ? ", SIGTERM handler" : "",
+		elapsed);
+	sigaction(SIGTERM, &old, NULL);
+	munmap(cs, sizeof *cs);
+	scout_array_free(arr);
+}
+
+static void test_cancel(void)
+{
+	scout_array *arr = make_array();
+	if (!arr)
+		return;
+	/* cancel set by f at chunk 12: inline stops before chunk 13 */
+	for (int kind = 0; kind < 3; kind++) {
+		cancel_state *cs = new_cancel_state();
+		if (!cs)
+			break;
+		int fds = count_fds();
+		cs->at_chunk = 12;
+		cs->sleep_ms = kind == 0 ? 0 : 20; /* 25 chunks: >= 160 ms uncancelled */
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 2 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 0 ? 1 : 2;
+		o.chunksize = 1;
+		o.cancel = cancel_cb;
+		o.cancel_payload = cs;
+		scout_results *res = NULL;
+		CHECK_ERR(scout_pmap_chunks(&res, f_cancel, cs, arr, chunks2, &o),
+			  SCOUT_EINTERRUPTED, "cancelled after");
+		if (kind == 0) {
+			CHECK(atomic_load(&cs->calls) == 13);
+			CHECK(strstr(scout_last_error(), "after 13 of 25 chunks") != NULL);
+		} else {
+			CHECK(atomic_load(&cs->calls) < NCHUNKS);
+		}
+		CHECK(res == NULL);
+		CHECK(count_fds() == fds);
+		check_no_children();
+		munmap(cs, sizeof *cs);
+	}
+	/* a failure while cancelling is reported as SCOUT_EINTERRUPTED, with its message */
+	for (int kind = 0; kind < 3; kind++) {
+		cancel_state *cs = new_cancel_state();
+		if (!cs)
+			break;
+		cs->at_chunk = 7;
+		cs->fail_too = 1;
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 2 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 0 ? 1 : 2;
+		o.chunksize = 1;
+		o.cancel = cancel_cb;
+		o.cancel_payload = cs;
+		CHECK_ERR(scout_pmap_chunks(NULL, f_cancel, cs, arr, chunks2, &o),
+			  SCOUT_EINTERRUPTED, "cancelled");
+		if (kind == 0)
+			CHECK(strstr(scout_last_error(),
+				     "chunk (8, 10): failed while cancelling") != NULL);
+		check_no_children();
+		munmap(cs, sizeof *cs);
+	}
+	/* a cancel that never fires changes nothing */
+	for (int kind = 0; kind < 3; kind++) {
+		cancel_state *cs = new_cancel_state();
+		if (!cs)
+			break;
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 2 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 0 ? 1 : 3;
+		o.cancel = cancel_cb;
+		o.cancel_payload = cs;
+		scout_results *res = NULL;
+		CHECK_OK(scout_pmap_chunks(&res, f_cancel, cs, arr, chunks2, &o));
+		check_sums(res);
+		scout_results_free(res);
+		munmap(cs, sizeof *cs);
+	}
+	/* cancelled before the start: f never runs */
+	for (int kind = 0; kind < 3; kind++) {
+		job j = {0};
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.workers = kind == 2 ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+		o.nb_workers = kind == 0 ? 1 : 2;
+		o.cancel = always_cancel;
+		CHECK_ERR(scout_pmap_chunks(NULL, f_sum, &j, arr, chunks2, &o), SCOUT_EINTERRUPTED,
+			  "cancelled after 0 of 25 chunks");
+		if (kind == 0)
+			CHECK(atomic_load(&j.calls) == 0);
+		check_no_children();
+	}
+	/* version 1 options (no cancel fields) are still accepted; cancel is not read */
+	{
+		scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+		o.version = 1;
+		o.nb_workers = 2;
+		o.cancel = always_cancel;
+		scout_results *res = NULL;
+		CHECK_OK(scout_pmap_chunks(&res, f_sum, NULL, arr, chunks2, &o));
+		check_sums(res);
+		scout_results_free(res);
+	}
+	scout_array_free(arr);
+
+	/* cancel from another thread while the workers are busy */
+	cancel_from_thread(SCOUT_WORKERS_THREADS, 1, 20, 0, 0); /* inline */
+	cancel_from_thread(SCOUT_WORKERS_THREADS, 3, 30, 0, 0);
+	cancel_from_thread(SCOUT_WORKERS_PROCESSES, 3, 30, 0, 0); /* SIGTERM kills them */
+	cancel_from_thread(SCOUT_WORKERS_PROCESSES, 3, 30, 0, 1); /* f sees SIGTERM */
+	/* workers that ignore SIGTERM and would run 30 s: SIGKILL after the grace */
+	cancel_from_thread(SCOUT_WORKERS_PROCESSES, 2, 30000, 1, 0);
+}
+
 static void test_invalid(void)
 {
 	scout_array *arr = make_array();
@@ -748,6 +990,7 @@ int main(void)
 	test_after_fork();
 	test_writes();
 	test_errors();
+	test_cancel();
 	check_no_children();
 	/* nothing left in /dev/shm by this process */
 	char prefix[64];

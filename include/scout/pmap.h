@@ -76,6 +76,15 @@ typedef int (*scout_chunk_fn)(scout_array *arr, const int64_t *start_coord, cons
 /** Receives a chunk's result as soon as it is available (see scout_pmap_options). */
 typedef void (*scout_result_cb)(size_t chunk_index, const void *data, size_t size, void *payload);
 
+/**
+ * Asked whether a map should stop (see scout_pmap_options.cancel); called in
+ * the thread that called scout_pmap_chunks(), never in a worker. It must be
+ * cheap and must not call scout_pmap_chunks(). A typical one reads a
+ * `volatile sig_atomic_t` flag that a SIGINT/SIGTERM handler sets.
+ * @return non-zero to stop the map
+ */
+typedef int (*scout_cancel_cb)(void *payload);
+
 /** Kind of workers. */
 typedef enum {
 	SCOUT_WORKERS_THREADS = 0,  /**< threads of the calling process */
@@ -99,6 +108,18 @@ typedef enum {
  * - progress: a tqdm-like bar on stderr (percentage, bar, done/total,
  *   elapsed, ETA, rate), redrawn at most about 10 times a second and ended
  *   with a newline.
+ * - cancel: asked in the calling thread whether to stop (see scout_cancel_cb):
+ *   before every chunk when inline, and at least every 50 ms while thread or
+ *   process workers run. Once it returns non-zero no chunk is started any
+ *   more: thread workers finish the chunk they are running (a long chunk
+ *   function should watch the same condition itself), process workers are
+ *   stopped as after a failure (below), and scout_pmap_chunks() returns
+ *   SCOUT_EINTERRUPTED. A map that fails while cancel returns non-zero also
+ *   returns SCOUT_EINTERRUPTED (its message keeps the failure's).
+ *
+ * Version 1 of this struct (without cancel and cancel_payload) is still
+ * accepted: set version to 1 and the fields after on_result_payload are not
+ * read.
  */
 typedef struct {
 	unsigned int version;      /**< SCOUT_PMAP_OPTIONS_VERSION */
@@ -109,12 +130,16 @@ typedef struct {
 	int progress;              /**< draw a progress bar on stderr */
 	scout_result_cb on_result; /**< streaming consumer, called in the calling thread */
 	void *on_result_payload;   /**< passed to on_result */
+	/* version 2 */
+	scout_cancel_cb cancel; /**< non-zero return stops the map (NULL: never) */
+	void *cancel_payload;   /**< passed to cancel */
 } scout_pmap_options;
 
-#define SCOUT_PMAP_OPTIONS_VERSION 1
+#define SCOUT_PMAP_OPTIONS_VERSION 2
 #define SCOUT_PMAP_OPTIONS_INIT                                                                    \
 	{                                                                                          \
-		SCOUT_PMAP_OPTIONS_VERSION, 0, SCOUT_WORKERS_THREADS, 0, 0, 0, NULL, NULL          \
+		SCOUT_PMAP_OPTIONS_VERSION, 0, SCOUT_WORKERS_THREADS, 0, 0, 0, NULL, NULL, NULL,   \
+		    NULL                                                                           \
 	}
 
 /** The results of a map, one per chunk, in chunk order. */
@@ -133,9 +158,21 @@ typedef struct scout_results scout_results;
  * buffers are flushed before the fork; workers flush what f printed and leave
  * with _exit(), so the caller's atexit handlers never run in them.
  *
- * On failure no result is returned, on_result is not called any more, every
- * thread is joined and every worker process is killed and reaped: no thread,
- * process, descriptor or memory is left behind.
+ * On failure (or cancel) no result is returned, on_result is not called any
+ * more, every thread is joined and every worker process is stopped and
+ * reaped: no thread, process, descriptor or memory is left behind.
+ *
+ * Stopping process workers: each worker still running gets SIGTERM, and
+ * SIGKILL if it has not exited 200 ms later. Workers keep the signal
+ * dispositions of the caller (fork() copies them): a caller whose
+ * SIGINT/SIGTERM handler sets a flag that its chunk function polls gets a
+ * clean stop at the next poll (no chunk write cut short), one without
+ * handlers sees its workers die at once. A Ctrl-C typed at a terminal reaches
+ * the workers too (same process group); with such handlers, a worker whose
+ * chunk function fails because of it reports the failure, and the map
+ * returns SCOUT_EINTERRUPTED when cancel says so too. Workers also die with
+ * the caller's thread (PR_SET_PDEATHSIG), so a caller killed with SIGKILL
+ * leaves no worker behind.
  *
  * @param out     receives the results, one per chunk in chunk order (free with
  *                scout_results_free()); NULL: results are only passed to
@@ -157,6 +194,7 @@ typedef struct scout_results scout_results;
  *         message follows the chunk's start), or the worker crashed (signal),
  *         exited or was killed (the message names the worker, the signal or
  *         exit status and the chunk it was processing);
+ *         SCOUT_EINTERRUPTED when cancel returned non-zero;
  *         SCOUT_EINVAL (NULL f or arr, bad chunks or options), SCOUT_EOVERFLOW,
  *         SCOUT_ENOMEM, SCOUT_EIO (fork, pipe or thread creation failed)
  */

@@ -17,6 +17,7 @@ void cli_common_init(cli_common *c)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (int)n : 1;
+	c->processes = 0;
 	c->progress = isatty(STDERR_FILENO) ? 1 : 0;
 	c->json = 0;
 }
@@ -34,6 +35,12 @@ int cli_common_option(cli_common *c, int opt, const char *cmd)
 		c->workers = n;
 		return 1;
 	}
+	case CLI_OPT_PROCESSES:
+		c->processes = 1;
+		return 1;
+	case CLI_OPT_THREADS:
+		c->processes = 0;
+		return 1;
 	case CLI_OPT_PROGRESS:
 		c->progress = 1;
 		return 1;
@@ -294,14 +301,40 @@ int cli_output_commit(cli_output *o)
 	int rc = cli_check_interrupt();
 	if (rc < 0)
 		return rc;
-	if (o->overwrite) {
-		rc = cli_remove_tree(o->path);
-		if (rc < 0)
+	char *aside = NULL;
+	struct stat st, tst;
+	if (o->overwrite && lstat(o->path, &st) == 0 &&
+	    (S_ISDIR(st.st_mode) || (lstat(o->tmp, &tst) == 0 && S_ISDIR(tst.st_mode)))) {
+		/*
+		 * rename() replaces a file by a file atomically, but not a directory:
+		 * move the old OUTPUT aside first and remove it after, so that a
+		 * crash never leaves a half-removed OUTPUT that looks whole.
+		 */
+		if (asprintf(&aside, "%s.old-%ld", o->path, (long)getpid()) < 0)
+			return scout__error(SCOUT_ENOMEM, "out of memory");
+		if ((rc = cli_remove_tree(aside)) < 0) {
+			free(aside);
 			return rc;
+		}
+		if (rename(o->path, aside) != 0) {
+			rc = scout__error(SCOUT_EIO, "cannot rename %s to %s: %s", o->path, aside,
+					  strerror(errno));
+			free(aside);
+			return rc;
+		}
 	}
-	if (rename(o->tmp, o->path) != 0)
-		return scout__error(SCOUT_EIO, "cannot rename %s to %s: %s", o->tmp, o->path,
-				    strerror(errno));
+	if (rename(o->tmp, o->path) != 0) {
+		rc = scout__error(SCOUT_EIO, "cannot rename %s to %s: %s", o->tmp, o->path,
+				  strerror(errno));
+		if (aside && rename(aside, o->path) != 0)
+			fprintf(stderr, "scout: warning: the previous %s is now %s\n", o->path,
+				aside);
+		free(aside);
+		return rc;
+	}
+	if (aside && cli_remove_tree(aside) < 0)
+		fprintf(stderr, "scout: warning: %s\n", scout_last_error());
+	free(aside);
 	o->active = 0;
 	free(o->tmp);
 	free(o->path);
@@ -341,4 +374,19 @@ int cli_other_option(cli_common *c, int opt, const char *cmd, const char *usage,
 	if (r == 0)
 		return cli_bad_option(cmd, usage, opt, argv);
 	return 0;
+}
+
+static int cancel_on_signal(void *payload)
+{
+	(void)payload;
+	return g_signal != 0;
+}
+
+void cli_pmap_options(scout_pmap_options *po, const cli_common *c)
+{
+	po->nb_workers = c->workers;
+	po->workers = c->processes ? SCOUT_WORKERS_PROCESSES : SCOUT_WORKERS_THREADS;
+	po->progress = c->progress;
+	po->cancel = cancel_on_signal;
+	po->cancel_payload = NULL;
 }

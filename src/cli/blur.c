@@ -7,7 +7,8 @@
 
 #define BLUR_USAGE                                                                                 \
 	"scout blur [-j N] --sigma S[,S,S] [--dtype T] [--chunks Z,Y,X] [--block Z,Y,X]\n"         \
-	"                  [--codec SPEC] [--overwrite] [--[no-]progress] INPUT OUTPUT"
+	"                  [--codec SPEC] [--overwrite] [--processes] [--[no-]progress]\n"         \
+	"                  INPUT OUTPUT"
 
 static void blur_help(void)
 {
@@ -30,6 +31,7 @@ static void blur_help(void)
 	       "                    bitshuffle)\n"
 	       "  --overwrite       replace an existing OUTPUT\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
 	       "  -h, --help        this help\n\n"
 	       "Examples:\n"
@@ -161,8 +163,7 @@ int cli_blur_run(const cli_blur_params *p)
 		goto finish;
 	c.out = out;
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
-	po.nb_workers = p->common.workers;
-	po.progress = p->common.progress;
+	cli_pmap_options(&po, &p->common);
 	rc = scout_pmap_chunks(NULL, blur_chunk, &c, in, block, &po);
 	if (rc < 0 && cli_interrupted())
 		rc = cli_check_interrupt();

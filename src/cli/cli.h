@@ -24,9 +24,10 @@
 
 /* Options every command shares. */
 typedef struct {
-	int workers;  /* >= 1 */
-	int progress; /* 0 or 1 (resolved: stderr is a terminal unless forced) */
-	int json;     /* --json */
+	int workers;   /* >= 1 */
+	int processes; /* --processes: forked worker processes instead of threads */
+	int progress;  /* 0 or 1 (resolved: stderr is a terminal unless forced) */
+	int json;      /* --json */
 } cli_common;
 
 /* Long-option ids of the shared options (above any short option character). */
@@ -34,12 +35,19 @@ enum {
 	CLI_OPT_PROGRESS = 0x100,
 	CLI_OPT_NO_PROGRESS,
 	CLI_OPT_JSON,
+	CLI_OPT_PROCESSES,
+	CLI_OPT_THREADS,
 	CLI_OPT_FIRST_CMD /* commands number their own long-only options from here */
 };
 
-/* getopt_long entries for -j/--workers, --progress, --no-progress, -h/--help (no --json). */
+/*
+ * getopt_long entries for -j/--workers, --processes, --threads, --progress, --no-progress,
+ * -h/--help (no --json).
+ */
 #define CLI_COMMON_LONGOPTS                                                                        \
 	{"workers", required_argument, NULL, 'j'},                                                 \
+	    {"processes", no_argument, NULL, CLI_OPT_PROCESSES},                                   \
+	    {"threads", no_argument, NULL, CLI_OPT_THREADS},                                       \
 	    {"progress", no_argument, NULL, CLI_OPT_PROGRESS},                                     \
 	    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS},                               \
 	{                                                                                          \
@@ -50,8 +58,15 @@ enum {
 		"json", no_argument, NULL, CLI_OPT_JSON                                            \
 	}
 
-/* Defaults: online CPUs, progress when stderr is a terminal, no JSON. */
+/* Defaults: online CPUs, threads, progress when stderr is a terminal, no JSON. */
 void cli_common_init(cli_common *c);
+
+/*
+ * pmap options of a command: c's workers (number and kind) and progress, and
+ * the interrupt flag as the cancel callback (a SIGINT/SIGTERM stops the map:
+ * scout_pmap_chunks returns SCOUT_EINTERRUPTED).
+ */
+void cli_pmap_options(scout_pmap_options *po, const cli_common *c);
 
 /*
  * Handle a shared option returned by getopt_long (optarg as set by getopt).

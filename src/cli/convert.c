@@ -9,7 +9,7 @@
 
 #define CONVERT_USAGE                                                                              \
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
-	"                     [--overwrite] [--[no-]progress] INPUT OUTPUT"
+	"                     [--overwrite] [--processes] [--[no-]progress] INPUT OUTPUT"
 
 static void convert_help(void)
 {
@@ -36,6 +36,7 @@ static void convert_help(void)
 	    "  --separator S     chunk key separator: / (nested, default) or .\n"
 	    "  --overwrite       replace an existing OUTPUT\n"
 	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	    "  --processes       fork worker processes instead of threads\n"
 	    "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
 	    "  -h, --help        this help\n\n"
 	    "Examples:\n"
@@ -292,13 +293,12 @@ int cli_convert_run(const cli_convert_params *p)
 		       (size_t)256 << 20, 2 * (size_t)p->common.workers);
 	convert_ctx ctx = {out, it, ot};
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
-	po.nb_workers = p->common.workers;
-	po.progress = p->common.progress;
+	cli_pmap_options(&po, &p->common);
 	rc = scout_pmap_chunks(NULL, convert_chunk, &ctx, in, slab, &po);
 	if (rc == 0)
 		rc = cli_check_interrupt();
-	if (rc < 0 && cli_interrupted() && scout_last_error_code() != SCOUT_EINTERRUPTED)
-		rc = cli_check_interrupt();
+	if (rc < 0 && cli_interrupted())
+		rc = cli_check_interrupt(); /* "interrupted by SIGINT", whatever stopped the map */
 
 finish:
 	scout_array_free(out);

@@ -18,7 +18,8 @@
 #include "cli.h"
 
 #define DEMO_USAGE                                                                                 \
-	"scout demo [-j N] [--size N] [--nuclei N] [--seed S] [--keep] [--[no-]progress] [DIR]"
+	"scout demo [-j N] [--size N] [--nuclei N] [--seed S] [--keep] [--processes]\n"            \
+	"                  [--[no-]progress] [DIR]"
 
 /* Detection parameters, chosen for the synthetic data (see docs/cli.md). */
 #define DEMO_BACKGROUND   100.0
@@ -56,6 +57,7 @@ static void demo_help(void)
 	       "  --seed S          random seed (default 1)\n"
 	       "  --keep            keep the temporary directory\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bars on stderr (default: when a terminal)\n"
 	       "  -h, --help        this help\n\n"
 	       "Example:\n"
@@ -273,8 +275,7 @@ static int demo_run(const demo_params *p)
 		if ((rc = scout_array_new(&line, 1, shape1, SCOUT_UINT8)) < 0)
 			goto done;
 		scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
-		po.nb_workers = p->common.workers;
-		po.progress = p->common.progress;
+		cli_pmap_options(&po, &p->common);
 		if ((rc = scout_pmap_chunks(NULL, synth_slice, &sc, line, one, &po)) < 0)
 			goto done;
 	}

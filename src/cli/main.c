@@ -30,11 +30,13 @@ static void help(FILE *f)
 		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nOptions every command takes:\n"
 		   "  -j, --workers N   parallel workers (default: online CPUs)\n"
+		   "  --processes       run the workers as forked processes (default: threads)\n"
 		   "  --progress, --no-progress\n"
 		   "                    force the progress bar on stderr on or off\n"
 		   "                    (default: on when stderr is a terminal)\n"
 		   "  -h, --help        the command's help\n\n"
-		   "Exit status: 0 success, 1 failure (scout: error: ...), 2 bad usage.\n"
+		   "Exit status: 0 success, 1 failure (scout: error: ...) or interrupted\n"
+		   "(SIGINT, SIGTERM: nothing is left at OUTPUT), 2 bad usage.\n"
 		   "Run 'scout COMMAND --help' for a command's options.\n");
 }
 

@@ -10,7 +10,8 @@
 
 #define PEAKS_USAGE                                                                                \
 	"scout peaks [-j N] --sigma S[,S,S] [--min-distance D] [--threshold T]\n"                  \
-	"                   [--chunks Z,Y,X] [--overwrite] [--[no-]progress] INPUT OUTPUT.csv"
+	"                   [--chunks Z,Y,X] [--overwrite] [--processes] [--[no-]progress]\n"      \
+	"                   INPUT OUTPUT.csv"
 
 static void peaks_help(void)
 {
@@ -32,6 +33,7 @@ static void peaks_help(void)
 	       "  --json              print {\"count\": N, \"output\": PATH} on stdout\n"
 	       "  --overwrite         replace an existing OUTPUT\n"
 	       "  -j, --workers N     parallel workers (default: online CPUs)\n"
+	       "  --processes         fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
 	       "  -h, --help          this help\n\n"
 	       "Example:\n"
@@ -196,8 +198,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 		goto done;
 
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
-	po.nb_workers = p->common.workers;
-	po.progress = p->common.progress;
+	cli_pmap_options(&po, &p->common);
 	rc = scout_pmap_chunks(&res, peaks_chunk, &c, in, chunks, &po);
 	if (rc < 0) {
 		if (cli_interrupted())

@@ -7,7 +7,8 @@
 #include "cli.h"
 
 #define STATS_USAGE                                                                                \
-	"scout stats [-j N] [--histogram BINS] [--range LO,HI] [--json] [--[no-]progress] PATH"
+	"scout stats [-j N] [--histogram BINS] [--range LO,HI] [--json] [--processes]\n"           \
+	"                   [--[no-]progress] PATH"
 
 static void stats_help(void)
 {
@@ -23,6 +24,7 @@ static void stats_help(void)
 	       "  --json            one JSON object: dtype, count, nan_count, sum, min, max,\n"
 	       "                    mean, std and histogram {bins, range, edges, counts}\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
+	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
 	       "  -h, --help        this help\n\n"
 	       "Examples:\n"
@@ -116,8 +118,7 @@ static void stats_merge(size_t chunk_index, const void *data, size_t size, void 
 static int stats_pass(stats_ctx *c, scout_array *arr, const int64_t *work, const cli_common *common)
 {
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
-	po.nb_workers = common->workers;
-	po.progress = common->progress;
+	cli_pmap_options(&po, common);
 	po.unordered = 1;
 	po.on_result = stats_merge;
 	po.on_result_payload = c;

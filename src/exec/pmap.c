@@ -3,6 +3,8 @@
  * the inline runner. The thread pool is in pmap_threads.c, the process pool
  * in pmap_process.c.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -176,12 +178,29 @@ static void *take_result(pmap_ctx *c, scout_result *r, size_t *size)
 	return p;
 }
 
+int scout__pmap_cancelled(pmap_ctx *c)
+{
+	if (!c->cancelled && c->cancel && c->cancel(c->cancel_payload))
+		c->cancelled = 1;
+	return c->cancelled;
+}
+
+int scout__pmap_interrupted(pmap_ctx *c)
+{
+	return scout__error(SCOUT_EINTERRUPTED, "pmap_chunks: cancelled after %zu of %zu chunks",
+			    c->completed, c->grid.count);
+}
+
 static int run_inline(pmap_ctx *c)
 {
 	scout_result r = {0};
 	int64_t start[SCOUT_MAX_NDIM] = {0};
 	int rc = SCOUT_OK;
 	for (size_t i = 0; i < c->grid.count; i++) {
+		if (scout__pmap_cancelled(c)) {
+			rc = scout__pmap_interrupted(c);
+			break;
+		}
 		rc = scout__pmap_call(c, start, &r);
 		if (rc < 0)
 			break;
@@ -208,11 +227,17 @@ int scout_pmap_chunks(scout_results **out, scout_chunk_fn f, void *payload, scou
 		return scout__error(SCOUT_EINVAL, "pmap_chunks: the array is NULL");
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != SCOUT_PMAP_OPTIONS_VERSION)
+	scout_pmap_options o = defaults;
+	if (opts->version == SCOUT_PMAP_OPTIONS_VERSION)
+		o = *opts;
+	else if (opts->version == 1) /* without cancel: read only its fields */
+		memcpy(&o, opts, offsetof(scout_pmap_options, cancel));
+	else
 		return scout__error(SCOUT_EINVAL,
 				    "pmap_chunks: options version %u, expected %u (use "
 				    "SCOUT_PMAP_OPTIONS_INIT)",
 				    opts->version, SCOUT_PMAP_OPTIONS_VERSION);
+	opts = &o;
 	if (opts->workers != SCOUT_WORKERS_THREADS && opts->workers != SCOUT_WORKERS_PROCESSES)
 		return scout__error(SCOUT_EINVAL, "pmap_chunks: unknown kind of workers %d",
 				    (int)opts->workers);
@@ -233,6 +258,8 @@ int scout_pmap_chunks(scout_results **out, scout_chunk_fn f, void *payload, scou
 	c->unordered = opts->unordered;
 	c->on_result = opts->on_result;
 	c->on_result_payload = opts->on_result_payload;
+	c->cancel = opts->cancel;
+	c->cancel_payload = opts->cancel_payload;
 	c->keep = out != NULL;
 	c->need_data = c->keep || c->on_result;
 
@@ -281,6 +308,12 @@ int scout_pmap_chunks(scout_results **out, scout_chunk_fn f, void *payload, scou
 	else
 		rc = scout__pmap_run_processes(c);
 	scout__progress_finish(&c->progress);
+	if (rc < 0 && rc != SCOUT_EINTERRUPTED && count && scout__pmap_cancelled(c)) {
+		/* a failure caused by (or racing with) the cancellation: say so */
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", scout_last_error());
+		rc = scout__error(SCOUT_EINTERRUPTED, "pmap_chunks: cancelled (%s)", msg);
+	}
 
 	if (rc >= 0 && out) {
 		scout_results *res = malloc(sizeof *res);

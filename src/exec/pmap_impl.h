@@ -53,7 +53,22 @@ typedef struct pmap_ctx {
 	size_t next_deliver; /* ordered delivery: next chunk index to hand to on_result */
 	size_t completed;    /* chunks finished */
 	scout__progress progress;
+	scout_cancel_cb cancel; /* NULL: never cancelled */
+	void *cancel_payload;
+	int cancelled; /* cancel returned non-zero (sticky) */
 } pmap_ctx;
+
+/* How often the thread and process runners ask cancel, at least (ms). */
+#define PMAP_CANCEL_POLL_MS 50
+
+/*
+ * 1 when the map is to stop: cancel returned non-zero now or before. Calling
+ * thread only.
+ */
+SCOUT_HIDDEN int scout__pmap_cancelled(pmap_ctx *c);
+
+/* Set and return SCOUT_EINTERRUPTED, saying how far the map got. */
+SCOUT_HIDDEN int scout__pmap_interrupted(pmap_ctx *c);
 
 /* Start coordinates of chunk index into start. */
 SCOUT_HIDDEN void scout__pmap_start(const pmap_grid *g, size_t index, int64_t *start);

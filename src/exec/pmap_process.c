@@ -393,18 +393,65 @@ static int receive(ppool *pp, int wi)
 	return parse(pp, wi);
 }
 
-static void shutdown_workers(ppool *pp)
+/*
+ * After a failure or a cancel: SIGTERM every child still running, give them
+ * STOP_GRACE_MS to exit (a child whose SIGTERM handler sets a flag its chunk
+ * function polls stops cleanly between two writes), then SIGKILL the rest.
+ */
+#define STOP_GRACE_MS 200
+
+static void stop_workers(ppool *pp)
 {
+	int left = 0;
 	for (int i = 0; i < pp->nw; i++) {
 		pworker *w = &pp->w[i];
-		/* SIGTERM, not SIGKILL: a store write in progress holds it until its
-		   temporary file is renamed or removed (store.c) */
-		if (pp->failed && w->pid > 0 && !w->reaped)
+		if (w->pid > 0 && !w->reaped) {
 			kill(w->pid, SIGTERM);
-		if (w->task_fd >= 0)
-			close(w->task_fd); /* on success: the child's end of work */
-		w->task_fd = -1;
+			left++;
+		}
 	}
+	double deadline = scout__now() + STOP_GRACE_MS / 1000.0;
+	while (left > 0 && scout__now() < deadline) {
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		for (int i = 0; i < pp->nw; i++) {
+			pworker *w = &pp->w[i];
+			if (w->pid <= 0 || w->reaped)
+				continue;
+			int st;
+			pid_t p = waitpid(w->pid, &st, WNOHANG);
+			if (p == w->pid || (p < 0 && errno == ECHILD)) {
+				w->reaped = 1;
+				left--;
+			}
+		}
+	}
+	for (int i = 0; i < pp->nw; i++) {
+		pworker *w = &pp->w[i];
+		if (w->pid > 0 && !w->reaped)
+			kill(w->pid, SIGKILL);
+	}
+}
+
+static void shutdown_workers(ppool *pp)
+{
+	/*
+	 * Close the pipes first: on success the end of the task pipe is the
+	 * children's end of work; after a failure a child blocked writing
+	 * results gets EPIPE instead of waiting for a reader.
+	 */
+	for (int i = 0; i < pp->nw; i++) {
+		pworker *w = &pp->w[i];
+		if (w->task_fd >= 0)
+			close(w->task_fd);
+		w->task_fd = -1;
+		if (pp->failed && w->res_fd >= 0) {
+			close(w->res_fd);
+			w->res_fd = -1;
+		}
+	}
+	if (pp->failed)
+		stop_workers(pp);
 	for (int i = 0; i < pp->nw; i++) {
 		pworker *w = &pp->w[i];
 		if (w->res_fd >= 0)
@@ -412,15 +459,6 @@ static void shutdown_workers(ppool *pp)
 		w->res_fd = -1;
 		if (w->pid > 0 && !w->reaped) {
 			int st;
-			for (int k = 0; pp->failed && k < 100;
-			     k++) { /* up to 200 ms, then SIGKILL */
-				if (waitpid(w->pid, &st, WNOHANG) != 0)
-					break;
-				struct timespec ts = {0, 2 * 1000 * 1000};
-				nanosleep(&ts, NULL);
-				if (k == 99)
-					kill(w->pid, SIGKILL);
-			}
 			while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 				;
 			w->reaped = 1;
@@ -498,6 +536,10 @@ int scout__pmap_run_processes(pmap_ctx *c)
 	if (rc < 0)
 		pp.failed = 1;
 
+	if (!pp.failed && scout__pmap_cancelled(c)) {
+		pp.failed = 1;
+		rc = scout__pmap_interrupted(c);
+	}
 	if (!pp.failed) {
 		for (int round = 0; round < 2; round++)
 			for (int i = 0; i < pp.nw; i++)
@@ -510,8 +552,17 @@ int scout__pmap_run_processes(pmap_ctx *c)
 		pp.failed = 1;
 		rc = scout__error(SCOUT_ENOMEM, "pmap_chunks: out of memory");
 	}
-	int timeout = c->progress.out ? 100 : -1;
+	/*
+	 * poll() also returns early (EINTR) when a signal handler runs in this
+	 * thread; the timeout covers a flag set from another thread.
+	 */
+	int timeout = c->cancel ? PMAP_CANCEL_POLL_MS : c->progress.out ? 100 : -1;
 	while (!pp.failed && c->completed < c->grid.count) {
+		if (scout__pmap_cancelled(c)) {
+			pp.failed = 1;
+			rc = scout__pmap_interrupted(c);
+			break;
+		}
 		int n = 0;
 		for (int i = 0; i < pp.nw; i++) {
 			if (pp.w[i].res_fd < 0)

@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,21 +120,27 @@ int scout__pmap_run_threads(pmap_ctx *c)
 		tp.running++;
 	}
 
-	/* Deliver finished batches as they come, in this (the calling) thread. */
+	/*
+	 * Deliver finished batches as they come, in this (the calling) thread,
+	 * waking up at least every 100 ms for the progress bar and every 50 ms
+	 * to ask cancel.
+	 */
 	size_t seen = 0;
-	int timed = c->progress.out != NULL;
+	long wait_ms = c->cancel ? PMAP_CANCEL_POLL_MS : c->progress.out ? 100 : 0;
 	for (;;) {
 		while (tp.nfin == seen && tp.running > 0) {
-			if (timed) {
+			if (wait_ms) {
 				struct timespec ts;
 				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 100 * 1000 * 1000;
+				ts.tv_nsec += wait_ms * 1000 * 1000;
 				if (ts.tv_nsec >= 1000000000) {
 					ts.tv_sec++;
 					ts.tv_nsec -= 1000000000;
 				}
 				pthread_cond_timedwait(&tp.cv, &tp.mu, &ts);
 				scout__progress_update(&c->progress, c->completed);
+				if (!tp.err_rc && c->cancel)
+					break; /* ask cancel again */
 			} else {
 				pthread_cond_wait(&tp.cv, &tp.mu);
 			}
@@ -142,7 +149,9 @@ int scout__pmap_run_threads(pmap_ctx *c)
 		int running = tp.running;
 		int failed = tp.err_rc != 0;
 		pthread_mutex_unlock(&tp.mu);
-		for (; seen < upto && !failed; seen++) {
+		/* cancel runs without the lock: the workers never wait for it */
+		int cancel_now = !failed && scout__pmap_cancelled(c);
+		for (; seen < upto && !failed && !cancel_now; seen++) {
 			size_t first, n;
 			batch_range(&tp, tp.fin[seen], &first, &n);
 			for (size_t i = first; i < first + n; i++) {
@@ -155,6 +164,12 @@ int scout__pmap_run_threads(pmap_ctx *c)
 			}
 		}
 		pthread_mutex_lock(&tp.mu);
+		if (cancel_now && !tp.err_rc) {
+			/* stop the hand-out; running chunks finish, nothing more is delivered */
+			tp.err_rc = scout__pmap_interrupted(c);
+			snprintf(tp.err_msg, sizeof tp.err_msg, "%s", scout_last_error());
+			atomic_store(&tp.stop, 1);
+		}
 		if (running == 0 && seen == tp.nfin)
 			break;
 		if (tp.err_rc)

@@ -52,3 +52,13 @@ def main(tests):
             traceback.print_exc()
     sys.stdout.flush()
     sys.exit(1 if failed else 0)
+
+
+def sanitized():
+    """True when SCOUT_BUILD_DIR is a sanitizer build (SCOUT_SANITIZE=ON): slower code."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return any(line.startswith("SCOUT_SANITIZE:") and line.strip().endswith("=ON")
+                       for line in f)
+    except OSError:
+        return False
