@@ -37,7 +37,9 @@
  * phase; reader process 0 likewise.
  *
  * Size: SOAK_ROUNDS rounds (fewer under AddressSanitizer); the environment
- * variable SCOUT_SOAK_ROUNDS overrides (valgrind runs set it small).
+ * variable SCOUT_SOAK_ROUNDS overrides. SCOUT_SOAK_WRITER_THREADS=1 runs one
+ * writer thread per process: the valgrind run needs it (tests/CMakeLists.txt
+ * says why) and sets both.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -68,10 +70,10 @@
 #endif
 
 #define WPROCS   3
-#define WTHREADS 2
+#define WTHREADS 2 /* at most; SCOUT_SOAK_WRITER_THREADS may lower it */
 #define RPROCS   2
 #define RTHREADS 2
-#define NWRITERS (WPROCS * WTHREADS)
+#define NWRITERS (WPROCS * sh->wthreads)
 #define NREADERS (RPROCS * RTHREADS)
 #define NPHASES  4
 
@@ -128,6 +130,7 @@ typedef struct {
 	atomic_int readers_done; /* cumulative over rounds */
 	atomic_llong count[C_NCOUNTERS];
 	int rounds;
+	int wthreads; /* writer threads per writer process */
 	int phase;
 	int phase_first_round;
 	char path[128];
@@ -588,14 +591,14 @@ static int writer_process(int proc, scout_array *inherited)
 		phase_opened = 0;
 	}
 	pthread_barrier_t bar;
-	pthread_barrier_init(&bar, NULL, WTHREADS);
+	pthread_barrier_init(&bar, NULL, (unsigned)sh->wthreads);
 	writer w[WTHREADS];
 	pthread_t th[WTHREADS];
-	for (int t = 0; t < WTHREADS; t++) {
+	for (int t = 0; t < sh->wthreads; t++) {
 		memset(&w[t], 0, sizeof w[t]);
 		w[t].arr = &arr;
 		w[t].barrier = &bar;
-		w[t].id = proc * WTHREADS + t;
+		w[t].id = proc * sh->wthreads + t;
 		w[t].tid = t;
 		w[t].phase_opened = phase_opened;
 		w[t].vals = malloc(NVOX * sizeof(uint64_t));
@@ -604,7 +607,7 @@ static int writer_process(int proc, scout_array *inherited)
 			_exit(3);
 		pthread_create(&th[t], NULL, writer_main, &w[t]);
 	}
-	for (int t = 0; t < WTHREADS; t++) {
+	for (int t = 0; t < sh->wthreads; t++) {
 		pthread_join(th[t], NULL);
 		free(w[t].vals);
 		free(w[t].back);
@@ -680,6 +683,10 @@ int main(void)
 	memset(sh, 0, sizeof *sh);
 	atomic_store(&sh->round, -1);
 	sh->rounds = rounds;
+	sh->wthreads = WTHREADS;
+	env = getenv("SCOUT_SOAK_WRITER_THREADS");
+	if (env && atoi(env) > 0 && atoi(env) < WTHREADS)
+		sh->wthreads = atoi(env);
 	sh->phase = 0;
 	snprintf(sh->path, sizeof sh->path, "%s/phase0", root);
 
@@ -780,7 +787,7 @@ int main(void)
 	fprintf(stderr,
 		"soak: %d of %d rounds in %.1f s, %d writer processes x %d threads, %d reader "
 		"processes x %d threads, %d phases\n",
-		done, rounds, secs, WPROCS, WTHREADS, RPROCS, RTHREADS, NPHASES);
+		done, rounds, secs, WPROCS, sh->wthreads, RPROCS, RTHREADS, NPHASES);
 	for (int i = 0; i < C_NCOUNTERS; i++)
 		fprintf(stderr, "soak: %-19s %lld\n", counter_names[i], c[i]);
 	CHECK(!failed);
