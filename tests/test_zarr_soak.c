@@ -59,10 +59,10 @@
 #include "store/store.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#define SOAK_ROUNDS 16
+#define SOAK_ROUNDS 8
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define SOAK_ROUNDS 16
+#define SOAK_ROUNDS 8
 #endif
 #endif
 #ifndef SOAK_ROUNDS
