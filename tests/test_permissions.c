@@ -47,6 +47,7 @@
 #define NOBODY 65534
 
 static char base[64];
+static char scout_exe[PATH_MAX]; /* the scout command (a copy in base when root) */
 
 /* dir + "/" + name into out (PATH_MAX bytes) */
 static const char *join(char *out, const char *dir, const char *name)
@@ -401,9 +402,8 @@ static void write_cases(void)
 /* run build/scout with args, stderr into err; returns the exit status (-1: not run) */
 static int run_scout(char *err, size_t errsize, const char *const *args)
 {
-	const char *build = getenv("SCOUT_BUILD_DIR");
-	char exe[PATH_MAX], log[PATH_MAX];
-	join(exe, build ? build : "build", "scout");
+	const char *exe = scout_exe;
+	char log[PATH_MAX];
 	join(log, base, "scout.stderr");
 	const char *argv[16];
 	int n = 0;
@@ -448,11 +448,11 @@ static int run_scout(char *err, size_t errsize, const char *const *args)
 
 static void cli_cases(void)
 {
-	const char *build = getenv("SCOUT_BUILD_DIR");
-	char exe[PATH_MAX];
-	join(exe, build ? build : "build", "scout");
-	if (access(exe, X_OK) != 0) {
-		fprintf(stderr, "%s not found: the command's cases are skipped\n", exe);
+	if (access(scout_exe, X_OK) != 0) {
+		/* under ctest the command must be there; run by hand, it may be missing */
+		CHECK(getenv("SCOUT_BUILD_DIR") == NULL);
+		fprintf(stderr, "%s: cannot run it (%s): the command's cases are skipped\n",
+			scout_exe, strerror(errno));
 		return;
 	}
 	char in[PATH_MAX], tif[PATH_MAX], ro[PATH_MAX], out[PATH_MAX], ok[PATH_MAX];
@@ -555,14 +555,50 @@ static void restore_modes(const char *path)
 	closedir(d);
 }
 
+/* copy file src to dst with mode 0755; 0 on success */
+static int copy_file(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char buf[1 << 16];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0)
+		rc = -1;
+	close(in);
+	if (close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "/tmp/scout_perm_XXXXXX");
 	if (!mkdtemp(base))
 		return 1;
+	const char *build = getenv("SCOUT_BUILD_DIR");
+	join(scout_exe, build ? build : "build", "scout");
 	int failed = 0;
 	if (geteuid() == 0) {
-		/* the child works as nobody in a directory it owns */
+		/* the child works as nobody in a directory it owns, with its own copy of
+		   the command (nobody may not be able to reach the build directory) */
+		char copy[PATH_MAX];
+		join(copy, base, "scout-command");
+		if (access(scout_exe, X_OK) == 0) {
+			CHECK(copy_file(scout_exe, copy) == 0);
+			memcpy(scout_exe, copy, sizeof copy);
+		}
 		CHECK(chown(base, NOBODY, NOBODY) == 0);
 		CHECK(chmod(base, 0700) == 0);
 		fflush(stderr);
