@@ -1,7 +1,9 @@
 # scout — top-level wrapper around CMake.
 #   make deps     install the Debian packages the build and tests need (when missing)
 #   make build    release build with warnings as errors, in build/
-#   make test     build + run every test, then again under ASan+UBSan (build-asan/)
+#   make test     build + run every test, then again under ASan+UBSan (build-asan/),
+#                 then the C tests and the CLI tests under valgrind (build-valgrind/)
+#   make test-valgrind  only the valgrind run (memcheck + leak check, Debug build)
 #   make demo     build and run the main job on a built-in synthetic volume
 #   make bench    release build + benchmarks against the peers (never part of test)
 #   make install  PREFIX=/usr/local (headers, libscout, scout.pc, CMake package, scout)
@@ -10,15 +12,16 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+VALGRIND_BUILD ?= build-valgrind
 CMAKE ?= cmake
 CTEST ?= ctest
 
 DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
 	libjansson-dev libtiff-dev \
-	zstd python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile
+	zstd valgrind python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile
 
-.PHONY: all deps build build-asan test test-fast demo bench fuzz install clean format
+.PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench fuzz install clean format
 
 all: build
 
@@ -46,12 +49,24 @@ $(ASAN_BUILD)/CMakeCache.txt:
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
 
-# Run the suite on the release build, then on the sanitizer build.
-test: build build-asan
+$(VALGRIND_BUILD)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCOUT_WERROR=ON -DSCOUT_VALGRIND=ON
+
+build-valgrind: deps $(VALGRIND_BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(VALGRIND_BUILD) -j $(JOBS)
+
+# Run the suite on the release build, then on the sanitizer build, then the
+# C tests and the CLI tests under valgrind (tests/CMakeLists.txt, SCOUT_VALGRIND).
+test: build build-asan build-valgrind
 	cd $(BUILD) && $(CTEST) --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(CTEST) --output-on-failure -j $(JOBS)
+	cd $(VALGRIND_BUILD) && $(CTEST) --output-on-failure -j $(JOBS)
+
+# Only the valgrind run: memcheck with the leak check on a Debug build.
+test-valgrind: build-valgrind
+	cd $(VALGRIND_BUILD) && $(CTEST) --output-on-failure -j $(JOBS)
 
 # Only the release build's tests.
 test-fast: build
@@ -80,4 +95,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-release
+	rm -rf $(BUILD) $(ASAN_BUILD) $(VALGRIND_BUILD) build-release

@@ -1,7 +1,11 @@
 /* scout_array_open(): recognise what is at a path and open it with the right backend. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "array_impl.h"
 #include "tiff_array.h"
@@ -21,10 +25,21 @@ int scout_array_open(scout_array **out, const char *path, int mode)
 	if (S_ISDIR(st.st_mode)) {
 		if (scout__is_zarr_array(path))
 			return scout__zarr_open(out, path, mode);
+		/* a directory we may not search: say so, not "no .zarray, no TIFFs" */
+		char meta[PATH_MAX];
+		struct stat ms;
+		if (snprintf(meta, sizeof meta, "%s/.zarray", path) < (int)sizeof meta &&
+		    stat(meta, &ms) != 0 && errno == EACCES)
+			return scout__error(SCOUT_EIO, "%s: %s", meta, strerror(EACCES));
 		return scout__tiff_open(out, path, mode);
 	}
 	if (scout__is_tiff_file(path))
 		return scout__tiff_open(out, path, mode);
+	/* a file we may not read: say so, not "not a TIFF" */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return scout__error(SCOUT_EIO, "%s: cannot open: %s", path, strerror(errno));
+	close(fd);
 	return scout__error(SCOUT_EFORMAT,
 			    "%s: not a Zarr array directory, a TIFF file or a folder of TIFFs",
 			    path);

@@ -1,5 +1,6 @@
 """Shared helpers of the scout command tests (run with Debian's /usr/bin/python3)."""
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -7,13 +8,15 @@ import tempfile
 
 BUILD = os.environ.get("SCOUT_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 SCOUT = os.path.join(BUILD, "scout")
+# a command prefix for scout, e.g. valgrind (set by `make test-valgrind`)
+WRAPPER = shlex.split(os.environ.get("SCOUT_TEST_WRAPPER", ""))
 
 FAILURES = []
 
 
 def run(args, rc=0, timeout=300, **kw):
     """Run build/scout with args; check the exit status; return the CompletedProcess."""
-    p = subprocess.run([SCOUT] + [str(a) for a in args], capture_output=True, text=True,
+    p = subprocess.run(WRAPPER + [SCOUT] + [str(a) for a in args], capture_output=True, text=True,
                        timeout=timeout, **kw)
     if rc is not None and p.returncode != rc:
         raise AssertionError("scout %s: exit %d, expected %d\nstdout: %s\nstderr: %s"
