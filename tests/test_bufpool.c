@@ -98,8 +98,10 @@ static void *thread_main(void *arg)
 
 int main(void)
 {
-	/* before the pool's first use: retention limit of 64 MiB */
+	/* before the pool's first use: retention limit of 64 MiB, and the pool on
+	 * even where the test environment turns it off for the other tests (valgrind) */
 	setenv("SCOUT_POOL_RETAIN_MB", "64", 1);
+	unsetenv("SCOUT_POOL");
 	scout_bufpool_stats st;
 	scout__bufpool_stats(&st);
 	if (!st.enabled) {
