@@ -17,7 +17,7 @@
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 
-static uint64_t rng_state = 88172645463325252ull;
+static _Thread_local uint64_t rng_state = 88172645463325252ull;
 static uint64_t rnd(void)
 {
 	rng_state ^= rng_state << 13;
@@ -57,12 +57,24 @@ static size_t pick_size(void)
 	}
 }
 
-static void random_workout(int rounds, int live_max)
+/*
+ * Live buffers of each workout, in static storage: a child forked while a
+ * thread runs a workout inherits them, and the leak check of a child under
+ * valgrind must find them reachable rather than lost with that thread's stack.
+ */
+#define SLOTS    8
+#define LIVE_MAX 64
+static unsigned char *g_ptr[SLOTS][LIVE_MAX];
+static size_t g_size[SLOTS][LIVE_MAX];
+static uint64_t g_tag[SLOTS][LIVE_MAX];
+
+static void random_workout(int slot, int rounds, int live_max)
 {
-	unsigned char **ptr = calloc((size_t)live_max, sizeof *ptr);
-	size_t *size = calloc((size_t)live_max, sizeof *size);
-	uint64_t *tag = calloc((size_t)live_max, sizeof *tag);
-	CHECK(ptr && size && tag);
+	unsigned char **ptr = g_ptr[slot];
+	size_t *size = g_size[slot];
+	uint64_t *tag = g_tag[slot];
+	rng_state = 88172645463325252ull + (uint64_t)slot * 7919;
+	CHECK(live_max <= LIVE_MAX);
 	for (int r = 0; r < rounds; r++) {
 		int k = (int)(rnd() % (uint64_t)live_max);
 		if (ptr[k]) {
@@ -82,17 +94,14 @@ static void random_workout(int rounds, int live_max)
 		if (ptr[k]) {
 			CHECK(intact(ptr[k], size[k], tag[k]));
 			scout__buf_free(ptr[k], size[k]);
+			ptr[k] = NULL;
 		}
 	}
-	free(ptr);
-	free(size);
-	free(tag);
 }
 
 static void *thread_main(void *arg)
 {
-	(void)arg;
-	random_workout(1500, 24);
+	random_workout((int)(intptr_t)arg, 1500, 24);
 	return NULL;
 }
 
@@ -106,7 +115,7 @@ int main(void)
 	scout__bufpool_stats(&st);
 	if (!st.enabled) {
 		/* AddressSanitizer builds and SCOUT_POOL=0 use malloc: still exercise the API */
-		random_workout(2000, 16);
+		random_workout(0, 2000, 16);
 		printf(
 		    "bufpool: disabled (sanitizer build or SCOUT_POOL=0), malloc path checked\n");
 		return check_summary();
@@ -190,10 +199,10 @@ int main(void)
 	CHECK(st.retained == 12 * MiB && st.mapped == 12 * MiB);
 
 	/* random single-threaded workout, then four threads at once */
-	random_workout(8000, 40);
+	random_workout(0, 8000, 40);
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)
-		CHECK(pthread_create(&t[i], NULL, thread_main, NULL) == 0);
+		CHECK(pthread_create(&t[i], NULL, thread_main, (void *)(intptr_t)(i + 1)) == 0);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	scout__bufpool_stats(&st);
@@ -203,7 +212,7 @@ int main(void)
 
 	/* fork while another thread uses the pool: the child can use it (no deadlock) */
 	pthread_t busy;
-	CHECK(pthread_create(&busy, NULL, thread_main, NULL) == 0);
+	CHECK(pthread_create(&busy, NULL, thread_main, (void *)(intptr_t)5) == 0);
 	for (int k = 0; k < 5; k++) {
 		pid_t pid = fork();
 		if (pid == 0) {
