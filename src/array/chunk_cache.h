@@ -32,7 +32,7 @@ typedef struct scout_cache_entry scout_cache_entry;
 typedef struct {
 	scout_store_stamp stamp; /* the chunk file's stamp */
 	int64_t observed_ns;     /* CLOCK_REALTIME just before the file was opened */
-	uint64_t enc_hash;       /* hash of the encoded bytes (scout__hash64) */
+	uint64_t enc_hash;       /* hash of the encoded bytes (scout__hash64); 0: none kept */
 	size_t enc_size;         /* size of the encoded bytes */
 } scout_cache_meta;
 

@@ -251,10 +251,16 @@ static int load_chunk_body(zarr_impl *z, const scout_array *arr, const int64_t *
 	COUNT(z, n_read);
 	m.observed_ns = observed;
 	m.enc_size = n;
-	/* the hash identifies the bytes a cached entry came from: needed to compare
-	 * with an entry, or to create one (not when decoding straight into `into`) */
-	m.enc_hash = e || !into ? scout__hash64(enc, n) : 0;
-	if (e && em.enc_size == n && em.enc_hash == m.enc_hash) {
+	/*
+	 * The hash identifies the bytes a cached entry came from. It is compared
+	 * only when a file too young for its stamp to be trusted is read again, so
+	 * it is computed to compare with an entry that has one, and for a new
+	 * entry only when the file is young; 0 means "no hash" (never equal).
+	 */
+	int cmp = e && em.enc_hash != 0 && em.enc_size == n;
+	int keep_young = !into && observed - m.stamp.mtime_ns <= TRUST_NS;
+	m.enc_hash = cmp || keep_young ? scout__hash64(enc, n) : 0;
+	if (cmp && em.enc_hash == m.enc_hash) {
 		free(enc);
 		scout__cache_entry_set_meta(z->cache, e, &m);
 		goto hit;
