@@ -515,6 +515,28 @@ def test_preview_bad_input():
         no_leftovers(d, out)
 
 
+def test_demo_preview():
+    """scout demo writes preview.png and prints its path: the MIP of its volume with
+    red rings at the peaks of its peaks.csv and green + at the planted centres."""
+    with TempDir() as d:
+        out = run(["demo", "--size", "64", "-j", "2", "--no-progress", d]).stdout
+        png = os.path.join(d, "preview.png")
+        check("preview: %s" % png in out, "path printed")
+        vol = zarr.open(os.path.join(d, "volume.zarr"), "r")[...]
+        pk = np.loadtxt(os.path.join(d, "peaks.csv"), delimiter=",", skiprows=1, ndmin=2)
+        im, got = read_png(png)
+        check(im.mode == "RGB" and got.shape == (64, 64, 3), "RGB 64x64")
+        ref = ref_picture(vol, peaks=[tuple(q) for q in pk])
+        green = np.all(got == (0, 255, 0), axis=2)
+        check(green.sum() >= 3 * len(pk), "green + of the planted nuclei")
+        check(np.array_equal(got[~green], ref[~green]), "grey MIP and red rings elsewhere")
+    # default temporary DIR: the picture is kept beside it
+    out = run(["demo", "--size", "32", "-j", "2", "--no-progress"]).stdout
+    path = [ln.split(": ", 1)[1] for ln in out.splitlines() if ln.startswith("preview: ")]
+    check(len(path) == 1 and path[0].endswith(".png") and os.path.isfile(path[0]), "kept")
+    os.unlink(path[0])
+
+
 def test_preview_help():
     out = run(["preview", "--help"]).stdout
     for word in ["--axis", "--range", "--peaks", "--contrast", "--depth", "--max-size",
@@ -531,4 +553,4 @@ if __name__ == "__main__":
           test_mip_tiff_stack, test_contrast_percentiles_rule, test_contrast_map_rule,
           test_block_max_rule, test_preview_png_pixels, test_preview_16bit_and_float,
           test_preview_peaks_markers, test_preview_2d_and_tiff, test_preview_bad_input,
-          test_preview_help])
+          test_demo_preview, test_preview_help])
