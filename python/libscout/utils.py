@@ -1,0 +1,406 @@
+"""Utils Module
+
+This module contains utility functions that are commonly used throughout SCOUT.
+
+In particular, this module contains map-reduce style utility functions for
+processing large chunk-compressed arrays in parallel.
+
+It is SCOUT's ``scout.utils`` with the same names, arguments, defaults and
+return types, so porting is changing one import (``from libscout import
+utils``). The functions also accept libscout arrays (:func:`libscout.open`),
+whose boxes are read and written by the C library (GIL released, decoded-chunk
+cache, atomic and lock-safe chunk writes).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from itertools import product, starmap
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ._progress import progress
+from .shm import SharedMemory
+
+__all__ = ["chunk_dims", "chunk_coordinates", "box_slice_idx", "extract_box", "insert_box",
+           "extract_ghosted_chunk", "filter_points_in_box", "filter_ghosted_points",
+           "pmap_chunks", "SharedMemory", "files_in_dir", "tifs_in_dir", "read_voxel_size"]
+
+
+def chunk_dims(img_shape: Sequence[int], chunk_shape: Sequence[int]) -> Tuple[int, ...]:
+    """Calculate the number of chunks needed for a given image shape
+
+    Parameters
+    ----------
+    img_shape : tuple
+        whole image shape
+    chunk_shape : tuple
+        individual chunk shape
+
+    Returns
+    -------
+    nb_chunks : tuple
+        a tuple containing the number of chunks in each dimension
+    """
+    return tuple(-(-int(i) // int(c)) for i, c in zip(img_shape, chunk_shape))
+
+
+def chunk_coordinates(shape: Sequence[int], chunks: Sequence[int]) -> np.ndarray:
+    """Calculate the global coordaintes for each chunk's starting position
+
+    Parameters
+    ----------
+    shape : tuple
+        shape of the image to chunk
+    chunks : tuple
+        shape of each chunk
+
+    Returns
+    -------
+    start_coords : ndarray
+        the starting indices of each chunk (one row per chunk, in
+        ``itertools.product`` order: last axis fastest)
+    """
+    nb_chunks = chunk_dims(shape, chunks)
+    start = [tuple(i * int(c) for i, c in zip(idx, chunks))
+             for idx in product(*(range(n) for n in nb_chunks))]
+    return np.asarray(start)
+
+
+def box_slice_idx(start: Sequence[int], stop: Sequence[int]) -> Tuple[slice, ...]:
+    """Creates an index tuple for a bounding box from `start` to `stop` using slices
+
+    Parameters
+    ----------
+    start : array-like
+        index of box start
+    stop : array-like
+        index of box stop (index not included in result)
+
+    Returns
+    -------
+    idx : tuple
+        index tuple for bounding box
+    """
+    return tuple(np.s_[a:b] for a, b in zip(start, stop))
+
+
+def extract_box(arr: Any, start: Sequence[int], stop: Sequence[int]) -> np.ndarray:
+    """Indexes `arr` from `start` to `stop`
+
+    Parameters
+    ----------
+    arr : array-like or SharedMemory
+        input array to index (numpy, zarr-python, libscout arrays)
+    start : array-like
+        starting index of the slice
+    stop : array-like
+        ending index of the slice. The element at this index is not included.
+
+    Returns
+    -------
+    box : ndarray
+        resulting box from `arr`
+    """
+    idx = box_slice_idx(start, stop)
+    if isinstance(arr, SharedMemory):
+        with arr.txn() as a:
+            box = a[idx]
+    else:
+        box = arr[idx]
+    return box
+
+
+def insert_box(arr: Any, start: Sequence[int], stop: Sequence[int], data: Any) -> Any:
+    """Indexes `arr` from `start` to `stop` and inserts `data`
+
+    Parameters
+    ----------
+    arr : array-like
+        input array to index (numpy, zarr-python, libscout arrays, SharedMemory)
+    start : array-like
+        starting index of the slice
+    stop : array-like
+        ending index of the slice. The element at this index is not included.
+    data : array-like
+        sub-array to insert into `arr`
+
+    Returns
+    -------
+    box : ndarray
+        resulting box from `arr` (`arr` itself, as SCOUT returns it)
+    """
+    idx = box_slice_idx(start, stop)
+    if isinstance(arr, SharedMemory):
+        with arr.txn() as a:
+            a[idx] = data
+    else:
+        arr[idx] = data
+    return arr
+
+
+def extract_ghosted_chunk(arr: Any, start_coord: Sequence[int], chunks: Sequence[int],
+                          overlap: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extracts a chunk with `overlap` voxels of its neighbours on every side,
+    clipped to the array
+
+    Parameters
+    ----------
+    arr : array-like or SharedMemory
+        input array
+    start_coord : array-like
+        the chunk's starting index
+    chunks : array-like
+        the chunk shape
+    overlap : int
+        width of the ghost shell
+
+    Returns
+    -------
+    ghosted_chunk : ndarray
+        the box from max(0, start - overlap) to min(shape, end + overlap)
+    start_coord_ghosted : ndarray
+        where the ghosted box starts
+    stop_coord_ghosted : ndarray
+        where it stops (not included)
+    """
+    start_coord = np.asarray(start_coord)
+    end_coord = np.minimum(arr.shape, start_coord + np.asarray(chunks))
+    start_coord_ghosted = np.maximum(np.zeros(len(arr.shape), 'int'),
+                                     np.array([s - overlap for s in start_coord]))
+    stop_coord_ghosted = np.minimum(arr.shape, np.array([e + overlap for e in end_coord]))
+    ghosted_chunk = extract_box(arr, start_coord_ghosted, stop_coord_ghosted)
+    return ghosted_chunk, start_coord_ghosted, stop_coord_ghosted
+
+
+def filter_points_in_box(coords: np.ndarray, start: Sequence[int], stop: Sequence[int],
+                         return_idx: bool = False):
+    """Keeps the points with start <= p < stop on every axis, in order
+
+    Parameters
+    ----------
+    coords : ndarray
+        (N, ndim) point coordinates
+    start, stop : array-like
+        the box (stop not included)
+    return_idx : bool, optional
+        also return the indices of the kept points
+
+    Returns
+    -------
+    coords : ndarray
+        the kept points
+    idx : ndarray
+        their indices in the input (only with return_idx)
+    """
+    coords = np.asarray(coords)
+    interior = np.ones(len(coords), bool)
+    for axis in range(coords.shape[1] if coords.ndim == 2 else 0):
+        interior &= (coords[:, axis] >= start[axis]) & (coords[:, axis] < stop[axis])
+    loc = np.where(interior)
+    if return_idx:
+        return coords[loc], loc[0]
+    return coords[loc]
+
+
+def filter_ghosted_points(start_ghosted: Sequence[int], start_coord: Sequence[int],
+                          centers_local: np.ndarray, chunks: Sequence[int],
+                          overlap: int) -> np.ndarray:
+    """Keeps the points found in a ghosted chunk that lie in the chunk proper
+    (points in the ghost shell belong to a neighbour, which finds them too)
+
+    Parameters
+    ----------
+    start_ghosted : array-like
+        where the ghosted chunk starts
+    start_coord : array-like
+        where the chunk starts
+    centers_local : ndarray
+        (N, ndim) points relative to start_ghosted
+    chunks : array-like
+        the chunk shape
+    overlap : int
+        the ghost width used
+
+    Returns
+    -------
+    centers_local : ndarray
+        the kept points, still relative to start_ghosted
+    """
+    centers_local = np.asarray(centers_local)
+    interior = np.ones(len(centers_local), bool)
+    for axis in range(centers_local.shape[1] if centers_local.ndim == 2 else 0):
+        c = centers_local[:, axis]
+        if start_ghosted[axis] < start_coord[axis]:
+            interior &= (c >= overlap) & (c < chunks[axis] + overlap)
+        else:
+            interior &= c < chunks[axis]
+    return centers_local[np.where(interior)]
+
+
+class _ChunkCall:
+    """f applied to one chunk's arguments; an exception gets a note naming the
+    chunk (exception notes travel with it from the worker to the caller)."""
+
+    def __init__(self, f: Callable, use_imap: bool) -> None:
+        self.f = f
+        self.use_imap = use_imap
+
+    def __call__(self, job: Tuple[int, tuple]) -> Any:
+        index, args = job
+        try:
+            return self.f(args) if self.use_imap else self.f(*args)
+        except Exception as e:
+            e.add_note("in pmap_chunks: chunk %d starting at %s (chunks %s)"
+                       % (index, tuple(int(x) for x in args[1]),
+                          tuple(int(x) for x in args[2])))
+            raise
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the caller's to handle: it terminates the pool (SIGTERM to the
+    # workers), so workers never die half-way through printing a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
+                nb_workers: Optional[int] = None, use_imap: bool = False,
+                unordered: bool = False, chunksize: Optional[int] = None) -> List[Any]:
+    """Maps a function over an array in parallel using chunks
+
+    The function `f` should take a reference to the array, a starting index, and the chunk size.
+    Since each subprocess is handling it's own indexing, any overlapping should be baked into `f`.
+    Caution: `arr` may get copied if not using memmap. Use with SharedMemory or Zarr array to
+    avoid copies.
+
+    libscout arrays (:func:`libscout.open`) are passed to the workers as their
+    path and mode; each worker process opens the array once and keeps the
+    handle, so its decoded-chunk cache serves the neighbouring chunks a ghosted
+    `f` reads again.
+
+    Parameters
+    ----------
+    f : callable
+        function with signature f(arr, start_coord, chunks). May need to use partial to define
+        other args.
+    arr : array-like
+        an N-dimensional input array
+    chunks : tuple, optional
+        the shape of chunks to use. Default tries to access arr.chunks and falls back to arr.shape
+    nb_workers : int, optional
+        number of parallel processes to apply f with. Default, cpu_count
+    use_imap : bool, optional
+        whether or not to use imap instead os starmap in order to get an iterator for tqdm.
+        Note that this requires input tuple unpacking manually inside of `f`.
+    unordered : bool, optional
+        return results in the order chunks finish instead of chunk order (imap_unordered)
+    chunksize : int, optional
+        chunks handed to a worker at a time (multiprocessing's chunksize; default as
+        multiprocessing: automatic for starmap, 1 for imap)
+
+    Returns
+    -------
+    result : list
+        list of results for each chunk
+
+    Raises
+    ------
+    Exception
+        the exception `f` raised, re-raised in the caller, with a note naming the
+        chunk (its index, start and chunk shape); the workers are stopped.
+    KeyboardInterrupt
+        Ctrl-C in the caller stops (terminates) every worker first.
+    """
+    if chunks is None:
+        try:
+            chunks = arr.chunks
+        except AttributeError:
+            chunks = arr.shape
+    if nb_workers is None:
+        nb_workers = multiprocessing.cpu_count()
+
+    start_coords = chunk_coordinates(arr.shape, chunks)
+    args_list = [(arr, start_coord, chunks) for start_coord in start_coords]
+    jobs = list(enumerate(args_list))
+    call = _ChunkCall(f, use_imap)
+
+    if nb_workers > 1:
+        with multiprocessing.Pool(processes=nb_workers, initializer=_worker_init) as pool:
+            if unordered:
+                it = pool.imap_unordered(call, jobs, chunksize or 1)
+            elif use_imap:
+                it = pool.imap(call, jobs, chunksize or 1)
+            else:
+                it = None
+            if it is None:
+                results = pool.map(call, jobs, chunksize)
+            elif use_imap:
+                results = list(progress(it, total=len(jobs)))
+            else:
+                results = list(it)
+    else:
+        it = map(call, jobs)
+        results = list(progress(it, total=len(jobs))) if use_imap else list(it)
+    return results
+
+
+def files_in_dir(path: str) -> List[str]:
+    """Searches a path for all files
+
+    Parameters
+    ----------
+    path : str
+        The directory path to check for files
+
+    Returns
+    -------
+    list
+        list of all files and subdirectories in the input path (excluding . and ..), as
+        paths joined to `path`, sorted by name
+    """
+    return sorted(os.path.join(path, f) for f in os.listdir(path))
+
+
+def tifs_in_dir(path: str) -> Tuple[List[str], List[str]]:
+    """Searches input path for tif files
+
+    Parameters
+    ----------
+    path : str
+        path of the directory to check for tif images
+
+    Returns
+    -------
+    tif_paths : list
+        list of paths to tiffs in path
+    tif_filenames : list
+        list of tiff filenames (with the extension) in path
+    """
+    abspath = os.path.abspath(path)
+    names = sorted(f for f in os.listdir(abspath)
+                   if f.lower().endswith((".tif", ".tiff"))
+                   and not os.path.isdir(os.path.join(abspath, f)))
+    return [os.path.join(abspath, f) for f in names], names
+
+
+def read_voxel_size(path: str) -> Tuple[float, ...]:
+    """Reads in the voxel size stored in `path` CSV file with voxel dimensions in nanometers
+
+    Parameters
+    ----------
+    path : str
+        Path to CSV file containing integer values of voxel dimensions in nanometers
+
+    Returns
+    -------
+    size : tuple
+        Physical voxel size in same order as in CSV (micrometers: value / 1000)
+    """
+    with open(path, mode="r") as f:
+        line = f.readline().split("\n")[0]
+    dims = line.split(",")
+    return tuple(int(d) / 1000 for d in dims)
+
+
