@@ -299,6 +299,8 @@ def create(path: Union[str, os.PathLike], shape: Sequence[int], dtype: Any,
         the new array, mode ``"r+"``
     """
     dt = np.dtype(dtype)
+    if dt.kind == "c" and np.ndim(fill_value) == 0 and fill_value is not None:
+        fill_value = [float(np.real(fill_value)), float(np.imag(fill_value))]  # Zarr v2 form
     fill = None if fill_value is None else json.dumps(
         fill_value.item() if isinstance(fill_value, np.generic) else fill_value)
     if fill in ("NaN", "Infinity", "-Infinity"):

@@ -87,8 +87,8 @@ def histogram(a: Any, bins: int = 10, range: Optional[Tuple[float, float]] = Non
     -------
     hist : ndarray of int64
         the counts
-    bin_edges : ndarray of float64
-        the ``bins + 1`` edges
+    bin_edges : ndarray
+        the ``bins + 1`` edges (float64; the data's type for float data, as numpy)
     """
     c = _as_core(a)
     w = _workers(nb_workers)
@@ -98,6 +98,8 @@ def histogram(a: Any, bins: int = 10, range: Optional[Tuple[float, float]] = Non
     else:
         lo, hi = float(range[0]), float(range[1])
     counts, edges = _core.histogram(c, int(bins), lo, hi, w)
+    if c.dtype.kind == "f":  # numpy gives the edges the data's float type
+        edges = edges.astype(c.dtype)
     return counts.astype(np.int64), edges
 
 
