@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 from itertools import product, starmap
 from typing import Any, Callable, List, Optional, Sequence, Tuple
@@ -22,6 +23,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._progress import progress
+from .array import Array
 from .shm import SharedMemory
 
 __all__ = ["chunk_dims", "chunk_coordinates", "box_slice_idx", "extract_box", "insert_box",
@@ -240,29 +242,42 @@ def filter_ghosted_points(start_ghosted: Sequence[int], start_coord: Sequence[in
     return centers_local[np.where(interior)]
 
 
-class _ChunkCall:
-    """f applied to one chunk's arguments; an exception gets a note naming the
-    chunk (exception notes travel with it from the worker to the caller)."""
-
-    def __init__(self, f: Callable, use_imap: bool) -> None:
-        self.f = f
-        self.use_imap = use_imap
-
-    def __call__(self, job: Tuple[int, tuple]) -> Any:
-        index, args = job
-        try:
-            return self.f(args) if self.use_imap else self.f(*args)
-        except Exception as e:
-            e.add_note("in pmap_chunks: chunk %d starting at %s (chunks %s)"
-                       % (index, tuple(int(x) for x in args[1]),
-                          tuple(int(x) for x in args[2])))
-            raise
+# The state of a pmap_chunks worker process: (f, arr, chunks, start_coords,
+# use_imap), unpickled once per worker by its initializer (so arr -- a libscout
+# array's path and mode, a SharedMemory's name, a zarr-python array's store, a
+# numpy array's data -- crosses to each worker once, not once per chunk), or the
+# exception unpickling raised, re-raised by every job (a failing initializer
+# would make multiprocessing restart workers forever).
+_state: Any = None
 
 
-def _worker_init() -> None:
+def _worker_init(blob: bytes) -> None:
+    global _state
     # Ctrl-C is the caller's to handle: it terminates the pool (SIGTERM to the
     # workers), so workers never die half-way through printing a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _state = pickle.loads(blob)
+    except BaseException as e:  # noqa: B902
+        _state = e
+
+
+def _call(state: tuple, index: int) -> Any:
+    f, arr, chunks, start_coords, use_imap = state
+    start_coord = start_coords[index]
+    try:
+        return f((arr, start_coord, chunks)) if use_imap else f(arr, start_coord, chunks)
+    except Exception as e:
+        e.add_note("in pmap_chunks: chunk %d starting at %s (chunks %s)"
+                   % (index, tuple(int(x) for x in start_coord),
+                      tuple(int(x) for x in chunks)))
+        raise
+
+
+def _run_chunk(index: int) -> Any:
+    if isinstance(_state, BaseException):
+        raise _state
+    return _call(_state, index)
 
 
 def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
@@ -275,10 +290,11 @@ def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
     Caution: `arr` may get copied if not using memmap. Use with SharedMemory or Zarr array to
     avoid copies.
 
-    libscout arrays (:func:`libscout.open`) are passed to the workers as their
-    path and mode; each worker process opens the array once and keeps the
-    handle, so its decoded-chunk cache serves the neighbouring chunks a ghosted
-    `f` reads again.
+    `f` and `arr` are pickled once and unpickled once in each worker process (not
+    once per chunk); a libscout array (:func:`libscout.open`) travels as its path
+    and mode, so each worker opens it once and its decoded-chunk cache serves the
+    neighbouring chunks a ghosted `f` reads again. With ``nb_workers=1`` `f` runs
+    in the calling process, in chunk order.
 
     Parameters
     ----------
@@ -297,8 +313,12 @@ def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
     unordered : bool, optional
         return results in the order chunks finish instead of chunk order (imap_unordered)
     chunksize : int, optional
-        chunks handed to a worker at a time (multiprocessing's chunksize; default as
-        multiprocessing: automatic for starmap, 1 for imap)
+        chunks handed to a worker at a time (multiprocessing's chunksize). Default:
+        multiprocessing's (about len / (4 nb_workers) for starmap, 1 for imap), except
+        for libscout arrays without use_imap or unordered: len / nb_workers, so each
+        worker gets one block of neighbouring chunks and its chunk cache decodes each
+        chunk about once in a ghosted f (pass a smaller chunksize to balance uneven
+        chunk costs better)
 
     Returns
     -------
@@ -322,27 +342,30 @@ def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
         nb_workers = multiprocessing.cpu_count()
 
     start_coords = chunk_coordinates(arr.shape, chunks)
-    args_list = [(arr, start_coord, chunks) for start_coord in start_coords]
-    jobs = list(enumerate(args_list))
-    call = _ChunkCall(f, use_imap)
+    n = len(start_coords)
+    state = (f, arr, chunks, start_coords, use_imap)
 
     if nb_workers > 1:
-        with multiprocessing.Pool(processes=nb_workers, initializer=_worker_init) as pool:
+        blob = pickle.dumps(state)  # here, so an unpicklable f or arr fails in the caller
+        if chunksize is None and not use_imap and not unordered and isinstance(arr, Array):
+            chunksize = max(1, -(-n // nb_workers))
+        with multiprocessing.Pool(processes=nb_workers, initializer=_worker_init,
+                                  initargs=(blob,)) as pool:
             if unordered:
-                it = pool.imap_unordered(call, jobs, chunksize or 1)
+                it = pool.imap_unordered(_run_chunk, range(n), chunksize or 1)
             elif use_imap:
-                it = pool.imap(call, jobs, chunksize or 1)
+                it = pool.imap(_run_chunk, range(n), chunksize or 1)
             else:
                 it = None
             if it is None:
-                results = pool.map(call, jobs, chunksize)
+                results = pool.map(_run_chunk, range(n), chunksize)
             elif use_imap:
-                results = list(progress(it, total=len(jobs)))
+                results = list(progress(it, total=n))
             else:
                 results = list(it)
     else:
-        it = map(call, jobs)
-        results = list(progress(it, total=len(jobs))) if use_imap else list(it)
+        it = (_call(state, i) for i in range(n))
+        results = list(progress(it, total=n)) if use_imap else list(it)
     return results
 
 
