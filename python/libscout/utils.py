@@ -18,12 +18,13 @@ import os
 import pickle
 import signal
 from itertools import product, starmap
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ._progress import progress
 from .array import Array
+from .errors import WorkerError
 from .shm import SharedMemory
 
 __all__ = ["chunk_dims", "chunk_coordinates", "box_slice_idx", "extract_box", "insert_box",
@@ -280,6 +281,33 @@ def _run_chunk(index: int) -> Any:
     return _call(_state, index)
 
 
+def _run_batch(indices: range) -> List[Any]:
+    return [_run_chunk(i) for i in indices]
+
+
+def _check_workers(workers: list) -> None:
+    """A pool worker never exits while the map runs; one that did was killed
+    (a signal, the OOM killer, a crash in C code) and multiprocessing would wait
+    for its chunks forever: raise instead (the pool is then terminated)."""
+    for w in workers:
+        code = w.exitcode
+        if code is not None:
+            how = ("killed by signal %d (%s)" % (-code, signal.Signals(-code).name)
+                   if code < 0 else "exited with status %d" % code)
+            raise WorkerError("pmap_chunks: worker process %d %s while processing chunks"
+                              % (w.pid, how))
+
+
+def _watched(it: Any, workers: list) -> Iterator[Any]:
+    while True:
+        try:
+            yield it.next(timeout=0.1)
+        except StopIteration:
+            return
+        except multiprocessing.TimeoutError:
+            _check_workers(workers)
+
+
 def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
                 nb_workers: Optional[int] = None, use_imap: bool = False,
                 unordered: bool = False, chunksize: Optional[int] = None) -> List[Any]:
@@ -330,6 +358,9 @@ def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
     Exception
         the exception `f` raised, re-raised in the caller, with a note naming the
         chunk (its index, start and chunk shape); the workers are stopped.
+    WorkerError
+        a worker process died (killed by a signal, a crash in C code): the
+        message names it and the signal; multiprocessing alone would hang
     KeyboardInterrupt
         Ctrl-C in the caller stops (terminates) every worker first.
     """
@@ -351,18 +382,22 @@ def pmap_chunks(f: Callable, arr: Any, chunks: Optional[Sequence[int]] = None,
             chunksize = max(1, -(-n // nb_workers))
         with multiprocessing.Pool(processes=nb_workers, initializer=_worker_init,
                                   initargs=(blob,)) as pool:
-            if unordered:
-                it = pool.imap_unordered(_run_chunk, range(n), chunksize or 1)
-            elif use_imap:
-                it = pool.imap(_run_chunk, range(n), chunksize or 1)
+            workers = list(pool._pool)  # to notice a worker that dies (_check_workers)
+            if unordered or use_imap:
+                # batches of chunksize chunks, one per job, so the iterator can be
+                # polled with a timeout (imap's own batching returns a generator)
+                cs = chunksize or 1
+                batches = [range(i, min(i + cs, n)) for i in range(0, n, cs)]
+                imap = pool.imap_unordered if unordered else pool.imap
+                it = (r for batch in _watched(imap(_run_batch, batches), workers)
+                      for r in batch)
+                results = list(progress(it, total=n)) if use_imap else list(it)
             else:
-                it = None
-            if it is None:
-                results = pool.map(_run_chunk, range(n), chunksize)
-            elif use_imap:
-                results = list(progress(it, total=n))
-            else:
-                results = list(it)
+                async_result = pool.map_async(_run_chunk, range(n), chunksize)
+                while not async_result.ready():
+                    async_result.wait(0.1)
+                    _check_workers(workers)
+                results = async_result.get()
     else:
         it = (_call(state, i) for i in range(n))
         results = list(progress(it, total=n)) if use_imap else list(it)

@@ -180,6 +180,26 @@ def test_pmap_chunks_reraises_naming_the_chunk(tmp_path, rng, nb_workers):
     assert any("(16, 16, 0)" in n for n in notes), notes
 
 
+def _kill_self_on_chunk(arr, start_coord, chunks):
+    if tuple(start_coord) == (16, 0, 0):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 0
+
+
+@pytest.mark.parametrize("use_imap", [False, True])
+def test_pmap_chunks_worker_killed_raises(rng, use_imap, capfd):
+    x = rng.integers(0, 10, (40, 33, 20)).astype(np.uint16)
+    f = _unpack_kill if use_imap else _kill_self_on_chunk
+    t0 = time.time()
+    with pytest.raises(libscout.WorkerError, match="signal 9"):
+        utils.pmap_chunks(f, x, (16, 16, 16), nb_workers=2, use_imap=use_imap)
+    assert time.time() - t0 < 30
+
+
+def _unpack_kill(args):
+    return _kill_self_on_chunk(*args)
+
+
 def _write_shm(shm, start_coord, chunks):
     stop = np.minimum(shm.shape, np.asarray(start_coord) + chunks)
     with shm.txn() as m:
