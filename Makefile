@@ -19,7 +19,7 @@ CTEST ?= ctest
 DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
 	libjansson-dev libtiff-dev libpng-dev \
-	zstd valgrind python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile python3-pil
+	zstd valgrind python3 python3-dev python3-numpy python3-pytest python3-zarr python3-numcodecs python3-scipy python3-tifffile python3-pil
 
 .PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench fuzz install clean format
 
