@@ -30,5 +30,6 @@
 #include "zarr.h"
 #include "tiff.h"
 #include "ops.h"
+#include "ngff.h"
 
 #endif
