@@ -358,6 +358,29 @@ def test_level_option_of_stats():
         check("OME-Zarr" in r.stderr, r.stderr)
 
 
+def test_info_of_group():
+    a = rand((20, 40, 36), np.uint16)
+    with TempDir() as d:
+        p = write_input(d, a)
+        out = os.path.join(d, "o.zarr")
+        run(["pyramid", p, out, "--chunks", "8,16,16", "--voxel-size", "2,0.65,0.65"])
+        info = json.loads(run(["info", "--json", out]).stdout)
+        with open(os.path.join(out, ".zattrs")) as fh:
+            m = json.load(fh)["multiscales"][0]
+        check(info["kind"] == "ome-zarr" and info["ngff_version"] == "0.4", str(info))
+        check([(x["name"], x["unit"]) for x in info["axes"]] ==
+              [(x["name"], x["unit"]) for x in m["axes"]], "axes with units")
+        check(len(info["levels"]) == len(m["datasets"]), "every level")
+        for lv, ds in zip(info["levels"], m["datasets"]):
+            z = zarr.open(os.path.join(out, ds["path"]), mode="r")
+            check(lv["path"] == ds["path"] and tuple(lv["shape"]) == z.shape and
+                  tuple(lv["chunks"]) == z.chunks, "level %s: %s" % (ds["path"], lv))
+            check(lv["scale"] == ds["coordinateTransformations"][0]["scale"], "scale")
+        text = run(["info", out]).stdout
+        check("NGFF 0.4" in text and "micrometer" in text and "scale 2 x 0.65 x 0.65" in text,
+              text)
+
+
 def nothing_left(d, out):
     left = [n for n in os.listdir(d) if n.startswith(os.path.basename(out))]
     check(not left, "nothing at OUTPUT after an error: %s" % left)
@@ -409,4 +432,4 @@ if __name__ == "__main__":
     main([test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
           test_methods_dtypes_shapes, test_processes_and_levels_limit,
           test_voxel_size_file_and_unit, test_convert_ome_equals_pyramid,
-          test_level_option_of_stats, test_bad_inputs])
+          test_level_option_of_stats, test_info_of_group, test_bad_inputs])
