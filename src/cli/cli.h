@@ -263,6 +263,10 @@ int cli_pyramid_run(const cli_pyramid_params *p);
 int cli_pyramid_option(cli_pyramid_params *p, int opt, const char *arg, const char *cmd,
 		       const char *usage);
 int cli_pyramid_main(int argc, char **argv);
+/* scout demo's pyramid step (demo_pyramid.c): DIR/volume.ome.zarr from ZARR, one table line */
+int cli_demo_pyramid(const char *dir, const char *zarr, const cli_common *common);
+/* how to open DIR/volume.ome.zarr in napari and neuroglancer */
+void cli_demo_pyramid_hint(const char *dir, int kept);
 
 /*
  * Open PATH for reading; an OME-Zarr group opens at `level` (a plain array

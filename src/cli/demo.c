@@ -368,6 +368,8 @@ static int demo_run(const demo_params *p)
 	printf("%-8s %7.2f s %7.2f s  %zu peaks in peaks.csv (sigma %.1f, min distance %d, "
 	       "threshold %.0f)\n",
 	       "peaks", t[4], cpu[4], npeaks, DEMO_SIGMA, DEMO_MIN_DISTANCE, DEMO_THRESHOLD);
+	if ((rc = cli_demo_pyramid(dir, zarr, &p->common)) < 0) /* OME-Zarr, not in the total */
+		goto done;
 	printf("%-8s %7.2f s %7.2f s  (cpu: all workers, user + system)\n\n", "total",
 	       t[0] + t[1] + t[2] + t[3] + t[4], cpu[0] + cpu[1] + cpu[2] + cpu[3] + cpu[4]);
 
@@ -408,6 +410,7 @@ static int demo_run(const demo_params *p)
 	       planted - detected, false_peaks, sqrt(worst));
 	printf("stats of volume.zarr:\n");
 	cli_stats_print(stdout, &st, 0);
+	cli_demo_pyramid_hint(dir, !temp_dir || p->keep);
 	if (temp_dir && !p->keep)
 		printf("\n(removing %s; pass --keep or a DIR to keep the files)\n", dir);
 	rc = 0;

@@ -381,6 +381,18 @@ def test_info_of_group():
               text)
 
 
+def test_demo_writes_a_pyramid():
+    with TempDir() as d:
+        r = run(["demo", "--size", "96", "-j", "2", "--no-progress", d])
+        out = os.path.join(d, "volume.ome.zarr")
+        check("napari --plugin napari-ome-zarr %s" % out in r.stdout, r.stdout)
+        check("neuroglancer" in r.stdout, r.stdout)
+        vol = zarr.open(os.path.join(d, "volume.zarr"), mode="r")[...]
+        _, arrays, steps = check_ngff04(out, [1.0, 1.0, 1.0], "mean")
+        check(len(arrays) == 2, "96^3 in 64^3 chunks: 2 levels")
+        check_levels(arrays, steps, vol, "mean")
+
+
 def nothing_left(d, out):
     left = [n for n in os.listdir(d) if n.startswith(os.path.basename(out))]
     check(not left, "nothing at OUTPUT after an error: %s" % left)
@@ -432,4 +444,5 @@ if __name__ == "__main__":
     main([test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
           test_methods_dtypes_shapes, test_processes_and_levels_limit,
           test_voxel_size_file_and_unit, test_convert_ome_equals_pyramid,
-          test_level_option_of_stats, test_info_of_group, test_bad_inputs])
+          test_level_option_of_stats, test_info_of_group, test_demo_writes_a_pyramid,
+          test_bad_inputs])
