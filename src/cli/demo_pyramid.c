@@ -23,11 +23,11 @@ int cli_demo_pyramid(const char *dir, const char *zarr, const cli_common *common
 	if (rc == 0) {
 		scout_ngff_multiscale ms;
 		if ((rc = scout_ngff_read(&ms, out)) == 0)
-			printf(
-			    "%-8s %7.2f s %7.2f s  volume.ome.zarr: OME-Zarr (NGFF %s), %d levels, "
-			    "block mean\n",
-			    "pyramid", cli_now() - t0, (double)clock() / CLOCKS_PER_SEC - c0,
-			    ms.ngff_version, ms.nlevels, ms.nlevels == 1 ? "" : "s");
+			printf("%-8s %7.2f s %7.2f s  volume.ome.zarr: OME-Zarr (NGFF %s), %d "
+			       "level%s, "
+			       "block mean\n",
+			       "pyramid", cli_now() - t0, (double)clock() / CLOCKS_PER_SEC - c0,
+			       ms.ngff_version, ms.nlevels, ms.nlevels == 1 ? "" : "s");
 	}
 	free(out);
 	return rc;
