@@ -243,6 +243,58 @@ static void store_float(void *dst, scout_dtype t, double v)
 	}
 }
 
+/* round(s / n) to nearest, halves away from zero, in 64 bits (|s| < 2^62) */
+static inline int64_t round_div64(int64_t s, int64_t n)
+{
+	return s >= 0 ? (2 * s + n) / (2 * n) : -((-2 * s + n) / (2 * n));
+}
+
+#define FINISH_LINE(T)                                                                             \
+	do {                                                                                       \
+		T *d_ = (T *)(void *)dst;                                                          \
+		for (int64_t j = 0; j < full; j++) {                                               \
+			T v_ = (T)round_div64(a[j], n);                                            \
+			memcpy(d_ + j, &v_, sizeof(T));                                            \
+		}                                                                                  \
+		for (int64_t j = full; j < nxo; j++) {                                             \
+			T v_ = (T)round_div64(a[j], rows * block_ext(g, g->ndim - 1, j));          \
+			memcpy(d_ + j, &v_, sizeof(T));                                            \
+		}                                                                                  \
+	} while (0)
+
+/* one output line of the 8/16/32-bit types from its int64 sums */
+static void finish_i64(char *dst, scout_dtype t, const int64_t *a, int64_t nxo, int64_t rows,
+		       const geom *g)
+{
+	int last = g->ndim - 1;
+	int64_t fx = g->f[last], n = rows * fx;
+	/* blocks [0, full) are whole along x */
+	int64_t full = (g->in_shape[last] - g->origin[last]) / fx;
+	if (full > nxo)
+		full = nxo;
+	switch (t) {
+	case SCOUT_BOOL:
+	case SCOUT_UINT8:
+		FINISH_LINE(uint8_t);
+		break;
+	case SCOUT_INT8:
+		FINISH_LINE(int8_t);
+		break;
+	case SCOUT_INT16:
+		FINISH_LINE(int16_t);
+		break;
+	case SCOUT_UINT16:
+		FINISH_LINE(uint16_t);
+		break;
+	case SCOUT_INT32:
+		FINISH_LINE(int32_t);
+		break;
+	default:
+		FINISH_LINE(uint32_t);
+		break;
+	}
+}
+
 static int mean_kernel(char *out, const char *in, scout_dtype t, const geom *g)
 {
 	int nd = g->ndim, last = nd - 1;
@@ -272,15 +324,19 @@ static int mean_kernel(char *out, const char *in, scout_dtype t, const geom *g)
 				off += (g->origin[i] + o[i] * g->f[i] + b[i]) * g->istride[i];
 			add_line(acc, in + (size_t)off * g->isz, t, nxi, fx);
 		} while (next_index(b, bext, last));
-		for (int64_t j = 0; j < nxo; j++, dst += g->isz) {
-			int64_t cnt = rows * block_ext(g, last, j);
-			if (kind == ACC_F64)
-				store_float(dst, t, ((double *)acc)[j] / (double)cnt);
-			else if (kind == ACC_I128)
-				store_int(dst, t, round_div(((i128 *)acc)[j], cnt));
-			else
-				store_int(dst, t, round_div(((int64_t *)acc)[j], cnt));
-		}
+		if (kind == ACC_I64)
+			finish_i64(dst, t, acc, nxo, rows, g);
+		else
+			for (int64_t j = 0; j < nxo; j++) {
+				int64_t cnt = rows * block_ext(g, last, j);
+				if (kind == ACC_F64)
+					store_float(dst + (size_t)j * g->isz, t,
+						    ((double *)acc)[j] / (double)cnt);
+				else
+					store_int(dst + (size_t)j * g->isz, t,
+						  round_div(((i128 *)acc)[j], cnt));
+			}
+		dst += (size_t)nxo * g->isz;
 	} while (next_index(o, g->out_shape, last));
 	free(acc);
 	return SCOUT_OK;

@@ -18,12 +18,27 @@
 #include "scout/ngff.h"
 #include "scout/zarr.h"
 
+/* most levels one pass computes from one read (a chain) */
+#define CHAIN_MAX 4
+
+/*
+ * One pass: read blocks of `src`, optionally write them to `copy` (pass 1:
+ * level 0), and compute the chain dst[0..n-1], each level from the one before
+ * it in memory. The pmap grid is the deepest level of the chain; a block of
+ * it is [ds, de), which is [ds * g[j], de * g[j]) (clipped) on chain level j,
+ * g[j] being the product of the step factors below level j. Level -1 (the
+ * source) has gsrc.
+ */
 typedef struct {
-	scout_array *src;  /* the level above (or the input) */
-	scout_array *copy; /* pass 1: level 0, written with the block as read; else NULL */
-	scout_array *dst;  /* the level written (NULL: copy only, a one-level pyramid) */
+	scout_array *src;
+	scout_array *copy;
+	scout_array *dst[CHAIN_MAX];
+	int n; /* levels in the chain (0: copy only, a one-level pyramid) */
 	int ndim;
-	int64_t f[SCOUT_MAX_NDIM], margin[SCOUT_MAX_NDIM];
+	int64_t f[CHAIN_MAX][SCOUT_MAX_NDIM]; /* step factor into dst[j] */
+	int64_t g[CHAIN_MAX][SCOUT_MAX_NDIM]; /* cumulative factor, deepest -> dst[j] */
+	int64_t gsrc[SCOUT_MAX_NDIM];         /* cumulative factor, deepest -> src */
+	int64_t margin[SCOUT_MAX_NDIM];       /* ghost of the first step (gaussian: n is 1) */
 	scout_downsample_method method;
 	scout_dtype dtype;
 	const scout_pmap_options *po;
@@ -36,6 +51,18 @@ static int cancelled(const pass_ctx *c)
 	return 0;
 }
 
+static void box_of(int64_t *s, int64_t *e, int64_t *ext, size_t *count, int nd, const int64_t *ds,
+		   const int64_t *de, const int64_t *g, const int64_t *shape)
+{
+	*count = 1;
+	for (int i = 0; i < nd; i++) {
+		s[i] = ds[i] * g[i];
+		e[i] = de[i] * g[i] < shape[i] ? de[i] * g[i] : shape[i];
+		ext[i] = e[i] > s[i] ? e[i] - s[i] : 0;
+		*count *= (size_t)ext[i];
+	}
+}
+
 static int pass_block(scout_array *grid, const int64_t *start, const int64_t *ext,
 		      scout_result *result, void *payload)
 {
@@ -44,33 +71,31 @@ static int pass_block(scout_array *grid, const int64_t *start, const int64_t *ex
 	int nd = c->ndim;
 	const int64_t *gshape = scout_array_shape(grid);
 	const int64_t *sshape = scout_array_shape(c->src);
-	int64_t ds[SCOUT_MAX_NDIM], de[SCOUT_MAX_NDIM], dext[SCOUT_MAX_NDIM];
-	int64_t si[SCOUT_MAX_NDIM], se[SCOUT_MAX_NDIM], rs[SCOUT_MAX_NDIM], re[SCOUT_MAX_NDIM];
-	int64_t rext[SCOUT_MAX_NDIM], iext[SCOUT_MAX_NDIM], org[SCOUT_MAX_NDIM];
-	size_t rn = 1, in_n = 1, dn = 1, isz = scout_dtype_size(c->dtype);
+	int64_t ds[SCOUT_MAX_NDIM], de[SCOUT_MAX_NDIM];
+	int64_t si[SCOUT_MAX_NDIM], se[SCOUT_MAX_NDIM], iext[SCOUT_MAX_NDIM];
+	int64_t rs[SCOUT_MAX_NDIM], re[SCOUT_MAX_NDIM], rext[SCOUT_MAX_NDIM], org[SCOUT_MAX_NDIM];
+	size_t rn = 1, in_n, isz = scout_dtype_size(c->dtype);
+	void *buf[CHAIN_MAX] = {0};
+	size_t bn[CHAIN_MAX] = {0};
 	int rc = cancelled(c);
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < nd; i++) {
 		ds[i] = start[i];
 		de[i] = start[i] + ext[i] < gshape[i] ? start[i] + ext[i] : gshape[i];
-		dext[i] = de[i] - ds[i];
-		si[i] = ds[i] * c->f[i];
-		se[i] = de[i] * c->f[i] < sshape[i] ? de[i] * c->f[i] : sshape[i];
+		if (de[i] <= ds[i])
+			return 0;
+	}
+	box_of(si, se, iext, &in_n, nd, ds, de, c->gsrc, sshape);
+	for (int i = 0; i < nd; i++) {
 		rs[i] = si[i] - c->margin[i] > 0 ? si[i] - c->margin[i] : 0;
 		re[i] = se[i] + c->margin[i] < sshape[i] ? se[i] + c->margin[i] : sshape[i];
 		rext[i] = re[i] - rs[i];
-		iext[i] = se[i] - si[i];
 		org[i] = si[i] - rs[i];
 		rn *= (size_t)rext[i];
-		in_n *= (size_t)iext[i];
-		dn *= (size_t)dext[i];
 	}
-	if (dn == 0)
-		return 0;
 	void *rbuf = scout__buf_alloc(rn * isz);
-	void *ibuf = NULL, *dbuf = NULL;
-	int has_margin = rn != in_n;
+	void *ibuf = NULL;
 	if (!rbuf) {
 		rc = scout__error(SCOUT_ENOMEM, "pyramid: cannot allocate a block of %zu voxels",
 				  rn);
@@ -80,31 +105,43 @@ static int pass_block(scout_array *grid, const int64_t *start, const int64_t *ex
 		goto done;
 	if (c->copy) {
 		const void *interior = rbuf;
-		if (has_margin) {
+		if (rn != in_n) {
 			if (!(ibuf = scout__buf_alloc(in_n * isz))) {
 				rc = scout__error(SCOUT_ENOMEM, "pyramid: cannot allocate a block");
 				goto done;
 			}
-			scout__copy_nd(ibuf, iext, (const int64_t[SCOUT_MAX_NDIM]){0}, rbuf, rext,
-				       org, iext, nd, isz);
+			int64_t zero[SCOUT_MAX_NDIM] = {0};
+			scout__copy_nd(ibuf, iext, zero, rbuf, rext, org, iext, nd, isz);
 			interior = ibuf;
 		}
 		if ((rc = scout_insert_box(c->copy, si, se, interior)) < 0 ||
 		    (rc = cancelled(c)) < 0)
 			goto done;
 	}
-	if (c->dst) {
-		if (!(dbuf = scout__buf_alloc(dn * isz))) {
+	const void *prev = rbuf;
+	const int64_t *pext = rext, *porg = org;
+	int64_t zero[SCOUT_MAX_NDIM] = {0};
+	int64_t lext[CHAIN_MAX][SCOUT_MAX_NDIM];
+	for (int j = 0; j < c->n; j++) {
+		int64_t ls[SCOUT_MAX_NDIM], le[SCOUT_MAX_NDIM];
+		box_of(ls, le, lext[j], &bn[j], nd, ds, de, c->g[j], scout_array_shape(c->dst[j]));
+		if (!(buf[j] = scout__buf_alloc(bn[j] * isz))) {
 			rc = scout__error(SCOUT_ENOMEM, "pyramid: cannot allocate a block");
 			goto done;
 		}
-		if ((rc = scout_downsample(dbuf, dext, rbuf, rext, org, c->dtype, nd, c->f,
+		if ((rc = scout_downsample(buf[j], lext[j], prev, pext, porg, c->dtype, nd, c->f[j],
 					   c->method)) < 0)
 			goto done;
-		rc = scout_insert_box(c->dst, ds, de, dbuf);
+		if ((rc = scout_insert_box(c->dst[j], ls, le, buf[j])) < 0 ||
+		    (rc = cancelled(c)) < 0)
+			goto done;
+		prev = buf[j];
+		pext = lext[j];
+		porg = zero;
 	}
 done:
-	scout__buf_free(dbuf, dn * isz);
+	for (int j = 0; j < CHAIN_MAX; j++)
+		scout__buf_free(buf[j], bn[j] * isz);
 	scout__buf_free(ibuf, in_n * isz);
 	scout__buf_free(rbuf, rn * isz);
 	return rc;
@@ -120,30 +157,57 @@ static int64_t gcd64(int64_t a, int64_t b)
 	return a;
 }
 
-/*
- * Block shape (in cells of the grid level): whole chunks of the grid level
- * whose source boxes are whole chunks of the level above; axis 0 one unit,
- * other axes whole, halved in units while the source block is over budget or
- * there are too few blocks for the workers.
- */
-static void block_shape(int64_t *blk, int nd, const int64_t *gshape, const int64_t *gchunks,
-			const int64_t *uchunks, const int64_t *f, const int64_t *margin,
-			size_t bytes_per_voxel, size_t budget, size_t min_pieces)
+static int64_t lcm64(int64_t a, int64_t b)
 {
+	return a / gcd64(a, b) * b;
+}
+
+/* smallest block (in deepest-level cells) whose box is whole chunks on every level it touches */
+static void chain_unit(int64_t *unit, const pass_ctx *c, scout_array *grid)
+{
+	scout_array *upper = c->copy ? c->copy : c->src;
+	const int64_t *gc = scout_array_chunks(grid), *uc = scout_array_chunks(upper);
+	for (int i = 0; i < c->ndim; i++) {
+		int64_t u = gc[i];
+		u = lcm64(u, uc[i] / gcd64(uc[i], c->gsrc[i]));
+		for (int j = 0; j < c->n; j++) {
+			int64_t cj = scout_array_chunks(c->dst[j])[i];
+			u = lcm64(u, cj / gcd64(cj, c->g[j][i]));
+		}
+		unit[i] = u;
+	}
+}
+
+/* source bytes of a block of blk deepest cells */
+static double block_bytes(const pass_ctx *c, const int64_t *blk, size_t bpv)
+{
+	double b = (double)bpv;
+	for (int i = 0; i < c->ndim; i++)
+		b *= (double)(blk[i] * c->gsrc[i] + 2 * c->margin[i]);
+	return b;
+}
+
+/*
+ * Block shape (deepest-level cells): one unit along axis 0, whole extents on
+ * the others, halved in units while the source block is over budget or there
+ * are too few blocks for the workers.
+ */
+static void block_shape(int64_t *blk, const pass_ctx *c, scout_array *grid, size_t bpv,
+			size_t budget, size_t min_pieces)
+{
+	int nd = c->ndim;
 	int64_t unit[SCOUT_MAX_NDIM];
+	const int64_t *gshape = scout_array_shape(grid);
+	chain_unit(unit, c, grid);
 	for (int i = 0; i < nd; i++) {
-		int64_t a = gchunks[i], b = uchunks[i] / gcd64(uchunks[i], f[i]);
-		unit[i] = a / gcd64(a, b) * b;
 		int64_t whole = (gshape[i] + unit[i] - 1) / unit[i] * unit[i];
 		blk[i] = i == 0 ? unit[i] : (whole > 0 ? whole : unit[i]);
 	}
 	for (;;) {
-		double bytes = (double)bytes_per_voxel, pieces = 1;
-		for (int i = 0; i < nd; i++) {
-			bytes *= (double)(blk[i] * f[i] + 2 * margin[i]);
+		double pieces = 1;
+		for (int i = 0; i < nd; i++)
 			pieces *= ceil((double)gshape[i] / (double)blk[i]);
-		}
-		if (bytes <= (double)budget && pieces >= (double)min_pieces)
+		if (block_bytes(c, blk, bpv) <= (double)budget && pieces >= (double)min_pieces)
 			return;
 		int best = -1;
 		for (int i = 1; i < nd; i++)
@@ -156,26 +220,80 @@ static void block_shape(int64_t *blk, int nd, const int64_t *gshape, const int64
 	}
 }
 
+/* bytes per source voxel a worker holds: the block, its copy, float32 for the gaussian */
+static size_t pass_bpv(const pass_ctx *c)
+{
+	size_t isz = scout_dtype_size(c->dtype);
+	size_t b = isz + isz / 2; /* the block and the chain's levels (<= 1/2 of it) */
+	if (c->method == SCOUT_DOWNSAMPLE_GAUSSIAN && c->n)
+		b += sizeof(float) + (c->copy ? isz : 0);
+	return b;
+}
+
+/* set up the chain src -> dst[0..n-1] from the factors of levels first..first+n-1 */
+static void chain_setup(pass_ctx *c, scout_array **lv, int first, int n, const int64_t *factors)
+{
+	int nd = c->ndim;
+	c->n = n;
+	for (int j = 0; j < n; j++) {
+		c->dst[j] = lv[first + j];
+		for (int i = 0; i < nd; i++)
+			c->f[j][i] = factors[(size_t)(first + j) * (size_t)nd + (size_t)i];
+	}
+	for (int i = 0; i < nd; i++) {
+		int64_t g = 1;
+		for (int j = n - 1; j >= 0; j--) {
+			c->g[j][i] = g;
+			g *= c->f[j][i];
+		}
+		c->gsrc[i] = g;
+	}
+}
+
 static int run_pass(pass_ctx *c, size_t budget)
 {
-	scout_array *grid = c->dst ? c->dst : c->copy;
-	scout_array *upper = c->copy ? c->copy : c->src;
-	int nd = c->ndim;
-	size_t bpv =
-	    scout_dtype_size(c->dtype) +
-	    (c->method == SCOUT_DOWNSAMPLE_GAUSSIAN && c->dst ? sizeof(float) : 0) +
-	    (c->copy && c->method == SCOUT_DOWNSAMPLE_GAUSSIAN ? scout_dtype_size(c->dtype) : 0);
+	scout_array *grid = c->n ? c->dst[c->n - 1] : c->copy;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int workers =
 	    c->po && c->po->nb_workers > 0 ? c->po->nb_workers : (ncpu > 0 ? (int)ncpu : 1);
 	int64_t blk[SCOUT_MAX_NDIM];
-	block_shape(blk, nd, scout_array_shape(grid), scout_array_chunks(grid),
-		    scout_array_chunks(upper), c->f, c->margin, bpv, budget, 2 * (size_t)workers);
+	block_shape(blk, c, grid, pass_bpv(c), budget, 2 * (size_t)workers);
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	if (c->po)
 		po = *c->po;
 	po.on_result = NULL;
 	return scout_pmap_chunks(NULL, pass_block, c, grid, blk, &po);
+}
+
+/*
+ * How many levels, from `first`, one pass computes from one read: as many as
+ * keep the smallest aligned block within a quarter of the budget and leave
+ * enough blocks for the workers (the gaussian: one, its ghost does not chain).
+ */
+static int chain_length(pass_ctx *c, scout_array **lv, int first, int nlevels,
+			const int64_t *factors, size_t budget)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int workers =
+	    c->po && c->po->nb_workers > 0 ? c->po->nb_workers : (ncpu > 0 ? (int)ncpu : 1);
+	int best = 1;
+	for (int n = 2;
+	     c->method != SCOUT_DOWNSAMPLE_GAUSSIAN && n <= CHAIN_MAX && first + n - 1 < nlevels;
+	     n++) {
+		chain_setup(c, lv, first, n, factors);
+		int64_t unit[SCOUT_MAX_NDIM];
+		chain_unit(unit, c, c->dst[n - 1]);
+		const int64_t *gs = scout_array_shape(c->dst[n - 1]);
+		double pieces = 1;
+		for (int i = 0; i < c->ndim; i++)
+			pieces *= ceil((double)gs[i] / (double)unit[i]);
+		if (block_bytes(c, unit, pass_bpv(c)) > (double)budget / 4 ||
+		    pieces < 2.0 * workers)
+			break;
+		best = n;
+	}
+	chain_setup(c, lv, first, best, factors);
+	return best;
 }
 
 static int is_float_type(scout_dtype t)
@@ -319,26 +437,32 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 	}
 	free(path);
 
-	/* pass 1: input -> level 0 and level 1; pass l: level l-1 -> level l */
+	/* pass 1: input -> level 0 and levels 1..k in one read; then each pass reads the
+	 * deepest level written and computes the next levels from it */
 	size_t budget = opts->budget ? opts->budget : (size_t)256 << 20;
-	for (int l = 1; rc == 0 && l <= (nlevels > 1 ? nlevels - 1 : 1); l++) {
+	int next = 1;
+	while (rc == 0) {
 		pass_ctx c;
 		memset(&c, 0, sizeof c);
 		c.ndim = nd;
-		c.src = l == 1 ? input : lv[l - 1];
-		c.copy = l == 1 ? lv[0] : NULL;
-		c.dst = l < nlevels ? lv[l] : NULL;
+		c.src = next == 1 ? input : lv[next - 1];
+		c.copy = next == 1 ? lv[0] : NULL;
 		c.method = opts->method;
 		c.dtype = dt;
 		c.po = opts->pmap;
-		for (int i = 0; i < nd; i++)
-			c.f[i] = c.dst ? factors[(size_t)l * (size_t)nd + (size_t)i] : 1;
-		if (c.dst)
-			rc = scout_downsample_margin(c.margin, nd, c.f, c.method);
+		if (next >= nlevels) {
+			if (next > 1)
+				break;
+			chain_setup(&c, lv, 1, 0, factors); /* one level: the copy alone */
+		} else {
+			chain_length(&c, lv, next, nlevels, factors, budget);
+			rc = scout_downsample_margin(c.margin, nd, c.f[0], c.method);
+		}
 		if (rc == 0)
 			rc = run_pass(&c, budget);
-		if (rc < 0 && l > 1)
-			scout__error_prefix(rc, "level %d: ", l);
+		if (rc < 0 && next > 1)
+			scout__error_prefix(rc, "level %d: ", next);
+		next += c.n ? c.n : 1;
 	}
 	for (int l = 0; l < nlevels; l++)
 		scout_array_free(lv[l]);
