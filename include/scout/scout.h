@@ -31,5 +31,6 @@
 #include "tiff.h"
 #include "ops.h"
 #include "preview.h"
+#include "ngff.h"
 
 #endif

@@ -33,6 +33,7 @@ static void blur_help(void)
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
+	       "  --level N        PATH is an OME-Zarr group: use its level N (default 0)\n"
 	       "  -h, --help        this help\n\n"
 	       "Examples:\n"
 	       "  scout blur volume.zarr smooth.zarr --sigma 2\n"
@@ -119,7 +120,7 @@ int cli_blur_run(const cli_blur_params *p)
 	memset(&o, 0, sizeof o);
 	memset(&c, 0, sizeof c);
 	cli_signals_install();
-	if ((rc = scout_array_open(&in, p->input, SCOUT_MODE_READ)) < 0)
+	if ((rc = cli_open_input(&in, p->input, p->level)) < 0)
 		return rc;
 	int ndim = scout_array_ndim(in);
 	const int64_t *shape = scout_array_shape(in);
@@ -183,6 +184,7 @@ enum { OPT_SIGMA = CLI_OPT_FIRST_CMD, OPT_DTYPE, OPT_CHUNKS, OPT_BLOCK, OPT_CODE
 int cli_blur_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"level", required_argument, NULL, CLI_OPT_LEVEL},
 	    CLI_COMMON_LONGOPTS,
 	    {"sigma", required_argument, NULL, OPT_SIGMA},
 	    {"dtype", required_argument, NULL, OPT_DTYPE},
@@ -199,6 +201,12 @@ int cli_blur_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case CLI_OPT_LEVEL:
+			if (cli_parse_level(&p.level, optarg) < 0)
+				return cli_usage_error(
+				    "blur", BLUR_USAGE,
+				    "--level needs a level number >= 0, not '%s'", optarg);
+			break;
 		case 'h':
 			blur_help();
 			return CLI_EXIT_OK;

@@ -16,6 +16,7 @@
 #include "scout/scout.h"
 #include "scout/ops.h"
 #include "scout/preview.h"
+#include "scout/ngff.h"
 #include "core/internal.h"
 
 /* Exit statuses. */
@@ -212,6 +213,72 @@ typedef struct {
 
 int cli_convert_run(const cli_convert_params *p);
 
+/* ---- OME-Zarr pyramids: `scout pyramid` and `convert --ome` (pyramid.c) ---- */
+
+/* long-option ids of the NGFF options (apart from the commands' own ids) */
+enum {
+	CLI_OPT_NGFF = 0x180,
+	CLI_OPT_VOXEL_SIZE,
+	CLI_OPT_VOXEL_FILE,
+	CLI_OPT_UNIT,
+	CLI_OPT_METHOD,
+	CLI_OPT_LEVELS,
+	CLI_OPT_SHARDS,
+	CLI_OPT_LEVEL /* --level N of stats, blur, peaks */
+};
+/* parse --level N (>= 0); 0 or -1 */
+int cli_parse_level(int *out, const char *s);
+#define CLI_PYRAMID_LONGOPTS                                                                       \
+	{"ngff", required_argument, NULL, CLI_OPT_NGFF},                                           \
+	    {"voxel-size", required_argument, NULL, CLI_OPT_VOXEL_SIZE},                           \
+	    {"voxel-size-file", required_argument, NULL, CLI_OPT_VOXEL_FILE},                      \
+	    {"unit", required_argument, NULL, CLI_OPT_UNIT},                                       \
+	    {"method", required_argument, NULL, CLI_OPT_METHOD},                                   \
+	    {"levels", required_argument, NULL, CLI_OPT_LEVELS},                                   \
+	{                                                                                          \
+		"shards", required_argument, NULL, CLI_OPT_SHARDS                                  \
+	}
+
+typedef struct {
+	const char *input;
+	const char *output;
+	const char *ngff; /* "0.4" (NULL) or "0.5" */
+	int nvoxel;       /* --voxel-size values given */
+	double voxel_size[SCOUT_MAX_NDIM];
+	const char *voxel_size_file;
+	const char *unit;
+	scout_downsample_method method;
+	int levels; /* 0: automatic */
+	int nchunks;
+	int64_t chunks[SCOUT_MAX_NDIM];
+	const char *codec;
+	int has_dtype;
+	scout_dtype dtype;
+	char separator;
+	int overwrite;
+	cli_common common;
+} cli_pyramid_params;
+
+void cli_pyramid_params_init(cli_pyramid_params *p);
+int cli_pyramid_run(const cli_pyramid_params *p);
+/* an NGFF option: 1 handled, 0 not one, >= 1000: exit status + 1000 (usage printed) */
+int cli_pyramid_option(cli_pyramid_params *p, int opt, const char *arg, const char *cmd,
+		       const char *usage);
+int cli_pyramid_main(int argc, char **argv);
+/* scout demo's pyramid step (demo_pyramid.c): DIR/volume.ome.zarr from ZARR, one table line */
+int cli_demo_pyramid(const char *dir, const char *zarr, const cli_common *common);
+/* how to open DIR/volume.ome.zarr in napari and neuroglancer */
+void cli_demo_pyramid_hint(const char *dir, int kept);
+
+/*
+ * Open PATH for reading; an OME-Zarr group opens at `level` (a plain array
+ * only at level 0). level < 0: not given (0).
+ */
+int cli_open_input(scout_array **out, const char *path, int level);
+
+/* `scout info` of an OME-Zarr group (info_ngff.c); 1 if PATH is not one, else 0 or an error. */
+int cli_info_ngff(const char *path, int as_json);
+
 typedef struct {
 	scout_stats acc;        /* the merged accumulator */
 	scout_stats_result res; /* its results */
@@ -226,6 +293,7 @@ typedef struct {
 	int has_range;
 	double lo, hi;
 	cli_common common;
+	int level; /* --level N of an OME-Zarr group (0: full resolution) */
 } cli_stats_params;
 
 int cli_stats_run(cli_stats_result *out, const cli_stats_params *p);
@@ -246,6 +314,7 @@ typedef struct {
 	const char *codec;
 	int overwrite;
 	cli_common common;
+	int level; /* --level N of an OME-Zarr group (0: full resolution) */
 } cli_blur_params;
 
 int cli_blur_run(const cli_blur_params *p);
@@ -262,6 +331,7 @@ typedef struct {
 	int64_t chunks[SCOUT_MAX_NDIM];
 	int overwrite;
 	cli_common common;
+	int level; /* --level N of an OME-Zarr group (0: full resolution) */
 } cli_peaks_params;
 
 /* points_out: count x ndim sorted global coordinates (malloc'd; may be NULL). */

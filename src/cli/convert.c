@@ -9,7 +9,9 @@
 
 #define CONVERT_USAGE                                                                              \
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
-	"                     [--overwrite] [--processes] [--[no-]progress] INPUT OUTPUT"
+	"                     [--ome [NGFF options of scout pyramid]] [--overwrite] "              \
+	"[--processes]\n"                                                                          \
+	"                     [--[no-]progress] INPUT OUTPUT"
 
 static void convert_help(void)
 {
@@ -34,6 +36,11 @@ static void convert_help(void)
 	    "                    wrap, float -> integer truncates toward zero and saturates\n"
 	    "                    out-of-range values (NaN -> 0)\n"
 	    "  --separator S     chunk key separator: / (nested, default) or .\n"
+	    "  --ome             write an OME-Zarr multiscale image (level 0 = the\n"
+	    "                    conversion, level 1 computed from the same read, further\n"
+	    "                    levels from the level above), as `scout pyramid`, which\n"
+	    "                    documents the options this adds: --ngff, --voxel-size,\n"
+	    "                    --voxel-size-file, --unit, --method, --levels\n"
 	    "  --overwrite       replace an existing OUTPUT\n"
 	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	    "  --processes       fork worker processes instead of threads\n"
@@ -43,7 +50,8 @@ static void convert_help(void)
 	    "  scout convert slices/ volume.zarr\n"
 	    "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
 	    "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
-	    "  scout convert volume.zarr volume.tif\n");
+	    "  scout convert volume.zarr volume.tif\n"
+	    "  scout convert slices/ image.ome.zarr --ome --voxel-size 2.0,0.65,0.65\n");
 }
 
 /* ---- shared with blur: a Zarr output built under a temporary name ---- */
@@ -315,7 +323,14 @@ done:
 
 /* ---- argument parsing ---- */
 
-enum { OPT_CHUNKS = CLI_OPT_FIRST_CMD, OPT_CODEC, OPT_DTYPE, OPT_SEPARATOR, OPT_OVERWRITE };
+enum {
+	OPT_CHUNKS = CLI_OPT_FIRST_CMD,
+	OPT_CODEC,
+	OPT_DTYPE,
+	OPT_SEPARATOR,
+	OPT_OVERWRITE,
+	OPT_OME
+};
 
 int cli_parse_dtype(scout_dtype *out, const char *s)
 {
@@ -334,8 +349,13 @@ int cli_convert_main(int argc, char **argv)
 	    {"dtype", required_argument, NULL, OPT_DTYPE},
 	    {"separator", required_argument, NULL, OPT_SEPARATOR},
 	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {"ome", no_argument, NULL, OPT_OME},
+	    CLI_PYRAMID_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	cli_pyramid_params pp; /* --ome */
+	int ome = 0, ngff_opts = 0;
+	cli_pyramid_params_init(&pp);
 	cli_convert_params p;
 	memset(&p, 0, sizeof p);
 	p.separator = '/';
@@ -343,7 +363,17 @@ int cli_convert_main(int argc, char **argv)
 	int opt;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
+		int pr = cli_pyramid_option(&pp, opt, optarg, "convert", CONVERT_USAGE);
+		if (pr >= 1000)
+			return pr - 1000;
+		if (pr) {
+			ngff_opts = 1;
+			continue;
+		}
 		switch (opt) {
+		case OPT_OME:
+			ome = 1;
+			break;
 		case 'h':
 			convert_help();
 			return CLI_EXIT_OK;
@@ -388,6 +418,31 @@ int cli_convert_main(int argc, char **argv)
 				       argc - optind);
 	p.input = argv[optind];
 	p.output = argv[optind + 1];
+	if (ngff_opts && !ome)
+		return cli_usage_error(
+		    "convert", CONVERT_USAGE,
+		    "--ngff, --voxel-size, --unit, --method and --levels need --ome");
+	if (ome) {
+		if (cli_is_tiff_path(p.output))
+			return cli_usage_error("convert", CONVERT_USAGE,
+					       "--ome writes an OME-Zarr group, not a TIFF file");
+		if (pp.voxel_size_file && pp.nvoxel)
+			return cli_usage_error("convert", CONVERT_USAGE,
+					       "give --voxel-size or --voxel-size-file, not both");
+		pp.input = p.input;
+		pp.output = p.output;
+		pp.nchunks = p.nchunks;
+		memcpy(pp.chunks, p.chunks, sizeof pp.chunks);
+		pp.codec = p.codec;
+		pp.has_dtype = p.has_dtype;
+		pp.dtype = p.dtype;
+		pp.separator = p.separator;
+		pp.overwrite = p.overwrite;
+		pp.common = p.common;
+		if (cli_pyramid_run(&pp) < 0)
+			return cli_fail();
+		return CLI_EXIT_OK;
+	}
 	if (cli_convert_run(&p) < 0)
 		return cli_fail();
 	return CLI_EXIT_OK;

@@ -413,6 +413,8 @@ static int demo_run(const demo_params *p)
 	printf(
 	    "%-8s %7.2f s %7.2f s  MIP along z with the planted (green +) and detected (red o)\n",
 	    "preview", t[5], cpu[5]);
+	if ((rc = cli_demo_pyramid(dir, zarr, &p->common)) < 0) /* OME-Zarr, not in the total */
+		goto done;
 	printf("%-8s %7.2f s %7.2f s  (cpu: all workers, user + system)\n\n", "total",
 	       t[0] + t[1] + t[2] + t[3] + t[4] + t[5],
 	       cpu[0] + cpu[1] + cpu[2] + cpu[3] + cpu[4] + cpu[5]);
@@ -455,6 +457,7 @@ static int demo_run(const demo_params *p)
 	printf("stats of volume.zarr:\n");
 	cli_stats_print(stdout, &st, 0);
 	printf("\npreview: %s\n", png);
+	cli_demo_pyramid_hint(dir, !temp_dir || p->keep);
 	if (temp_dir && !p->keep)
 		printf("\n(removing %s; pass --keep or a DIR to keep the files)\n", dir);
 	rc = 0;

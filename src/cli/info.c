@@ -18,7 +18,8 @@ static void info_help(void)
 	       "Describe an array: a Zarr v2 array directory, a TIFF file or a folder of TIFF\n"
 	       "slices. Prints its kind (zarr, tiff, tiff-stack), shape, chunks, dtype, codec,\n"
 	       "number of chunks, uncompressed and stored bytes, compression ratio and\n"
-	       "attributes.\n\n"
+	       "attributes. An OME-Zarr group: its NGFF version, axes with units and every\n"
+	       "level's path, shape, scale, translation and chunks.\n\n"
 	       "Options:\n"
 	       "  --json        one JSON object: path, kind, shape, chunks, dtype (numpy\n"
 	       "                typestr), compressor (numcodecs config or null), nchunks,\n"
@@ -309,6 +310,9 @@ int cli_info_main(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("info", INFO_USAGE, "expected one PATH, got %d arguments",
 				       argc - optind);
+	int g = cli_info_ngff(argv[optind], common.json); /* an OME-Zarr group (info_ngff.c) */
+	if (g <= 0)
+		return g < 0 ? cli_fail() : CLI_EXIT_OK;
 	if (info_run(argv[optind], common.json) < 0)
 		return cli_fail();
 	return CLI_EXIT_OK;

@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
     {"info", cli_info_main, "describe an array: kind, shape, chunks, dtype, codec, storage"},
     {"convert", cli_convert_main, "TIFF file / TIFF folder / Zarr -> Zarr v2 (or TIFF)"},
+    {"pyramid", cli_pyramid_main, "OME-Zarr multiscale pyramid with physical voxel sizes"},
     {"stats", cli_stats_main, "count, sum, min, max, mean, std, NaNs, histogram"},
     {"blur", cli_blur_main, "Gaussian smoothing with ghost borders -> Zarr (float32)"},
     {"peaks", cli_peaks_main, "nuclei detection: blur + local maxima -> CSV z,y,x"},

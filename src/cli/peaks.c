@@ -35,6 +35,7 @@ static void peaks_help(void)
 	       "  -j, --workers N     parallel workers (default: online CPUs)\n"
 	       "  --processes         fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
+	       "  --level N          PATH is an OME-Zarr group: use its level N (default 0)\n"
 	       "  -h, --help          this help\n\n"
 	       "Example:\n"
 	       "  scout peaks volume.zarr nuclei.csv --sigma 2 --min-distance 3 --threshold 300\n");
@@ -162,7 +163,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 	if (p->min_distance < 0)
 		return scout__error(SCOUT_EINVAL, "--min-distance must be >= 0, not %d",
 				    p->min_distance);
-	if ((rc = scout_array_open(&in, p->input, SCOUT_MODE_READ)) < 0)
+	if ((rc = cli_open_input(&in, p->input, p->level)) < 0)
 		return rc;
 	int ndim = scout_array_ndim(in);
 	const int64_t *shape = scout_array_shape(in);
@@ -262,6 +263,7 @@ enum { OPT_SIGMA = CLI_OPT_FIRST_CMD, OPT_MIN_DISTANCE, OPT_THRESHOLD, OPT_CHUNK
 int cli_peaks_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"level", required_argument, NULL, CLI_OPT_LEVEL},
 	    CLI_COMMON_LONGOPTS,
 	    CLI_JSON_LONGOPT,
 	    {"sigma", required_argument, NULL, OPT_SIGMA},
@@ -279,6 +281,12 @@ int cli_peaks_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case CLI_OPT_LEVEL:
+			if (cli_parse_level(&p.level, optarg) < 0)
+				return cli_usage_error(
+				    "peaks", PEAKS_USAGE,
+				    "--level needs a level number >= 0, not '%s'", optarg);
+			break;
 		case 'h':
 			peaks_help();
 			return CLI_EXIT_OK;

@@ -26,6 +26,7 @@ static void stats_help(void)
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
+	       "  --level N        PATH is an OME-Zarr group: use its level N (default 0)\n"
 	       "  -h, --help        this help\n\n"
 	       "Examples:\n"
 	       "  scout stats volume.zarr\n"
@@ -144,7 +145,7 @@ int cli_stats_run(cli_stats_result *out, const cli_stats_params *p)
 	if (p->has_range && !(p->lo < p->hi && isfinite(p->lo) && isfinite(p->hi)))
 		return scout__error(SCOUT_EINVAL, "--range LO,HI needs finite LO < HI, not %g,%g",
 				    p->lo, p->hi);
-	if ((rc = scout_array_open(&arr, p->input, SCOUT_MODE_READ)) < 0)
+	if ((rc = cli_open_input(&arr, p->input, p->level)) < 0)
 		return rc;
 	int ndim = scout_array_ndim(arr);
 	c.dtype = scout_array_dtype(arr);
@@ -248,6 +249,7 @@ enum { OPT_HISTOGRAM = CLI_OPT_FIRST_CMD, OPT_RANGE };
 int cli_stats_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"level", required_argument, NULL, CLI_OPT_LEVEL},
 	    CLI_COMMON_LONGOPTS,
 	    CLI_JSON_LONGOPT,
 	    {"histogram", required_argument, NULL, OPT_HISTOGRAM},
@@ -261,6 +263,12 @@ int cli_stats_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case CLI_OPT_LEVEL:
+			if (cli_parse_level(&p.level, optarg) < 0)
+				return cli_usage_error(
+				    "stats", STATS_USAGE,
+				    "--level needs a level number >= 0, not '%s'", optarg);
+			break;
 		case 'h':
 			stats_help();
 			return CLI_EXIT_OK;
