@@ -157,7 +157,7 @@ static int write_json(const scout_store *st, const char *key, json_t *root, size
 		return scout__error(SCOUT_ENOMEM, "%s/%s: cannot format JSON",
 				    scout__store_root(st), key);
 	size_t n = strlen(text);
-	int rc = scout__store_write(st, key, text, n, NULL);
+	int rc = scout__store_set(st, key, text, n, NULL);
 	free(text);
 	return rc;
 }
@@ -168,7 +168,7 @@ static int load_object(json_t **out, const scout_store *st, const char *key)
 	void *data = NULL;
 	size_t size = 0;
 	*out = NULL;
-	int rc = scout__store_read(&data, &size, NULL, st, key);
+	int rc = scout__store_get(&data, &size, NULL, st, key);
 	if (rc == SCOUT_ENOTFOUND) {
 		*out = json_object();
 		return SCOUT_OK;
@@ -200,7 +200,7 @@ int scout_ngff_write(const char *group, const scout_ngff_multiscale *ms)
 	json_t *root = NULL;
 	if (!strcmp(ms->ngff_version, "0.4")) {
 		const char *zg = scout__zgroup_text();
-		if ((rc = scout__store_write(st, ".zgroup", zg, strlen(zg), NULL)) < 0)
+		if ((rc = scout__store_set(st, ".zgroup", zg, strlen(zg), NULL)) < 0)
 			goto done;
 		if ((rc = load_object(&root, st, ".zattrs")) < 0)
 			goto done;
@@ -377,10 +377,10 @@ int scout_ngff_read(scout_ngff_multiscale *out, const char *group)
 	void *data = NULL;
 	size_t size = 0;
 	const char *key = "zarr.json";
-	rc = scout__store_read(&data, &size, NULL, st, key);
+	rc = scout__store_get(&data, &size, NULL, st, key);
 	if (rc == SCOUT_ENOTFOUND) {
 		key = ".zattrs";
-		rc = scout__store_read(&data, &size, NULL, st, key);
+		rc = scout__store_get(&data, &size, NULL, st, key);
 	}
 	snprintf(file, sizeof file, "%s/%s", group, key);
 	if (rc == SCOUT_ENOTFOUND) {
