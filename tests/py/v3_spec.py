@@ -117,7 +117,7 @@ def decode_chunk(data, codecs, dtype, chunks):
     a2b = [c for c in codecs if c["name"] == "bytes"][0]
     b2b = [c for c in codecs if c["name"] not in ("transpose", "bytes")]
     for c in reversed(b2b):
-        name, cfg = c["name"], c.get("configuration", {})
+        name = c["name"]
         if name == "crc32c":
             body, tail = x[:-4], x[-4:]
             if struct.unpack("<I", tail)[0] != _crc32c.crc32c(body):
