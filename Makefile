@@ -22,7 +22,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
 	libjansson-dev libtiff-dev \
 	zstd valgrind python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile \
-	python3-crc32c
+	python3-crc32c python3-gdal
 
 .PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench fuzz install clean format
 

@@ -148,28 +148,10 @@ def chain_for(chain_codecs, dtype):
             for c in chain_codecs]
 
 
-def norm_codecs(codecs, itemsize):
-    """A codec list with the spec's defaults made explicit, for semantic comparison."""
-    out = []
-    for c in codecs:
-        name, cfg = c["name"], dict(c.get("configuration") or {})
-        if name == "bytes":
-            if itemsize == 1:
-                cfg.pop("endian", None)  # optional for one-byte types
-            else:
-                cfg.setdefault("endian", "little")
-        elif name == "zstd":
-            cfg.setdefault("checksum", False)
-        elif name == "blosc":
-            cfg.setdefault("blocksize", 0)
-        out.append({"name": name, "configuration": cfg} if cfg else {"name": name})
-    return out
-
-
 def norm_meta(m, dtype):
     """zarr.json without what the spec lets writers spell differently; returns (doc, fill)."""
     m = dict(m)
-    m["codecs"] = norm_codecs(m["codecs"], spec.np_dtype(dtype).itemsize)
+    m["codecs"] = spec.norm_codecs(m["codecs"], spec.np_dtype(dtype).itemsize)
     for k, empty in (("dimension_names", None), ("storage_transformers", []), ("attributes", {})):
         if m.get(k, empty) == empty:
             m.pop(k, None)
@@ -318,7 +300,7 @@ def test_zarrita_to_scout():
             for k, v in want.items():
                 check(info.get(k) == v, "info %s: %r, expected %r" % (k, info.get(k), v))
             itemsize = spec.np_dtype(c["dtype"]).itemsize
-            check(norm_codecs(info["codecs"], itemsize) == norm_codecs(c["codecs"], itemsize),
+            check(spec.norm_codecs(info["codecs"], itemsize) == spec.norm_codecs(c["codecs"], itemsize),
                   "info codecs %s, expected %s" % (info["codecs"], c["codecs"]))
             check(np.dtype(info["dtype"]).newbyteorder("=") == spec.np_dtype(c["dtype"]),
                   "info dtype %s" % info["dtype"])

@@ -68,6 +68,24 @@ def same_values(a, b):
     return bool(np.array_equal(a, b))
 
 
+def norm_codecs(codecs, itemsize):
+    """A codec list with the spec's defaults made explicit, for semantic comparison."""
+    out = []
+    for c in codecs:
+        name, cfg = c["name"], dict(c.get("configuration") or {})
+        if name == "bytes":
+            if itemsize == 1:
+                cfg.pop("endian", None)  # optional for one-byte types
+            else:
+                cfg.setdefault("endian", "little")
+        elif name == "zstd":
+            cfg.setdefault("checksum", False)
+        elif name == "blosc":
+            cfg.setdefault("blocksize", 0)
+        out.append({"name": name, "configuration": cfg} if cfg else {"name": name})
+    return out
+
+
 def chunk_grid(shape, chunks):
     """Every chunk coordinate tuple, C order."""
     n = [-(-s // c) for s, c in zip(shape, chunks)]
