@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "core/bufpool.h"
 
@@ -74,13 +76,13 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 			   char separator)
 {
 	return cli_zarr_output_create_fmt(out, o, ndim, shape, chunks, dtype, codec_spec, separator,
-					  2, NULL);
+					  2, NULL, NULL);
 }
 
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
-			       const char *key_encoding)
+			       const char *key_encoding, const char *fill_value)
 {
 	char *comp = NULL;
 	const char *list = NULL;
@@ -115,6 +117,7 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 	zo.zarr_format = zarr_format;
 	zo.codecs = list;
 	zo.chunk_key_encoding = key_encoding;
+	zo.fill_value = fill_value;
 	zo.overwrite = 1; /* the temporary name is ours */
 	rc = scout_zarr_create(out, o->tmp, &zo);
 	free(comp);
@@ -274,6 +277,24 @@ static int tiff_options(scout_tiff_write_options *to, const char *spec)
 	return 0;
 }
 
+/* The fill value of a Zarr array as JSON text (malloc'd), from its metadata. */
+static int input_fill_value(char **out, const scout_array *in)
+{
+	char *meta = NULL;
+	*out = NULL;
+	int rc = scout_zarr_metadata(&meta, in);
+	if (rc < 0)
+		return rc;
+	json_error_t err;
+	json_t *m = json_loads(meta, 0, &err);
+	scout_free(meta);
+	json_t *fv = m ? json_object_get(m, "fill_value") : NULL;
+	if (fv && !json_is_null(fv))
+		*out = json_dumps(fv, JSON_ENCODE_ANY | JSON_COMPACT);
+	json_decref(m);
+	return SCOUT_OK;
+}
+
 int cli_convert_run(const cli_convert_params *p)
 {
 	scout_array *in = NULL, *out = NULL, *view = NULL;
@@ -322,8 +343,16 @@ int cli_convert_run(const cli_convert_params *p)
 	char sep = p->separator;
 	if (!sep)
 		sep = p->key_encoding && !strcmp(p->key_encoding, "v2") ? '.' : '/';
-	if ((rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-					     p->zarr_format, p->key_encoding)) < 0)
+	/* a Zarr input keeps its fill value when the dtype does not change (as zarr-python's copy)
+	 */
+	char *fill = NULL;
+	if (!strcmp(scout_array_kind(in), "zarr") && it == ot &&
+	    (rc = input_fill_value(&fill, in)) < 0)
+		goto finish;
+	rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
+					p->zarr_format, p->key_encoding, fill);
+	free(fill);
+	if (rc < 0)
 		goto finish;
 	if (!strcmp(scout_array_kind(in), "zarr")) {
 		char *attrs = NULL;
