@@ -23,6 +23,11 @@
 
 #include "scout/scout.h"
 
+/* Release the GIL around a library call (once per block; function-like, unlike
+ * Py_BEGIN_ALLOW_THREADS, so that clang-format keeps the code readable). */
+#define GIL_RELEASE() PyThreadState *gil_save_ = PyEval_SaveThread()
+#define GIL_ACQUIRE() PyEval_RestoreThread(gil_save_)
+
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -199,6 +204,7 @@ typedef struct {
 	PyObject_HEAD scout_array *arr;
 	PyObject *owner; /* what keeps the memory alive (ndarray or Shm), or NULL */
 	PyObject *weakrefs;
+	int busy; /* calls running without the GIL: close() must wait for them */
 } ArrayObject;
 
 static PyTypeObject ArrayType;
@@ -219,8 +225,9 @@ static void Array_dealloc(ArrayObject *self)
 	scout_array *a = self->arr;
 	self->arr = NULL;
 	if (a) {
-		Py_BEGIN_ALLOW_THREADS scout_array_free(a);
-		Py_END_ALLOW_THREADS
+		GIL_RELEASE();
+		scout_array_free(a);
+		GIL_ACQUIRE();
 	}
 	Py_CLEAR(self->owner);
 	Py_TYPE(self)->tp_free((PyObject *)self);
@@ -275,8 +282,10 @@ static PyObject *Array_open(ArrayObject *self, PyObject *args)
 	scout_array *a = NULL;
 	int rc;
 	const char *path = PyBytes_AS_STRING(pathobj);
-	Py_BEGIN_ALLOW_THREADS rc = scout_array_open(&a, path, m);
-	Py_END_ALLOW_THREADS Py_DECREF(pathobj);
+	GIL_RELEASE();
+	rc = scout_array_open(&a, path, m);
+	GIL_ACQUIRE();
+	Py_DECREF(pathobj);
 	if (rc < 0)
 		return raise_scout(rc);
 	self->arr = a;
@@ -320,8 +329,10 @@ static PyObject *Array_create(ArrayObject *self, PyObject *args)
 	scout_array *a = NULL;
 	int rc;
 	const char *path = PyBytes_AS_STRING(pathobj);
-	Py_BEGIN_ALLOW_THREADS rc = scout_zarr_create(&a, path, &o);
-	Py_END_ALLOW_THREADS Py_DECREF(pathobj);
+	GIL_RELEASE();
+	rc = scout_zarr_create(&a, path, &o);
+	GIL_ACQUIRE();
+	Py_DECREF(pathobj);
 	if (rc < 0)
 		return raise_scout(rc);
 	self->arr = a;
@@ -436,9 +447,12 @@ static PyObject *Array_read(ArrayObject *self, PyObject *args)
 		return NULL;
 	void *dst = PyArray_DATA((PyArrayObject *)out);
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = scout_extract_box(dst, self->arr, start, stop);
-	Py_END_ALLOW_THREADS if (rc < 0)
-	{
+	self->busy++;
+	GIL_RELEASE();
+	rc = scout_extract_box(dst, self->arr, start, stop);
+	GIL_ACQUIRE();
+	self->busy--;
+	if (rc < 0) {
 		Py_DECREF(out);
 		return raise_scout(rc);
 	}
@@ -470,8 +484,13 @@ static PyObject *Array_write(ArrayObject *self, PyObject *args)
 				    "size and the array's dtype");
 	const void *data = PyArray_DATA(src);
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = scout_insert_box(self->arr, start, stop, data);
-	Py_END_ALLOW_THREADS if (rc < 0) return raise_scout(rc);
+	self->busy++;
+	GIL_RELEASE();
+	rc = scout_insert_box(self->arr, start, stop, data);
+	GIL_ACQUIRE();
+	self->busy--;
+	if (rc < 0)
+		return raise_scout(rc);
 	Py_RETURN_NONE;
 }
 
@@ -534,11 +553,15 @@ static PyObject *Array_cache_stats(ArrayObject *self, PyObject *noargs)
 static PyObject *Array_close(ArrayObject *self, PyObject *noargs)
 {
 	(void)noargs;
+	if (self->busy)
+		return PyErr_Format(PyExc_ValueError,
+				    "cannot close a libscout array while another thread uses it");
 	scout_array *a = self->arr;
 	self->arr = NULL;
 	if (a) {
-		Py_BEGIN_ALLOW_THREADS scout_array_free(a);
-		Py_END_ALLOW_THREADS
+		GIL_RELEASE();
+		scout_array_free(a);
+		GIL_ACQUIRE();
 	}
 	Py_CLEAR(self->owner);
 	Py_RETURN_NONE;
@@ -919,10 +942,15 @@ static PyObject *stats_py(PyObject *mod, PyObject *args)
 	if (rc < 0)
 		return raise_scout(rc);
 	scout_stats_result r;
-	Py_BEGIN_ALLOW_THREADS rc = stats_run(&c, arr, workers, &flag);
+	((ArrayObject *)ao)->busy++;
+	GIL_RELEASE();
+	rc = stats_run(&c, arr, workers, &flag);
 	if (rc == 0)
 		rc = scout_stats_finish(&r, &c.acc);
-	Py_END_ALLOW_THREADS if (rc < 0) return map_error(rc, flag);
+	GIL_ACQUIRE();
+	((ArrayObject *)ao)->busy--;
+	if (rc < 0)
+		return map_error(rc, flag);
 	int is_int = !scout_dtype_is_float(c.dtype);
 	PyObject *sum, *mn, *mx;
 	if (is_int) {
@@ -983,9 +1011,12 @@ static PyObject *histogram_py(PyObject *mod, PyObject *args)
 		raise_scout(rc);
 		goto fail;
 	}
-	Py_BEGIN_ALLOW_THREADS rc = stats_run(&c, arr, workers, &flag);
-	Py_END_ALLOW_THREADS if (rc < 0)
-	{
+	((ArrayObject *)ao)->busy++;
+	GIL_RELEASE();
+	rc = stats_run(&c, arr, workers, &flag);
+	GIL_ACQUIRE();
+	((ArrayObject *)ao)->busy--;
+	if (rc < 0) {
 		map_error(rc, flag);
 		goto fail;
 	}
@@ -1161,8 +1192,15 @@ static PyObject *blur_py(PyObject *mod, PyObject *args)
 	int flag = 0;
 	scout_pmap_options po;
 	pmap_opts(&po, workers, &flag);
-	Py_BEGIN_ALLOW_THREADS rc = scout_pmap_chunks(NULL, blur_chunk, &c, src, work, &po);
-	Py_END_ALLOW_THREADS if (rc < 0) return map_error(rc, flag);
+	((ArrayObject *)so)->busy++;
+	((ArrayObject *)dobj)->busy++;
+	GIL_RELEASE();
+	rc = scout_pmap_chunks(NULL, blur_chunk, &c, src, work, &po);
+	GIL_ACQUIRE();
+	((ArrayObject *)so)->busy--;
+	((ArrayObject *)dobj)->busy--;
+	if (rc < 0)
+		return map_error(rc, flag);
 	Py_RETURN_NONE;
 }
 
@@ -1243,8 +1281,13 @@ static PyObject *peaks_py(PyObject *mod, PyObject *args)
 	scout_pmap_options po;
 	pmap_opts(&po, workers, &flag);
 	scout_results *res = NULL;
-	Py_BEGIN_ALLOW_THREADS rc = scout_pmap_chunks(&res, peaks_chunk, &c, arr, work, &po);
-	Py_END_ALLOW_THREADS if (rc < 0) return map_error(rc, flag);
+	((ArrayObject *)ao)->busy++;
+	GIL_RELEASE();
+	rc = scout_pmap_chunks(&res, peaks_chunk, &c, arr, work, &po);
+	GIL_ACQUIRE();
+	((ArrayObject *)ao)->busy--;
+	if (rc < 0)
+		return map_error(rc, flag);
 	size_t total = 0, nres = scout_results_count(res), row = (size_t)ndim * sizeof(int64_t);
 	for (size_t i = 0; i < nres; i++) {
 		size_t sz = 0;
