@@ -294,3 +294,32 @@ def test_files_in_dir_tifs_in_dir_read_voxel_size(tmp_path):
     assert paths == [os.path.join(str(tmp_path), n) for n in names]
     (tmp_path / "voxel_size.csv").write_text("2000,1800,1800\n")
     assert utils.read_voxel_size(str(tmp_path / "voxel_size.csv")) == (2.0, 1.8, 1.8)
+
+
+# --- pmap_threads (the C thread pool) --------------------------------------
+
+def _ghost_sum(arr, start_coord, chunks):
+    g, _, _ = utils.extract_ghosted_chunk(arr, start_coord, chunks, 3)
+    return int(g.astype(np.int64).sum())
+
+
+@pytest.mark.parametrize("kind", ["numpy", "libscout", "shm"])
+def test_pmap_threads_equals_pmap_chunks(tmp_path, rng, kind):
+    x = rng.integers(0, 1000, (40, 33, 20)).astype(np.uint16)
+    arr = _arrays(tmp_path, x)[kind]
+    want = [int(utils.extract_ghosted_chunk(x, s, (16, 16, 16), 3)[0].astype(np.int64).sum())
+            for s in utils.chunk_coordinates(x.shape, (16, 16, 16))]
+    assert libscout.pmap_threads(_ghost_sum, arr, (16, 16, 16), nb_workers=2) == want
+    assert utils.pmap_chunks(_ghost_sum, arr, (16, 16, 16), nb_workers=2) == want
+    if kind == "libscout":
+        st = arr.cache_stats()  # one handle, one cache: each chunk decoded once
+        assert st["chunks_decoded"] == len(want)
+
+
+def test_pmap_threads_reraises_naming_the_chunk(rng):
+    x = rng.integers(0, 10, (40, 33, 20)).astype(np.uint16)
+    with pytest.raises(ZeroDivisionError, match="boom in f") as ei:
+        libscout.pmap_threads(_fail_on_chunk, x, (16, 16, 16), nb_workers=2)
+    assert any("(16, 16, 0)" in n for n in ei.value.__notes__)
+    with pytest.raises(TypeError):
+        libscout.pmap_threads(_fail_on_chunk, [1, 2, 3])
