@@ -284,13 +284,14 @@ def test_keyboard_interrupt_stops_workers(tmp_path):
 # --- files -----------------------------------------------------------------
 
 def test_files_in_dir_tifs_in_dir_read_voxel_size(tmp_path):
-    for n in ["b.tif", "a.TIFF", "c.txt", ".h.tif", "10.tif", "2.tif"]:
+    for n in ["b.tif", "a.TIFF", "c.txt", ".h.tif", "10.tif", "2.tif", "e.tiff"]:
         (tmp_path / n).write_text("")
     (tmp_path / "d.tif").mkdir()
-    got = utils.files_in_dir(str(tmp_path))
-    assert got == sorted(os.path.join(str(tmp_path), n) for n in os.listdir(tmp_path))
+    # SCOUT: sorted(os.listdir(path)), names; tifs: names ending in .tif/.tiff
+    assert utils.files_in_dir(str(tmp_path)) == [".h.tif", "10.tif", "2.tif", "a.TIFF", "b.tif",
+                                                 "c.txt", "d.tif", "e.tiff"]
     paths, names = utils.tifs_in_dir(str(tmp_path))
-    assert names == [".h.tif", "10.tif", "2.tif", "a.TIFF", "b.tif"]
+    assert names == [".h.tif", "10.tif", "2.tif", "b.tif", "d.tif", "e.tiff"]
     assert paths == [os.path.join(str(tmp_path), n) for n in names]
     (tmp_path / "voxel_size.csv").write_text("2000,1800,1800\n")
     assert utils.read_voxel_size(str(tmp_path / "voxel_size.csv")) == (2.0, 1.8, 1.8)
