@@ -238,7 +238,7 @@ def test_shared_memory_pickled_into_pool():
 def test_shared_memory_is_unlinked():
     shm = utils.SharedMemory((10,), np.int32)
     path = "/dev/shm/" + shm.name.lstrip("/")
-    assert os.path.exists(path)
+    assert os.path.exists(path) and shm.pathname == path
     del shm
     assert not os.path.exists(path)
 
