@@ -72,6 +72,17 @@ def test_blur_equals_scipy(tmp_path, vol, sigma):
         assert np.array_equal(m, np.clip(np.floor(ref.astype(np.float64) + 0.5), 0, 65535))
 
 
+def test_kernels_take_zarr_python_arrays(tmp_path, vol):
+    x, path = vol
+    z = zarr.open(path, mode="r")
+    assert libscout.stats(z)["sum"] == int(x.sum(dtype=np.int64))
+    out = zarr.open(str(tmp_path / "zo.zarr"), mode="w", shape=x.shape, chunks=(16, 16, 16),
+                    dtype="f4")
+    assert libscout.blur(z, out, 1.0) is out
+    ref = ndi.gaussian_filter(x.astype(np.float32), 1.0, mode="nearest", truncate=4.0)
+    assert np.allclose(out[:], ref, rtol=1e-6, atol=1e-3)
+
+
 def test_peaks_equal_scipy(vol):
     x, path = vol
     sigma, d, t = 2.0, 2, 2000.0
