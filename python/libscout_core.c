@@ -51,7 +51,13 @@ static PyObject *raise_scout(int code)
 	}
 	if (!cls)
 		cls = error_base ? error_base : PyExc_RuntimeError;
-	PyObject *exc = PyObject_CallFunction(cls, "s", msg && *msg ? msg : scout_strerror(code));
+	const char *text = msg && *msg ? msg : scout_strerror(code);
+	/* file names need not be UTF-8: keep their bytes visible */
+	PyObject *m = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "backslashreplace");
+	if (!m)
+		return NULL;
+	PyObject *exc = PyObject_CallOneArg(cls, m);
+	Py_DECREF(m);
 	if (!exc)
 		return NULL;
 	PyObject *c = PyLong_FromLong(code);
