@@ -116,7 +116,7 @@ def test_ctrl_c_stops_a_kernel(tmp_path):
         x = np.random.default_rng(0).random((256, 256, 256), dtype=np.float32)
         print("go", flush=True)
         try:
-            for _ in range(100):
+            for _ in range(1000):  # minutes of work: only Ctrl-C ends it early
                 libscout.blur(x, None, 6.0, nb_workers=2)
         except KeyboardInterrupt:
             print("interrupted", flush=True)
@@ -127,6 +127,6 @@ def test_ctrl_c_stops_a_kernel(tmp_path):
     time.sleep(1.0)
     t0 = time.time()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=60)
+    out, _ = p.communicate(timeout=300)
     assert p.returncode == 3 and "interrupted" in out
-    assert time.time() - t0 < 20
+    assert time.time() - t0 < 120  # running chunks finish (slow under ASan and load)

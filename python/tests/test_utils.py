@@ -275,7 +275,7 @@ def test_keyboard_interrupt_stops_workers(tmp_path):
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=30)
     assert p.returncode == 3 and "interrupted" in out
-    assert time.time() - t0 < 5
+    assert time.time() - t0 < 30  # f sleeps 60 s: only terminating the workers is this fast
     for w in workers:
         assert not os.path.exists("/proc/%d" % w) or \
             open("/proc/%d/stat" % w).read().split(") ")[1][0] == "Z", "worker %d alive" % w
