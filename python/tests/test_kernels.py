@@ -127,6 +127,10 @@ def test_ctrl_c_stops_a_kernel(tmp_path):
     time.sleep(1.0)
     t0 = time.time()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=300)
+    try:
+        out, _ = p.communicate(timeout=300)
+    finally:
+        p.kill()
+        p.wait()
     assert p.returncode == 3 and "interrupted" in out
     assert time.time() - t0 < 120  # running chunks finish (slow under ASan and load)

@@ -273,7 +273,11 @@ def test_keyboard_interrupt_stops_workers(tmp_path):
     assert len(workers) >= 2
     t0 = time.time()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=30)
+    try:
+        out, _ = p.communicate(timeout=60)
+    finally:
+        p.kill()
+        p.wait()
     assert p.returncode == 3 and "interrupted" in out
     assert time.time() - t0 < 30  # f sleeps 60 s: only terminating the workers is this fast
     for w in workers:
