@@ -12,7 +12,9 @@ blosc zstd 1 bitshuffle, made by bench/gen_data.py):
           decode only, chunks in memory, N threads)
   ghost   libscout.utils.pmap_chunks of a ghosted per-chunk numpy reduction
           (each 64^3 chunk plus 8 voxels of its neighbours, extract_ghosted_chunk)
-          vs SCOUT's way: multiprocessing.Pool + zarr-python (bench/peers/scout_style.py)
+          vs SCOUT's way: multiprocessing.Pool + zarr-python (bench/peers/scout_style.py);
+          also the same f run by the C library's runner: libscout.pmap_threads (threads
+          taking the GIL around f) and forked processes (the design not shipped)
   reduce  the same without the ghost shell (decode-bound), plus libscout.stats (the
           C kernel on the C thread pool) for reference
   noop    per-chunk cost of pmap_chunks with a no-op f (4096 chunks minus 1 chunk),
@@ -126,6 +128,18 @@ def main():
                                                       nb_workers=W))
         mine = (sum(r[0] for r in res), min(r[1] for r in res), max(r[2] for r in res))
         row("libscout.utils.pmap_chunks", lw, lc)
+        if ghost:  # the other designs: the C runner calling f (threads; processes)
+            from libscout import _core
+            for name, procs in (("libscout.pmap_threads (C threads)", 0),
+                                ("C process runner calling f (not shipped)", 1)):
+                a2 = libscout.open(path)
+                res2, w2, c2 = timed(lambda: _core._pmap_native(
+                    partial(ghost_reduce, ghost=ghost), a2, a2, a2.chunks, W, procs))
+                row(name, w2, c2, "pmap_chunks/this %.2fx wall, %.2fx CPU" % (lw / w2,
+                                                                              lc / c2))
+                if res2 != res:
+                    print("  MISMATCH: %s" % name)
+                    bad = 1
         p = peer(["reduce", path, "--ghost", str(ghost), "--workers", str(W)])
         theirs = (p["sum"], p["min"], p["max"])
         row("SCOUT-style Pool + zarr-python", p["seconds"], p["cpu"],

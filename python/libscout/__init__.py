@@ -11,6 +11,8 @@ Modules and names:
   slices, read and written through the C library with the GIL released.
 - :func:`stats`, :func:`histogram`, :func:`blur`, :func:`peaks` -- kernels on
   the C library's thread pool.
+- :func:`pmap_threads` -- pmap_chunks on the C thread pool (one shared chunk cache,
+  nothing pickled) for ``f`` that spends its time outside the GIL.
 - :class:`Error` and its subclasses -- the C library's error codes.
 
 Porting SCOUT code: ``from scout import utils`` becomes ``from libscout import
@@ -25,11 +27,13 @@ from .errors import (Error, InvalidArgumentError, OutOfMemoryError, StorageError
 from .array import Array, open, create
 from .shm import SharedMemory
 from .kernels import stats, histogram, blur, peaks
+from .threads import pmap_threads
 from . import utils
 
 __version__ = _core.version()
 
 __all__ = ["Array", "open", "create", "SharedMemory", "stats", "histogram", "blur", "peaks",
+           "pmap_threads",
            "utils", "Error", "InvalidArgumentError", "OutOfMemoryError", "StorageError",
            "NotFoundError", "FormatError", "CodecError", "WorkerError", "BoundsError",
            "SizeOverflowError", "ReadOnlyError", "UnsupportedError", "InterruptedOperation"]

@@ -1,7 +1,8 @@
 """Whole-array kernels on the C library's thread pool, GIL released:
 statistics, histogram, Gaussian blur and peak (nuclei) detection.
 
-Each accepts a libscout :class:`~libscout.Array`, a :class:`~libscout.SharedMemory`
+Each accepts a libscout :class:`~libscout.Array`, a :class:`~libscout.SharedMemory`,
+a zarr-python array on a directory store (opened by path through the C library)
 or anything numpy can turn into an array (wrapped without a copy when it is
 C-contiguous and native-endian). They run over the array's storage chunks
 (slabs of about 4 MiB for unchunked arrays) with ``nb_workers`` threads (default:
@@ -9,6 +10,7 @@ every online CPU). Ctrl-C stops them (KeyboardInterrupt).
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -21,11 +23,25 @@ __all__ = ["stats", "histogram", "blur", "peaks"]
 Sigma = Union[float, Sequence[float]]
 
 
+def _zarr_path(a: Any) -> Optional[str]:
+    """The directory of a zarr-python array on a local directory store, else None."""
+    store = getattr(a, "store", None)
+    root = getattr(store, "path", None)
+    if isinstance(root, str) and hasattr(a, "path") and hasattr(a, "chunks") \
+            and os.path.isdir(os.path.join(root, a.path or "")):
+        return os.path.join(root, a.path or "")
+    return None
+
+
 def _as_core(a: Any, writable: bool = False) -> _core.Array:
     if isinstance(a, _core.Array):
         return a
     if isinstance(a, SharedMemory):
         return a.as_array()
+    zpath = _zarr_path(a)
+    if zpath is not None:  # a zarr-python array on disk: read/write it through the C library
+        from .array import open as _open
+        return _open(zpath, "r+" if writable else "r")
     if writable:
         if not isinstance(a, np.ndarray) or not a.flags.c_contiguous or not a.flags.writeable \
                 or not a.dtype.isnative:

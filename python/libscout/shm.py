@@ -53,6 +53,11 @@ class SharedMemory:
         """The segment's name (``/dev/shm/<name without the leading '/'>``)."""
         return self._shm.name
 
+    @property
+    def pathname(self) -> str:
+        """The segment's file, as SCOUT's attribute of that name (``/dev/shm/...``)."""
+        return "/dev/shm/" + self._shm.name.lstrip("/")
+
     @contextlib.contextmanager
     def txn(self) -> Iterator[np.ndarray]:
         """A contextual wrapper of the shared memory

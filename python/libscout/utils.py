@@ -415,10 +415,10 @@ def files_in_dir(path: str) -> List[str]:
     Returns
     -------
     list
-        list of all files and subdirectories in the input path (excluding . and ..), as
-        paths joined to `path`, sorted by name
+        list of all files and subdirectories in the input path (excluding . and ..):
+        their names, sorted, as SCOUT returns them
     """
-    return sorted(os.path.join(path, f) for f in os.listdir(path))
+    return sorted(os.listdir(path))
 
 
 def tifs_in_dir(path: str) -> Tuple[List[str], List[str]]:
@@ -432,14 +432,13 @@ def tifs_in_dir(path: str) -> Tuple[List[str], List[str]]:
     Returns
     -------
     tif_paths : list
-        list of paths to tiffs in path
+        list of paths to tiffs in path (absolute, sorted by name)
     tif_filenames : list
-        list of tiff filenames (with the extension) in path
+        list of tiff filenames (with the extension) in path; as SCOUT, names ending in
+        ``.tif`` or ``.tiff`` (lower case)
     """
     abspath = os.path.abspath(path)
-    names = sorted(f for f in os.listdir(abspath)
-                   if f.lower().endswith((".tif", ".tiff"))
-                   and not os.path.isdir(os.path.join(abspath, f)))
+    names = [f for f in files_in_dir(abspath) if f.endswith(".tif") or f.endswith(".tiff")]
     return [os.path.join(abspath, f) for f in names], names
 
 

@@ -132,6 +132,8 @@ def test_errors_carry_the_c_message(tmp_path):
         libscout.open(str(tmp_path / "missing.zarr"))
     assert isinstance(ei.value, libscout.NotFoundError) and "missing.zarr" in str(ei.value)
     assert ei.value.code == -4
+    with pytest.raises(FileNotFoundError, match=r"no\\xffsuch"):  # a non-UTF-8 name
+        libscout.open(os.fsdecode(bytes(tmp_path) + b"/no\xffsuch"))
     (tmp_path / "bad.zarr").mkdir()
     (tmp_path / "bad.zarr" / ".zarray").write_text('{"zarr_format": 2, "shape": [4]}')
     with pytest.raises(libscout.FormatError) as ei:

@@ -72,6 +72,17 @@ def test_blur_equals_scipy(tmp_path, vol, sigma):
         assert np.array_equal(m, np.clip(np.floor(ref.astype(np.float64) + 0.5), 0, 65535))
 
 
+def test_kernels_take_zarr_python_arrays(tmp_path, vol):
+    x, path = vol
+    z = zarr.open(path, mode="r")
+    assert libscout.stats(z)["sum"] == int(x.sum(dtype=np.int64))
+    out = zarr.open(str(tmp_path / "zo.zarr"), mode="w", shape=x.shape, chunks=(16, 16, 16),
+                    dtype="f4")
+    assert libscout.blur(z, out, 1.0) is out
+    ref = ndi.gaussian_filter(x.astype(np.float32), 1.0, mode="nearest", truncate=4.0)
+    assert np.allclose(out[:], ref, rtol=1e-6, atol=1e-3)
+
+
 def test_peaks_equal_scipy(vol):
     x, path = vol
     sigma, d, t = 2.0, 2, 2000.0
@@ -105,7 +116,7 @@ def test_ctrl_c_stops_a_kernel(tmp_path):
         x = np.random.default_rng(0).random((256, 256, 256), dtype=np.float32)
         print("go", flush=True)
         try:
-            for _ in range(100):
+            for _ in range(1000):  # minutes of work: only Ctrl-C ends it early
                 libscout.blur(x, None, 6.0, nb_workers=2)
         except KeyboardInterrupt:
             print("interrupted", flush=True)
@@ -116,6 +127,10 @@ def test_ctrl_c_stops_a_kernel(tmp_path):
     time.sleep(1.0)
     t0 = time.time()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=60)
+    try:
+        out, _ = p.communicate(timeout=300)
+    finally:
+        p.kill()
+        p.wait()
     assert p.returncode == 3 and "interrupted" in out
-    assert time.time() - t0 < 20
+    assert time.time() - t0 < 120  # running chunks finish (slow under ASan and load)
