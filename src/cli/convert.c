@@ -1,5 +1,6 @@
 /* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 or v3 (or TIFF). */
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,13 +67,13 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 			   char separator)
 {
 	return cli_zarr_output_create_fmt(out, o, ndim, shape, chunks, dtype, codec_spec, separator,
-					  2, NULL);
+					  2, NULL, NULL);
 }
 
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
-			       const char *key_encoding)
+			       const char *key_encoding, const char *dimension_names)
 {
 	char *comp = NULL;
 	const char *list = NULL;
@@ -107,6 +108,7 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 	zo.zarr_format = zarr_format;
 	zo.codecs = list;
 	zo.chunk_key_encoding = key_encoding;
+	zo.dimension_names = zarr_format == 3 ? dimension_names : NULL;
 	zo.overwrite = 1; /* the temporary name is ours */
 	rc = scout_zarr_create(out, o->tmp, &zo);
 	free(comp);
@@ -314,8 +316,23 @@ int cli_convert_run(const cli_convert_params *p)
 	char sep = p->separator;
 	if (!sep)
 		sep = p->key_encoding && !strcmp(p->key_encoding, "v2") ? '.' : '/';
-	if ((rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-					     p->zarr_format, p->key_encoding)) < 0)
+	/* a Zarr input's dimension names go to a v3 output */
+	char *dims = NULL;
+	if (p->zarr_format == 3 && !strcmp(scout_array_kind(in), "zarr")) {
+		char *mt = NULL;
+		if ((rc = scout_zarr_metadata(&mt, in)) < 0)
+			goto finish;
+		json_t *m = json_loads(mt, 0, NULL);
+		scout_free(mt);
+		json_t *dn = m ? json_object_get(m, "dimension_names") : NULL;
+		if (json_is_array(dn))
+			dims = json_dumps(dn, JSON_COMPACT);
+		json_decref(m);
+	}
+	rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
+					p->zarr_format, p->key_encoding, dims);
+	free(dims);
+	if (rc < 0)
 		goto finish;
 	if (!strcmp(scout_array_kind(in), "zarr")) {
 		char *attrs = NULL;
