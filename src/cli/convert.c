@@ -1,5 +1,6 @@
 /* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 or v3 (or TIFF). */
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +77,14 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 			   char separator)
 {
 	return cli_zarr_output_create_fmt(out, o, ndim, shape, chunks, dtype, codec_spec, separator,
-					  2, NULL, NULL);
+					  2, NULL, NULL, NULL);
 }
 
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
-			       const char *key_encoding, const char *fill_value)
+			       const char *key_encoding, const char *fill_value,
+			       const char *dimension_names)
 {
 	char *comp = NULL;
 	const char *list = NULL;
@@ -118,6 +120,7 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 	zo.codecs = list;
 	zo.chunk_key_encoding = key_encoding;
 	zo.fill_value = fill_value;
+	zo.dimension_names = zarr_format == 3 ? dimension_names : NULL;
 	zo.overwrite = 1; /* the temporary name is ours */
 	rc = scout_zarr_create(out, o->tmp, &zo);
 	free(comp);
@@ -277,20 +280,26 @@ static int tiff_options(scout_tiff_write_options *to, const char *spec)
 	return 0;
 }
 
-/* The fill value of a Zarr array as JSON text (malloc'd), from its metadata. */
-static int input_fill_value(char **out, const scout_array *in)
+/*
+ * From a Zarr array's metadata, as JSON text (malloc'd, NULL when absent or
+ * not wanted): its fill value and its dimension names.
+ */
+static int input_metadata(char **fill_out, char **dims_out, const scout_array *in, int want_fill,
+			  int want_dims)
 {
 	char *meta = NULL;
-	*out = NULL;
+	*fill_out = *dims_out = NULL;
 	int rc = scout_zarr_metadata(&meta, in);
 	if (rc < 0)
 		return rc;
-	json_error_t err;
-	json_t *m = json_loads(meta, 0, &err);
+	json_t *m = json_loads(meta, 0, NULL);
 	scout_free(meta);
 	json_t *fv = m ? json_object_get(m, "fill_value") : NULL;
-	if (fv && !json_is_null(fv))
-		*out = json_dumps(fv, JSON_ENCODE_ANY | JSON_COMPACT);
+	json_t *dn = m ? json_object_get(m, "dimension_names") : NULL;
+	if (want_fill && fv && !json_is_null(fv))
+		*fill_out = json_dumps(fv, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (want_dims && json_is_array(dn))
+		*dims_out = json_dumps(dn, JSON_COMPACT);
 	json_decref(m);
 	return SCOUT_OK;
 }
@@ -343,15 +352,18 @@ int cli_convert_run(const cli_convert_params *p)
 	char sep = p->separator;
 	if (!sep)
 		sep = p->key_encoding && !strcmp(p->key_encoding, "v2") ? '.' : '/';
-	/* a Zarr input keeps its fill value when the dtype does not change (as zarr-python's copy)
+	/*
+	 * A Zarr input keeps its fill value when the dtype does not change (as
+	 * zarr-python's copy), and its dimension names in a v3 output.
 	 */
-	char *fill = NULL;
-	if (!strcmp(scout_array_kind(in), "zarr") && it == ot &&
-	    (rc = input_fill_value(&fill, in)) < 0)
+	char *fill = NULL, *dims = NULL;
+	if (!strcmp(scout_array_kind(in), "zarr") &&
+	    (rc = input_metadata(&fill, &dims, in, it == ot, p->zarr_format == 3)) < 0)
 		goto finish;
 	rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-					p->zarr_format, p->key_encoding, fill);
+					p->zarr_format, p->key_encoding, fill, dims);
 	free(fill);
+	free(dims);
 	if (rc < 0)
 		goto finish;
 	if (!strcmp(scout_array_kind(in), "zarr")) {
