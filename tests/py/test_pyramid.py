@@ -264,6 +264,19 @@ def write_input(d, a, kind="tif"):
 
 # ---- tests ----
 
+def test_help():
+    p = run(["pyramid", "--help"])
+    check(p.stdout.startswith("usage: scout pyramid"), p.stdout)
+    for opt in ("--ngff", "--voxel-size", "--voxel-size-file", "--unit", "--method", "--levels",
+                "--chunks", "--codec", "--shards"):
+        check(opt in p.stdout, "pyramid --help lacks %s" % opt)
+    check("pyramid" in run(["--help"]).stdout, "scout --help lists pyramid")
+    check("--ome" in run(["convert", "--help"]).stdout, "convert --help has --ome")
+    for cmd in ("stats", "blur", "peaks"):
+        check("--level" in run([cmd, "--help"]).stdout, "%s --help has --level" % cmd)
+    check("OME-Zarr" in run(["info", "--help"]).stdout, "info --help mentions OME-Zarr")
+
+
 def test_plan_anisotropic_example():
     """2.0 x 0.65 x 0.65 um: y, x halved alone twice, then every axis."""
     steps = plan_ref((512, 2048, 2048), (64, 64, 64), (2.0, 0.65, 0.65))
@@ -536,7 +549,7 @@ def test_bad_inputs():
 
 
 if __name__ == "__main__":
-    main([test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
+    main([test_help, test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
           test_methods_dtypes_shapes, test_processes_and_levels_limit,
           test_voxel_size_file_and_unit, test_convert_ome_equals_pyramid,
           test_level_option_of_stats, test_info_of_group, test_demo_writes_a_pyramid,
