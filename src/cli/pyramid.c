@@ -11,8 +11,8 @@
 	"scout pyramid [-j N] [--ngff 0.4|0.5] [--voxel-size Z,Y,X | --voxel-size-file "           \
 	"FILE.csv]\n"                                                                              \
 	"                     [--unit U] [--method mean|gaussian|nearest|mode] [--levels N]\n"     \
-	"                     [--chunks Z,Y,X] [--codec SPEC] [--separator /|.] [--overwrite]\n"   \
-	"                     [--processes] [--[no-]progress] INPUT OUTPUT"
+	"                     [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
+	"                     [--overwrite] [--processes] [--[no-]progress] INPUT OUTPUT"
 
 static void pyramid_help(void)
 {
@@ -49,6 +49,7 @@ static void pyramid_help(void)
 	       "  --chunks Z,Y,X    chunk shape of every level (default 64 per axis, clipped)\n"
 	       "  --codec SPEC      compressor, as in `scout convert` (default\n"
 	       "                    blosc:zstd:1:bitshuffle)\n"
+	       "  --dtype T         convert values first, as `scout convert --dtype`\n"
 	       "  --shards Z,Y,X    sharded levels (NGFF 0.5): comes with Zarr sharding, not in\n"
 	       "                    this build yet (an error for now)\n"
 	       "  --separator S     chunk key separator: / (nested, default) or . (0.4)\n"
