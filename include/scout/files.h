@@ -24,8 +24,10 @@ SCOUT_API void scout_strlist_free(scout_strlist *list);
 
 /**
  * Every entry of a directory (files, subdirectories and hidden entries, without
- * "." and ".."), as absolute paths sorted by name in byte order (like
- * sorted(os.listdir()): "B" < "_" < "a", "10" < "2").
+ * "." and ".."): the entry names, not paths, sorted by name in byte order,
+ * exactly as SCOUT's files_in_dir, which returns sorted(os.listdir(path))
+ * ("B" < "_" < "a", "10" < "2"). Join them with the directory yourself;
+ * scout_tifs_in_dir() gives absolute paths.
  * @param out  receives the list; free with scout_strlist_free(). NULL on error.
  * @param path the directory; relative paths are resolved against the current
  *             directory (symbolic links in it are resolved too, as realpath())

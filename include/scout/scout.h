@@ -30,6 +30,7 @@
 #include "zarr.h"
 #include "tiff.h"
 #include "ops.h"
+#include "preview.h"
 #include "ngff.h"
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "array_impl.h"
+#include "array_internal.h"
 
 int scout__array_alloc(scout_array **out, const scout_array_ops *ops, int ndim,
 		       const int64_t *shape, const int64_t *chunks, scout_dtype dtype, int writable)
@@ -47,6 +48,12 @@ void scout_array_free(scout_array *arr)
 	if (arr->ops && arr->ops->destroy)
 		arr->ops->destroy(arr);
 	free(arr);
+}
+
+void scout__array_after_fork(scout_array *arr)
+{
+	if (arr->ops->after_fork)
+		arr->ops->after_fork(arr);
 }
 
 int scout_array_ndim(const scout_array *arr)

@@ -15,6 +15,7 @@
 
 #include "scout/scout.h"
 #include "scout/ops.h"
+#include "scout/preview.h"
 #include "scout/ngff.h"
 #include "core/internal.h"
 
@@ -187,6 +188,17 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
 			   char separator);
 
+/*
+ * The same in a given Zarr format (2 or 3) and, for v3, chunk-key encoding
+ * ("default" or "v2"; NULL: "default"). For v3, a codec spec starting with
+ * '[' is the whole v3 codec list; a short form or numcodecs JSON is the
+ * compressor after a "bytes" codec.
+ */
+int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
+			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
+			       const char *codec_spec, char separator, int zarr_format,
+			       const char *key_encoding);
+
 /* ---- the commands ---- */
 
 int cli_info_main(int argc, char **argv);
@@ -195,6 +207,7 @@ int cli_stats_main(int argc, char **argv);
 int cli_blur_main(int argc, char **argv);
 int cli_peaks_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
+int cli_preview_main(int argc, char **argv);
 
 typedef struct {
 	const char *input;
@@ -204,8 +217,10 @@ typedef struct {
 	const char *codec; /* NULL: SCOUT's default */
 	int has_dtype;
 	scout_dtype dtype;
-	char separator; /* '/' or '.' */
+	char separator; /* '/' or '.'; 0: the default of the format and key encoding */
 	int overwrite;
+	int zarr_format;          /* 2 (default) or 3 */
+	const char *key_encoding; /* v3: "default" (NULL) or "v2" */
 	cli_common common;
 } cli_convert_params;
 
@@ -341,6 +356,48 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out,
  * axis while one is larger than budget bytes.
  */
 void cli_work_chunks(int64_t *out, int ndim, const int64_t *chunks, size_t itemsize, size_t budget);
+
+/* ---- preview ---- */
+
+/* points drawn on a preview picture (the demo's planted and detected nuclei) */
+typedef struct {
+	const double *points; /* count x ndim coordinates, the array's axes (rounded) */
+	size_t count;
+	scout_marker shape;
+	uint16_t color[3]; /* 0..255 (scaled by 257 for 16-bit pictures) */
+} cli_marker_set;
+
+typedef struct {
+	const char *input;
+	const char *output; /* PNG */
+	int axis;           /* -1: not given (z) */
+	int has_range;
+	int64_t r0, r1;    /* r1 -1: the extent */
+	const char *peaks; /* CSV drawn as red rings, or NULL */
+	int nsets;         /* more marker sets, drawn first */
+	cli_marker_set sets[2];
+	int contrast_fixed;
+	double lo, hi;
+	int depth;        /* 8 or 16 */
+	int64_t max_size; /* longest side */
+	int overwrite;
+	cli_common common;
+} cli_preview_params;
+
+typedef struct {
+	int64_t height, width, factor; /* the picture and its downsampling factor */
+	double lo, hi;                 /* the contrast limits used */
+	size_t drawn;                  /* markers drawn */
+} cli_preview_info;
+
+int cli_preview_run(cli_preview_info *info, const cli_preview_params *p);
+
+/*
+ * Read a points CSV (scout peaks): an optional header line, then lines of ndim
+ * numbers. SCOUT_EFORMAT naming the line and column for a wrong column count or
+ * a field that is not a finite number. *points_out: malloc'd count x ndim.
+ */
+int cli_read_points_csv(double **points_out, size_t *count_out, const char *path, int ndim);
 
 /* --sigma: one value for every axis or one per axis; SCOUT_EINVAL otherwise */
 int cli_resolve_sigma(double *sigma, int nsigma, const double *given, int ndim);

@@ -46,8 +46,12 @@ static void demo_help(void)
 	       "  stats volume.zarr\n"
 	       "  blur volume.zarr -> blurred.zarr --sigma %.0f\n"
 	       "  peaks volume.zarr -> peaks.csv --sigma %.0f --min-distance %d --threshold %.0f\n"
-	       "and prints each step's time, the stats and the nuclei planted vs detected (a\n"
-	       "nucleus is detected when a peak lies within %.0f voxels of its centre).\n\n"
+	       "  preview volume.zarr -> preview.png (MIP along z, planted centres as green +,\n"
+	       "                        detected peaks as red rings)\n"
+	       "and prints each step's time, the stats, the nuclei planted vs detected (a\n"
+	       "nucleus is detected when a peak lies within %.0f voxels of its centre) and the\n"
+	       "picture's path (with the default temporary DIR, the picture is kept beside it\n"
+	       "as DIR.png).\n\n"
 	       "Arguments and options:\n"
 	       "  DIR               where to write the files (created if needed; the demo's\n"
 	       "                    own files in it are replaced). Default: a temporary\n"
@@ -215,14 +219,15 @@ typedef struct {
 static int demo_run(const demo_params *p)
 {
 	char tmpl[] = "/tmp/scout-demo-XXXXXX";
-	char *dir = NULL, *slices = NULL, *zarr = NULL, *blurred = NULL, *csv = NULL;
+	char *dir = NULL, *slices = NULL, *zarr = NULL, *blurred = NULL, *csv = NULL, *png = NULL;
+	double *planted_xyz = NULL, *found_xyz = NULL;
 	nucleus *nuclei = NULL;
 	int64_t *peaks = NULL;
 	size_t npeaks = 0;
 	scout_array *line = NULL;
 	cli_stats_result st;
 	int have_stats = 0, temp_dir = 0, rc;
-	double t0, c0, t[5], cpu[5];
+	double t0, c0, t[6], cpu[6];
 	memset(&st, 0, sizeof st);
 	cli_signals_install();
 
@@ -240,7 +245,9 @@ static int demo_run(const demo_params *p)
 	if (!dir || asprintf(&slices, "%s/slices", dir) < 0 ||
 	    asprintf(&zarr, "%s/volume.zarr", dir) < 0 ||
 	    asprintf(&blurred, "%s/blurred.zarr", dir) < 0 ||
-	    asprintf(&csv, "%s/peaks.csv", dir) < 0) {
+	    asprintf(&csv, "%s/peaks.csv", dir) < 0 ||
+	    /* a temporary DIR is removed at the end: the picture goes beside it */
+	    asprintf(&png, temp_dir && !p->keep ? "%s.png" : "%s/preview.png", dir) < 0) {
 		rc = scout__error(SCOUT_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -368,10 +375,49 @@ static int demo_run(const demo_params *p)
 	printf("%-8s %7.2f s %7.2f s  %zu peaks in peaks.csv (sigma %.1f, min distance %d, "
 	       "threshold %.0f)\n",
 	       "peaks", t[4], cpu[4], npeaks, DEMO_SIGMA, DEMO_MIN_DISTANCE, DEMO_THRESHOLD);
+	fflush(stdout);
+
+	/* 6. preview: the MIP along z, planted centres (green +) and peaks (red rings) */
+	t0 = cli_now();
+	c0 = cpu_now();
+	{
+		planted_xyz = malloc((planted ? planted : 1) * 3 * sizeof(double));
+		found_xyz = malloc((npeaks ? npeaks : 1) * 3 * sizeof(double));
+		if (!planted_xyz || !found_xyz) {
+			rc = scout__error(SCOUT_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (size_t i = 0; i < planted; i++)
+			for (int a = 0; a < 3; a++)
+				planted_xyz[i * 3 + (size_t)a] = nuclei[i].c[a];
+		for (size_t k = 0; k < npeaks * 3; k++)
+			found_xyz[k] = (double)peaks[k];
+		cli_preview_params vp;
+		cli_preview_info vi;
+		memset(&vp, 0, sizeof vp);
+		vp.input = zarr;
+		vp.output = png;
+		vp.axis = -1;
+		vp.depth = 8;
+		vp.max_size = 2048;
+		vp.overwrite = 1;
+		vp.nsets = 2;
+		vp.sets[0] = (cli_marker_set){found_xyz, npeaks, SCOUT_MARKER_RING, {255, 0, 0}};
+		vp.sets[1] = (cli_marker_set){planted_xyz, planted, SCOUT_MARKER_PLUS, {0, 255, 0}};
+		vp.common = p->common;
+		if ((rc = cli_preview_run(&vi, &vp)) < 0)
+			goto done;
+	}
+	t[5] = cli_now() - t0;
+	cpu[5] = cpu_now() - c0;
+	printf(
+	    "%-8s %7.2f s %7.2f s  MIP along z with the planted (green +) and detected (red o)\n",
+	    "preview", t[5], cpu[5]);
 	if ((rc = cli_demo_pyramid(dir, zarr, &p->common)) < 0) /* OME-Zarr, not in the total */
 		goto done;
 	printf("%-8s %7.2f s %7.2f s  (cpu: all workers, user + system)\n\n", "total",
-	       t[0] + t[1] + t[2] + t[3] + t[4], cpu[0] + cpu[1] + cpu[2] + cpu[3] + cpu[4]);
+	       t[0] + t[1] + t[2] + t[3] + t[4] + t[5],
+	       cpu[0] + cpu[1] + cpu[2] + cpu[3] + cpu[4] + cpu[5]);
 
 	/* planted vs detected */
 	size_t detected = 0, false_peaks = 0;
@@ -410,6 +456,7 @@ static int demo_run(const demo_params *p)
 	       planted - detected, false_peaks, sqrt(worst));
 	printf("stats of volume.zarr:\n");
 	cli_stats_print(stdout, &st, 0);
+	printf("\npreview: %s\n", png);
 	cli_demo_pyramid_hint(dir, !temp_dir || p->keep);
 	if (temp_dir && !p->keep)
 		printf("\n(removing %s; pass --keep or a DIR to keep the files)\n", dir);
@@ -426,6 +473,9 @@ done:
 	free(zarr);
 	free(blurred);
 	free(csv);
+	free(png);
+	free(planted_xyz);
+	free(found_xyz);
 	free(dir);
 	return rc;
 }

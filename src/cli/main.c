@@ -16,6 +16,7 @@ static const struct {
     {"stats", cli_stats_main, "count, sum, min, max, mean, std, NaNs, histogram"},
     {"blur", cli_blur_main, "Gaussian smoothing with ghost borders -> Zarr (float32)"},
     {"peaks", cli_peaks_main, "nuclei detection: blur + local maxima -> CSV z,y,x"},
+    {"preview", cli_preview_main, "maximum-intensity projection (+ peaks) -> PNG picture"},
     {"demo", cli_demo_main, "the main job end to end on a synthetic volume"},
 };
 

@@ -221,17 +221,13 @@ int scout_files_in_dir(scout_strlist **out, const char *path)
 	if (!out)
 		return scout__error(SCOUT_EINVAL, "files_in_dir: out is NULL");
 	*out = NULL;
-	strvec names = {0}, paths = {0};
+	strvec names = {0};
 	char *absdir;
 	int rc = list_dir(&names, &absdir, path, 0);
 	if (rc < 0)
 		return rc;
-	rc = make_paths(&paths, &names, absdir);
-	strvec_clear(&names);
 	free(absdir);
-	if (rc < 0)
-		return rc;
-	return strvec_finish(out, &paths);
+	return strvec_finish(out, &names);
 }
 
 int scout_tifs_in_dir(scout_strlist **paths_out, scout_strlist **names_out, const char *path)

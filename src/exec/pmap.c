@@ -92,14 +92,16 @@ void scout__pmap_next(const pmap_grid *g, int64_t *start)
 
 static int make_grid(pmap_grid *g, const scout_array *arr, const int64_t *chunks)
 {
-	int rc = scout__check_chunks(arr->ndim, chunks, "pmap_chunks");
+	int ndim = scout_array_ndim(arr);
+	const int64_t *shape = scout_array_shape(arr);
+	int rc = scout__check_chunks(ndim, chunks, "pmap_chunks");
 	if (rc < 0)
 		return rc;
-	g->ndim = arr->ndim;
+	g->ndim = ndim;
 	size_t count = 1;
-	for (int d = 0; d < arr->ndim; d++) {
+	for (int d = 0; d < ndim; d++) {
 		g->chunks[d] = chunks[d];
-		g->nb[d] = arr->shape[d] / chunks[d] + (arr->shape[d] % chunks[d] != 0);
+		g->nb[d] = shape[d] / chunks[d] + (shape[d] % chunks[d] != 0);
 		if (__builtin_mul_overflow(count, (size_t)g->nb[d], &count))
 			return scout__error(SCOUT_EOVERFLOW,
 					    "pmap_chunks: the number of chunks overflows");
@@ -248,7 +250,7 @@ int scout_pmap_chunks(scout_results **out, scout_chunk_fn f, void *payload, scou
 	pmap_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return scout__error(SCOUT_ENOMEM, "pmap_chunks: out of memory");
-	int rc = make_grid(&c->grid, arr, chunks ? chunks : arr->chunks);
+	int rc = make_grid(&c->grid, arr, chunks ? chunks : scout_array_chunks(arr));
 	if (rc < 0)
 		goto done;
 	size_t count = c->grid.count;

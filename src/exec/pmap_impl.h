@@ -6,7 +6,7 @@
 #define SCOUT_EXEC_PMAP_IMPL_H
 
 #include "scout/pmap.h"
-#include "../array/array_impl.h"
+#include "../array/array_internal.h"
 #include "progress.h"
 
 /* What a chunk function writes into; reused from chunk to chunk. */

@@ -152,8 +152,7 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 	if (getppid() != pp->parent)
 		_exit(122);
 	scout__progress_init(&c->progress, NULL, NULL, 0); /* never draw in a child */
-	if (c->arr->ops->after_fork)
-		c->arr->ops->after_fork(c->arr);
+	scout__array_after_fork(c->arr);
 	cbuf b = {res_fd, malloc(CHILD_BUF), 0};
 	if (!b.p)
 		_exit(121);

@@ -26,4 +26,16 @@ SCOUT_HIDDEN uint16_t scout__double_to_half(double d);
 SCOUT_HIDDEN int scout__ops_check_array(size_t *count_out, const void *out, const void *in,
 					int ndim, const int64_t *shape, const char *what);
 
+/*
+ * acc[i] = max(acc[i], x[i]) for n elements of a real dtype, numpy's maximum
+ * (floats: NaN propagates; float16 compared as numbers). Unaligned data is fine.
+ */
+SCOUT_HIDDEN void scout__max_into(void *acc, const void *x, scout_dtype dtype, size_t n);
+
+/* The maximum of n >= 1 elements of a real dtype, stored at *out (one element). */
+SCOUT_HIDDEN void scout__max_reduce(void *out, const void *x, scout_dtype dtype, size_t n);
+
+/* 1 for the real dtypes the max kernels take (bool, integers, floats). */
+SCOUT_HIDDEN int scout__max_dtype_ok(scout_dtype dtype);
+
 #endif

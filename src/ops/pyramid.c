@@ -71,7 +71,7 @@ static int pass_block(scout_array *grid, const int64_t *start, const int64_t *ex
 	int nd = c->ndim;
 	const int64_t *gshape = scout_array_shape(grid);
 	const int64_t *sshape = scout_array_shape(c->src);
-	int64_t ds[SCOUT_MAX_NDIM], de[SCOUT_MAX_NDIM];
+	int64_t ds[SCOUT_MAX_NDIM] = {0}, de[SCOUT_MAX_NDIM] = {0}; /* gcc -O2 cannot see nd >= 1 */
 	int64_t si[SCOUT_MAX_NDIM], se[SCOUT_MAX_NDIM], iext[SCOUT_MAX_NDIM];
 	int64_t rs[SCOUT_MAX_NDIM], re[SCOUT_MAX_NDIM], rext[SCOUT_MAX_NDIM], org[SCOUT_MAX_NDIM];
 	size_t rn = 1, in_n, isz = scout_dtype_size(c->dtype);

@@ -33,4 +33,25 @@ with tempfile.TemporaryDirectory(prefix="scout-install-") as tmp:
     print(out, run.stderr)
     assert run.returncode == 0, "api_tour failed"
     assert "all steps gave the expected answers" in out
+
+    # the Python package, when the build made it (python3-dev + numpy found)
+    import glob
+    if glob.glob(os.path.join(build, "python", "libscout", "_core*.so")):
+        site = os.path.join(prefix, "lib", "python3", "dist-packages")
+        assert glob.glob(os.path.join(site, "libscout", "_core*.so")), "extension not installed"
+        assert os.path.exists(os.path.join(site, "libscout", "utils.py"))
+        env = dict(os.environ, PYTHONPATH=site)
+        code = ("import libscout, numpy as np, sys; "
+                "a = libscout.create(sys.argv[1], (5, 6), 'u2', chunks=(2, 4)); "
+                "a[1:4, 2:] = 7; "
+                "print(libscout.__file__, int(libscout.open(sys.argv[1])[:].sum()), "
+                "libscout.utils.chunk_dims((5, 6), (2, 4)))")
+        run = subprocess.run(["/usr/bin/python3", "-c", code, os.path.join(tmp, "p.zarr")],
+                             env=env, cwd=tmp, capture_output=True, text=True)
+        print(run.stdout, run.stderr)
+        assert run.returncode == 0, "import libscout from the prefix failed"
+        path, total, dims = run.stdout.split(" ", 2)
+        assert path.startswith(site), path
+        assert int(total) == 7 * 3 * 4 and dims.strip() == "(3, 2)"
+        print("python package installed and importable")
 print("install test passed")

@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "scout/shm.h"
-#include "../array/array_impl.h"
-#include "../array/memory.h"
+#include "array_impl.h"
+#include "memory.h"
 
 #define SHM_MAGIC    "SCOUTSHM"
 #define SHM_VERSION  1u

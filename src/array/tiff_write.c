@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "scout/tiff.h"
-#include "array/array_impl.h"
-#include "tiff.h"
+#include "array_impl.h"
+#include "../format/tiff.h"
 
 /* Above this many pixel bytes a classic TIFF (32-bit offsets) may not hold the file. */
 #define CLASSIC_LIMIT ((size_t)0xF0000000u)
