@@ -272,7 +272,7 @@ def test_help():
         check(opt in p.stdout, "pyramid --help lacks %s" % opt)
     check("pyramid" in run(["--help"]).stdout, "scout --help lists pyramid")
     check("--ome" in run(["convert", "--help"]).stdout, "convert --help has --ome")
-    for cmd in ("stats", "blur", "peaks"):
+    for cmd in ("stats", "blur", "peaks", "preview"):
         check("--level" in run([cmd, "--help"]).stdout, "%s --help has --level" % cmd)
     check("OME-Zarr" in run(["info", "--help"]).stdout, "info --help mentions OME-Zarr")
 
@@ -395,6 +395,12 @@ def test_level_option_of_stats():
               "stats --level 1 = numpy over level 1")
         r = run(["stats", out, "--json"])
         check(json.loads(r.stdout)["sum"] == int(a.astype(np.int64).sum()), "default level 0")
+        # preview --level: the MIP of level 1 (its shape; its 99.5th percentile as numpy)
+        png = os.path.join(d, "p.png")
+        pv = json.loads(run(["preview", out, png, "--level", "1", "--json"]).stdout)
+        mip = lv1.max(axis=0)
+        check((pv["height"], pv["width"]) == mip.shape, "preview --level 1 size %s" % pv)
+        check(pv["hi"] == float(np.percentile(mip, 99.5, method="higher")), "preview hi %s" % pv)
         r = run(["stats", out, "--level", "7"], rc=1)
         check("level 7" in r.stderr, r.stderr)
         r = run(["stats", p, "--level", "1"], rc=1)
