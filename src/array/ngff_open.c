@@ -1,10 +1,38 @@
 /* Open one level of an OME-Zarr multiscale group (see scout/ngff.h). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/internal.h"
 #include "scout/ngff.h"
+#include "scout/zarr.h"
+
+/* NGFF 0.5: "dimension_names" of a level MUST match the names of the axes */
+static int check_dimension_names(scout_array *arr, const scout_ngff_multiscale *ms,
+				 const char *path)
+{
+	char *text = NULL;
+	int rc = scout_zarr_metadata(&text, arr);
+	if (rc < 0)
+		return rc;
+	json_t *meta = json_loads(text, 0, NULL);
+	scout_free(text);
+	json_t *names = json_object_get(meta, "dimension_names");
+	int ok = json_is_array(names) && (int)json_array_size(names) == ms->ndim;
+	for (int i = 0; ok && i < ms->ndim; i++) {
+		const char *n = json_string_value(json_array_get(names, (size_t)i));
+		ok = n && !strcmp(n, ms->axis_name[i]);
+	}
+	json_decref(meta);
+	if (!ok)
+		return scout__error(
+		    SCOUT_EFORMAT,
+		    "%s/zarr.json: dimension_names must be the names of the group's "
+		    "axes (NGFF 0.5)",
+		    path);
+	return SCOUT_OK;
+}
 
 int scout_ngff_open_level(scout_array **out, scout_ngff_multiscale *ms_out, const char *group,
 			  int level, int mode)
@@ -29,6 +57,12 @@ int scout_ngff_open_level(scout_array **out, scout_ngff_multiscale *ms_out, cons
 	if (rc == 0 && scout_array_ndim(arr) != ms.ndim) {
 		rc = scout__error(SCOUT_EFORMAT, "%s: %d dimensions, but the group has %d axes",
 				  path, scout_array_ndim(arr), ms.ndim);
+		scout_array_free(arr);
+		arr = NULL;
+	}
+	if (rc == 0 && !strcmp(ms.ngff_version, "0.5"))
+		rc = check_dimension_names(arr, &ms, path);
+	if (rc < 0) {
 		scout_array_free(arr);
 		arr = NULL;
 	}

@@ -384,6 +384,7 @@ typedef struct {
 	int64_t max_size; /* longest side */
 	int overwrite;
 	cli_common common;
+	int level; /* --level N of an OME-Zarr group (0: full resolution) */
 } cli_preview_params;
 
 typedef struct {

@@ -15,7 +15,8 @@
 #define PREVIEW_USAGE                                                                              \
 	"scout preview [-j N] [--axis z|y|x] [--range A:B] [--peaks PEAKS.csv]\n"                  \
 	"                     [--contrast auto|LO,HI] [--depth 8|16] [--max-size N]\n"             \
-	"                     [--overwrite] [--json] [--processes] [--[no-]progress]\n"            \
+	"                     [--level N] [--overwrite] [--json] [--processes] "                   \
+	"[--[no-]progress]\n"                                                                      \
 	"                     INPUT OUT.png"
 
 static void preview_help(void)
@@ -60,8 +61,8 @@ static void preview_help(void)
 	       "  --processes        fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
 	       "  -h, --help         this help\n\n"
-	       "OME-Zarr pyramid levels (--level) come with pyramid support; give the level's\n"
-	       "array path (e.g. image.zarr/0) meanwhile.\n\n"
+	       "  --level N          INPUT is an OME-Zarr group: use its level N (default 0;\n"
+	       "                     the level's array path, e.g. image.ome.zarr/2, works too)\n\n"
 	       "Examples:\n"
 	       "  scout preview volume.zarr mip.png\n"
 	       "  scout preview volume.zarr mip.png --range 100:164 --peaks nuclei.csv\n"
@@ -260,7 +261,7 @@ int cli_preview_run(cli_preview_info *info, const cli_preview_params *p)
 	cli_signals_install();
 	if ((rc = check_output(p->output, p->overwrite)) < 0)
 		return rc;
-	if ((rc = scout_array_open(&in, p->input, SCOUT_MODE_READ)) < 0)
+	if ((rc = cli_open_input(&in, p->input, p->level)) < 0)
 		return rc;
 	int ndim = scout_array_ndim(in);
 	const int64_t *shape = scout_array_shape(in);
@@ -455,6 +456,7 @@ int cli_preview_main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    CLI_COMMON_LONGOPTS,
 	    CLI_JSON_LONGOPT,
+	    {"level", required_argument, NULL, CLI_OPT_LEVEL},
 	    {"axis", required_argument, NULL, OPT_AXIS},
 	    {"range", required_argument, NULL, OPT_RANGE},
 	    {"peaks", required_argument, NULL, OPT_PEAKS},
@@ -474,6 +476,12 @@ int cli_preview_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case CLI_OPT_LEVEL:
+			if (cli_parse_level(&p.level, optarg) < 0)
+				return cli_usage_error(
+				    "preview", PREVIEW_USAGE,
+				    "--level needs a level number >= 0, not '%s'", optarg);
+			break;
 		case 'h':
 			preview_help();
 			return CLI_EXIT_OK;

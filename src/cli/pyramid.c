@@ -11,8 +11,8 @@
 	"scout pyramid [-j N] [--ngff 0.4|0.5] [--voxel-size Z,Y,X | --voxel-size-file "           \
 	"FILE.csv]\n"                                                                              \
 	"                     [--unit U] [--method mean|gaussian|nearest|mode] [--levels N]\n"     \
-	"                     [--chunks Z,Y,X] [--codec SPEC] [--separator /|.] [--overwrite]\n"   \
-	"                     [--processes] [--[no-]progress] INPUT OUTPUT"
+	"                     [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
+	"                     [--overwrite] [--processes] [--[no-]progress] INPUT OUTPUT"
 
 static void pyramid_help(void)
 {
@@ -31,8 +31,8 @@ static void pyramid_help(void)
 	       "fits in one chunk, or after --levels N levels (level 0 included).\n\n"
 	       "Options:\n"
 	       "  --ngff V          NGFF version: 0.4 (default: Zarr v2, .zattrs multiscales,\n"
-	       "                    opens in every tool) or 0.5 (Zarr v3, zarr.json\n"
-	       "                    attributes.ome; needs the Zarr v3 writer)\n"
+	       "                    opens in every tool today) or 0.5 (Zarr v3: the group's\n"
+	       "                    zarr.json attributes.ome, dimension_names on every level)\n"
 	       "  --voxel-size Z,Y,X  level 0's voxel size per axis, in --unit (default\n"
 	       "                    micrometer); one value per axis\n"
 	       "  --voxel-size-file F  SCOUT's voxel-size CSV: one line of integers in\n"
@@ -49,9 +49,10 @@ static void pyramid_help(void)
 	       "  --chunks Z,Y,X    chunk shape of every level (default 64 per axis, clipped)\n"
 	       "  --codec SPEC      compressor, as in `scout convert` (default\n"
 	       "                    blosc:zstd:1:bitshuffle)\n"
+	       "  --dtype T         convert values first, as `scout convert --dtype`\n"
 	       "  --shards Z,Y,X    sharded levels (NGFF 0.5): comes with Zarr sharding, not in\n"
 	       "                    this build yet (an error for now)\n"
-	       "  --separator S     chunk key separator: / (nested, default) or .\n"
+	       "  --separator S     chunk key separator: / (nested, default) or . (0.4)\n"
 	       "  --overwrite       replace an existing OUTPUT\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	       "  --processes       fork worker processes instead of threads\n"

@@ -321,10 +321,7 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 	if (strcmp(ver, "0.4") && strcmp(ver, "0.5"))
 		return scout__error(SCOUT_EINVAL, "NGFF version '%s' (scout writes 0.4 and 0.5)",
 				    ver);
-	if (!strcmp(ver, "0.5"))
-		return scout__error(SCOUT_EUNSUPPORTED,
-				    "NGFF 0.5 needs Zarr v3 writes, which this build does not "
-				    "have yet; use NGFF 0.4");
+	int v3 = !strcmp(ver, "0.5"); /* NGFF 0.5: Zarr v3 arrays and group */
 	if (nd != 2 && nd != 3)
 		return scout__error(SCOUT_EINVAL,
 				    "an OME-Zarr image here is 2-D (y, x) or 3-D (z, y, x); "
@@ -409,8 +406,11 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 	char ts[8];
 	if ((rc = scout_dtype_typestr(ts, dt, 0)) < 0)
 		return rc;
-	if ((rc = scout_zarr_group_create(group)) < 0)
-		return rc;
+	if (!v3 && (rc = scout_zarr_group_create(group)) < 0)
+		return rc; /* 0.5: the group's zarr.json is written with the metadata, last */
+	char dimnames[64];
+	snprintf(dimnames, sizeof dimnames, "%s",
+		 nd == 3 ? "[\"z\", \"y\", \"x\"]" : "[\"y\", \"x\"]");
 	int64_t lshape[SCOUT_MAX_NDIM];
 	for (int i = 0; i < nd; i++)
 		lshape[i] = shape[i];
@@ -432,6 +432,10 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 		zo.compressor = opts->compressor;
 		zo.dimension_separator =
 		    opts->dimension_separator ? opts->dimension_separator : '/';
+		if (v3) {
+			zo.zarr_format = 3; /* default chunk keys c/...; bytes + the compressor */
+			zo.dimension_names = dimnames;
+		}
 		snprintf(path, plen, "%s/%d", group, l);
 		rc = scout_zarr_create(&lv[l], path, &zo);
 	}

@@ -122,21 +122,12 @@ def labels(shape, dtype, nlabels=5):
 
 # ---- the metadata, rule by rule (NGFF 0.4, "multiscales" / "axes" / "coordinateTransformations") ----
 
-def check_ngff04(out, voxel, method, unit="micrometer"):
-    """Check OUT against the 0.4 spec; return (group, arrays, steps)."""
-    with open(os.path.join(out, ".zgroup")) as fh:
-        check(json.load(fh) == {"zarr_format": 2}, ".zgroup must say zarr_format 2")
-    with open(os.path.join(out, ".zattrs")) as fh:
-        attrs = json.load(fh)
-    g = zarr.open_group(out, mode="r")                 # zarr-python 2 reads the group
-    check(g.attrs.asdict() == attrs, "zarr-python sees the same attributes")
-    ms = attrs["multiscales"]
-    check(isinstance(ms, list) and len(ms) >= 1, "multiscales: a list of dictionaries")
-    m = ms[0]
-    # MUST contain axes and datasets; SHOULD contain name, version, type, metadata
-    for key in ("axes", "datasets", "name", "version", "type", "metadata"):
+def check_multiscale(m, shapes, voxel, method, unit):
+    """The rules of the "multiscales" entry m (0.4 and 0.5 alike) for arrays of these
+    shapes (in dataset order); return the step factors."""
+    # MUST contain axes and datasets; SHOULD contain name, type, metadata
+    for key in ("axes", "datasets", "name", "type", "metadata"):
         check(key in m, "multiscales[0] lacks %r" % key)
-    check(m["version"] == "0.4", "version must be 0.4")
     check(m["type"] == method, "type names the downscaling method")
     check(isinstance(m["metadata"], dict), "metadata is a dictionary")
     axes = m["axes"]
@@ -154,13 +145,11 @@ def check_ngff04(out, voxel, method, unit="micrometer"):
         else:
             check("unit" not in a, "no unit without a voxel size")
     ds = m["datasets"]
-    check(len(ds) >= 1, "at least one dataset")
-    arrays, scales = [], []
-    for d in ds:
+    check(len(ds) >= 1 and len(ds) == len(shapes), "one dataset per level")
+    scales = []
+    for d, shape in zip(ds, shapes):
         check("path" in d and "coordinateTransformations" in d, "dataset path + transformations")
-        arr = g[d["path"]]
-        check(arr.ndim == ndim, "dataset dimensionality == number of axes")
-        arrays.append(arr)
+        check(len(shape) == ndim, "dataset dimensionality == number of axes")
         ct = d["coordinateTransformations"]
         types = [t["type"] for t in ct]
         check(types.count("scale") == 1, "exactly one scale")
@@ -174,17 +163,17 @@ def check_ngff04(out, voxel, method, unit="micrometer"):
         check(len(tr) == ndim, "one translation per axis")
         scales.append((sc, tr))
     # paths ordered from the highest resolution to the smallest
-    for a, b in zip(arrays, arrays[1:]):
-        check(all(x >= y for x, y in zip(a.shape, b.shape)) and a.size > b.size,
-              "levels ordered from largest to smallest: %s then %s" % (a.shape, b.shape))
+    for a, b in zip(shapes, shapes[1:]):
+        check(all(x >= y for x, y in zip(a, b)) and np.prod(a) > np.prod(b),
+              "levels ordered from largest to smallest: %s then %s" % (a, b))
     # scale = voxel x cumulative factor; translation by the half-voxel convention
     v0 = voxel or [1.0] * ndim
     steps = [[1] * ndim]
-    for l in range(1, len(arrays)):
+    for l in range(1, len(shapes)):
         step = [round(scales[l][0][i] / scales[l - 1][0][i]) for i in range(ndim)]
         steps.append(step)
         check(all(s in (1, 2) for s in step), "factor 1 or 2 per axis and level")
-        check(list(arrays[l].shape) == [-(-n // s) for n, s in zip(arrays[l - 1].shape, step)],
+        check(list(shapes[l]) == [-(-n // s) for n, s in zip(shapes[l - 1], step)],
               "level %d shape = ceil(level %d / factors)" % (l, l - 1))
     cum = [1] * ndim
     for l, (sc, tr) in enumerate(scales):
@@ -195,7 +184,48 @@ def check_ngff04(out, voxel, method, unit="micrometer"):
             want = v0[i] * (cum[i] - 1) / 2 if method in ("mean", "mode") else 0.0
             check(abs(tr[i] - want) <= 1e-12 * max(1.0, abs(want)),
                   "level %d translation[%d] = %r, expected %r" % (l, i, tr[i], want))
+    return steps
+
+
+def check_ngff04(out, voxel, method, unit="micrometer"):
+    """Check OUT against the 0.4 spec (read with zarr-python 2); return (group, arrays, steps)."""
+    with open(os.path.join(out, ".zgroup")) as fh:
+        check(json.load(fh) == {"zarr_format": 2}, ".zgroup must say zarr_format 2")
+    with open(os.path.join(out, ".zattrs")) as fh:
+        attrs = json.load(fh)
+    g = zarr.open_group(out, mode="r")                 # zarr-python 2 reads the group
+    check(g.attrs.asdict() == attrs, "zarr-python sees the same attributes")
+    ms = attrs["multiscales"]
+    check(isinstance(ms, list) and len(ms) >= 1, "multiscales: a list of dictionaries")
+    m = ms[0]
+    check(m.get("version") == "0.4", "version must be 0.4")
+    arrays = [g[d["path"]] for d in m["datasets"]]
+    steps = check_multiscale(m, [a.shape for a in arrays], voxel, method, unit)
     return g, arrays, steps
+
+
+def check_ngff05(out, voxel, method, unit="micrometer"):
+    """Check OUT against the 0.5 spec from its zarr.json files; return (ome, shapes, steps)."""
+    check(not os.path.exists(os.path.join(out, ".zgroup")) and
+          not os.path.exists(os.path.join(out, ".zattrs")), "no Zarr v2 metadata in 0.5")
+    with open(os.path.join(out, "zarr.json")) as fh:
+        meta = json.load(fh)
+    check(meta.get("zarr_format") == 3 and meta.get("node_type") == "group", "a Zarr v3 group")
+    ome = meta["attributes"]["ome"]                   # the namespaced key "ome" in attributes
+    check(ome.get("version") == "0.5", "attributes.ome.version is \"0.5\"")
+    check("multiscales" not in meta["attributes"], "multiscales only under ome")
+    m = ome["multiscales"][0]
+    shapes = []
+    for d in m["datasets"]:
+        with open(os.path.join(out, d["path"], "zarr.json")) as fh:
+            am = json.load(fh)
+        check(am["zarr_format"] == 3 and am["node_type"] == "array", "a Zarr v3 array")
+        # "dimension_names" of every level MUST match the names of the axes
+        check(am.get("dimension_names") == [a["name"] for a in m["axes"]],
+              "level %s dimension_names %s" % (d["path"], am.get("dimension_names")))
+        shapes.append(tuple(am["shape"]))
+    steps = check_multiscale(m, shapes, voxel, method, unit)
+    return ome, shapes, steps
 
 
 def check_levels(arrays, steps, a, method, chained=True):
@@ -233,6 +263,19 @@ def write_input(d, a, kind="tif"):
 
 
 # ---- tests ----
+
+def test_help():
+    p = run(["pyramid", "--help"])
+    check(p.stdout.startswith("usage: scout pyramid"), p.stdout)
+    for opt in ("--ngff", "--voxel-size", "--voxel-size-file", "--unit", "--method", "--levels",
+                "--chunks", "--codec", "--shards"):
+        check(opt in p.stdout, "pyramid --help lacks %s" % opt)
+    check("pyramid" in run(["--help"]).stdout, "scout --help lists pyramid")
+    check("--ome" in run(["convert", "--help"]).stdout, "convert --help has --ome")
+    for cmd in ("stats", "blur", "peaks", "preview"):
+        check("--level" in run([cmd, "--help"]).stdout, "%s --help has --level" % cmd)
+    check("OME-Zarr" in run(["info", "--help"]).stdout, "info --help mentions OME-Zarr")
+
 
 def test_plan_anisotropic_example():
     """2.0 x 0.65 x 0.65 um: y, x halved alone twice, then every axis."""
@@ -352,6 +395,12 @@ def test_level_option_of_stats():
               "stats --level 1 = numpy over level 1")
         r = run(["stats", out, "--json"])
         check(json.loads(r.stdout)["sum"] == int(a.astype(np.int64).sum()), "default level 0")
+        # preview --level: the MIP of level 1 (its shape; its 99.5th percentile as numpy)
+        png = os.path.join(d, "p.png")
+        pv = json.loads(run(["preview", out, png, "--level", "1", "--json"]).stdout)
+        mip = lv1.max(axis=0)
+        check((pv["height"], pv["width"]) == mip.shape, "preview --level 1 size %s" % pv)
+        check(pv["hi"] == float(np.percentile(mip, 99.5, method="higher")), "preview hi %s" % pv)
         r = run(["stats", out, "--level", "7"], rc=1)
         check("level 7" in r.stderr, r.stderr)
         r = run(["stats", p, "--level", "1"], rc=1)
@@ -391,6 +440,71 @@ def test_demo_writes_a_pyramid():
         _, arrays, steps = check_ngff04(out, [1.0, 1.0, 1.0], "mean")
         check(len(arrays) == 2, "96^3 in 64^3 chunks: 2 levels")
         check_levels(arrays, steps, vol, "mean")
+
+
+def zarrita_levels(out, workdir):
+    """Every level of an OME-Zarr 0.5 group as zarrita.js reads it, or None when the
+    zarrita peer (tests/py/zarrita_peer.py, tests/js/package.json) is not in this tree."""
+    try:
+        import zarrita_peer
+    except ImportError:
+        return None
+    prefix = os.path.join(workdir, "zarrita_")
+    res = zarrita_peer.run_script("ngff_read.mjs", [{"dir": out, "out": prefix}], workdir)
+    r = res[out]
+    check(r["ok"], "zarrita.js could not read %s: %s" % (out, r.get("error")))
+    levels = []
+    for lv in r["levels"]:
+        dt = np.dtype(lv["dtype"]).newbyteorder("<")
+        a = np.fromfile(prefix + lv["path"] + ".raw", dtype=dt).reshape(lv["shape"])
+        levels.append((lv, a))
+    return r["ome"], levels
+
+
+def test_ngff05_zarr_v3():
+    cases = [((23, 41, 37), np.uint16, "mean", [2.0, 0.65, 0.65]),
+             ((45, 39), np.float32, "gaussian", None),
+             ((21, 33, 27), np.uint8, "mode", None)]
+    for shape, dt, method, voxel in cases:
+        a = labels(shape, dt) if method == "mode" else rand(shape, dt)
+        with TempDir() as d:
+            p = write_input(d, a)
+            o4 = os.path.join(d, "o4.zarr")
+            o5 = os.path.join(d, "o5.zarr")
+            extra = ["--voxel-size", ",".join(map(str, voxel))] if voxel else []
+            ch = ",".join(["8"] * len(shape))
+            run(["pyramid", p, o4, "--method", method, "--chunks", ch] + extra)
+            run(["pyramid", p, o5, "--ngff", "0.5", "--method", method, "--chunks", ch] + extra)
+            _, arrays4, steps4 = check_ngff04(o4, voxel, method)
+            ome, shapes, steps = check_ngff05(o5, voxel, method)
+            check(steps == steps4, "0.5 and 0.4 choose the same levels")
+            info = json.loads(run(["info", "--json", o5]).stdout)
+            check(info["ngff_version"] == "0.5" and info["zarr_format"] == 3, str(info))
+            st = json.loads(run(["stats", o5, "--level", "1", "--json"]).stdout)
+            check(st["count"] == int(np.prod(shapes[1])), "stats --level 1 of a 0.5 group")
+            z = zarrita_levels(o5, d)
+            if z is None:
+                print("note: zarrita peer not in this tree (tests/py/zarrita_peer.py): "
+                      "0.5 data not read back by zarrita.js", file=sys.stderr)
+                continue
+            zome, levels = z
+            with open(os.path.join(o5, "zarr.json")) as fh:
+                check(zome == json.load(fh)["attributes"]["ome"], "zarrita sees attributes.ome")
+            check(len(levels) == len(arrays4), "zarrita reads every level")
+            got = []
+            for (lv, arr), a4 in zip(levels, arrays4):
+                check(lv["dimension_names"] == (["z", "y", "x"] if len(shape) == 3 else ["y", "x"]),
+                      "zarrita sees dimension_names %s" % lv["dimension_names"])
+                np.testing.assert_array_equal(arr, a4[...], err_msg="0.5 level %s" % lv["path"])
+                got.append(arr)
+
+            class Lv:  # check_levels reads arrays with [...]
+                def __init__(self, x):
+                    self.x = x
+
+                def __getitem__(self, k):
+                    return self.x[k]
+            check_levels([Lv(x) for x in got], steps, a, method, chained=method != "gaussian")
 
 
 def nothing_left(d, out):
@@ -441,8 +555,8 @@ def test_bad_inputs():
 
 
 if __name__ == "__main__":
-    main([test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
+    main([test_help, test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
           test_methods_dtypes_shapes, test_processes_and_levels_limit,
           test_voxel_size_file_and_unit, test_convert_ome_equals_pyramid,
           test_level_option_of_stats, test_info_of_group, test_demo_writes_a_pyramid,
-          test_bad_inputs])
+          test_ngff05_zarr_v3, test_bad_inputs])
