@@ -503,8 +503,12 @@ def test_preview_bad_input():
         os.unlink(out)
         # bad usage
         for args in [["--axis", "w"], ["--contrast", "5,1"], ["--contrast", "x"],
-                     ["--depth", "12"], ["--max-size", "0"], ["--level", "1"]]:
+                     ["--depth", "12"], ["--max-size", "0"], ["--level", "x"]]:
             run(["preview"] + args + [p, out], rc=2)
+        # --level on a plain array (not an OME-Zarr group)
+        r = run(["preview", "--level", "1", p, out], rc=1)
+        check("OME-Zarr group" in r.stderr, "--level on a plain array: %s" % r.stderr)
+        no_leftovers(d, out)
         run(["preview", p], rc=2)
         # not an array / 4-D
         r = run(["preview", os.path.join(d, "nothing"), out], rc=1)
