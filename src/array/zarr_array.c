@@ -43,6 +43,7 @@
 
 #include "array_impl.h"
 #include "chunk_cache.h"
+#include "chunk_runner.h"
 #include "chunk_lock.h"
 #include "core/bufpool.h"
 #include "codec/codec.h"
@@ -334,6 +335,102 @@ static uint64_t linear_index(const scout_array *arr, const zarr_impl *z, const i
 
 /* ---- read ---- */
 
+/*
+ * 1 when the region ext at doff of a C-order array of shape `shape` is one
+ * contiguous run: every axis before the first one longer than 1 has extent
+ * 1 and every axis after it is whole.
+ */
+static int region_contiguous(const int64_t *shape, const int64_t *ext, int nd)
+{
+	int i = 0;
+	while (i < nd && ext[i] == 1)
+		i++;
+	for (int k = i + 1; k < nd; k++)
+		if (ext[k] != shape[k])
+			return 0;
+	return 1;
+}
+
+/* One box read in parallel (the payload of read_one). */
+typedef struct {
+	zarr_impl *z;
+	scout_array *arr;
+	unsigned char *dst;
+	const int64_t *start, *stop;
+	int64_t dshape[SCOUT_MAX_NDIM];
+} box_read;
+
+/*
+ * Read chunk idx's part of the box. A chunk the box covers (its part inside
+ * the array) is decoded without the cache — a big box would only churn it —
+ * straight into the destination when its place there is one contiguous run
+ * of whole chunk, else into a pooled buffer and copied. A chunk the box
+ * covers partly (the box's faces) goes through the cache, as in the serial
+ * loop: the neighbouring boxes are likely to want the rest of it.
+ */
+static int read_one(const int64_t *idx, void *payload)
+{
+	box_read *b = payload;
+	zarr_impl *z = b->z;
+	scout_array *arr = b->arr;
+	int nd = arr->ndim;
+	size_t isz = arr->itemsize;
+	int64_t doff[SCOUT_MAX_NDIM], soff[SCOUT_MAX_NDIM], ext[SCOUT_MAX_NDIM];
+	int covered = 1, whole = 1;
+	for (int i = 0; i < nd; i++) {
+		int64_t cs = idx[i] * arr->chunks[i];
+		int64_t ce =
+		    cs + arr->chunks[i] < arr->shape[i] ? cs + arr->chunks[i] : arr->shape[i];
+		int64_t a = b->start[i] > cs ? b->start[i] : cs;
+		int64_t e = b->stop[i] < ce ? b->stop[i] : ce;
+		doff[i] = a - b->start[i];
+		soff[i] = a - cs;
+		ext[i] = e - a;
+		if (a != cs || e != ce)
+			covered = 0;
+		if (ext[i] != arr->chunks[i])
+			whole = 0;
+	}
+	uint64_t lin = linear_index(arr, z, idx);
+	chunk_view v;
+	int rc;
+	if (covered && whole && region_contiguous(b->dshape, ext, nd)) {
+		size_t off = 0;
+		for (int i = 0; i < nd; i++)
+			off = off * (size_t)b->dshape[i] + (size_t)doff[i];
+		rc = load_chunk(z, arr, idx, lin, b->dst + off * isz, &v);
+		if (rc == SCOUT_OK && v.absent)
+			scout__fill_nd(b->dst, b->dshape, doff, ext, nd, isz, z->meta.fill);
+		return rc;
+	}
+	if (covered) {
+		void *buf = scout__buf_alloc(z->chunk_nbytes);
+		if (!buf) {
+			char key[KEY_MAX];
+			chunk_key(z, key, nd, idx);
+			return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
+					    z->path, key, z->chunk_nbytes);
+		}
+		rc = load_chunk(z, arr, idx, lin, buf, &v);
+		if (rc == SCOUT_OK && v.absent)
+			scout__fill_nd(b->dst, b->dshape, doff, ext, nd, isz, z->meta.fill);
+		else if (rc == SCOUT_OK)
+			scout__copy_nd(b->dst, b->dshape, doff, buf, arr->chunks, soff, ext, nd,
+				       isz);
+		scout__buf_free(buf, z->chunk_nbytes);
+		return rc;
+	}
+	rc = load_chunk(z, arr, idx, lin, NULL, &v);
+	if (rc < 0)
+		return rc;
+	if (v.absent)
+		scout__fill_nd(b->dst, b->dshape, doff, ext, nd, isz, z->meta.fill);
+	else
+		scout__copy_nd(b->dst, b->dshape, doff, v.data, arr->chunks, soff, ext, nd, isz);
+	view_release(z, &v);
+	return SCOUT_OK;
+}
+
 static int zarr_read(scout_array *arr, void *dst, const int64_t *start, const int64_t *stop)
 {
 	zarr_impl *z = arr->impl;
@@ -362,6 +459,16 @@ static int zarr_read(scout_array *arr, void *dst, const int64_t *start, const in
 			scout__fill_nd(dst, dshape, zero, dshape, nd, isz, z->meta.fill);
 		}
 		return SCOUT_OK;
+	}
+	size_t nchunks = 1, nbytes = isz;
+	for (int i = 0; i < nd; i++) {
+		nchunks *= (size_t)(hi[i] - lo[i] + 1);
+		nbytes *= (size_t)dshape[i];
+	}
+	if (scout__chunks_parallel(nchunks, nbytes)) {
+		box_read b = {.z = z, .arr = arr, .dst = dst, .start = start, .stop = stop};
+		memcpy(b.dshape, dshape, sizeof dshape);
+		return scout__chunks_run(nd, lo, hi, read_one, &b);
 	}
 	for (;;) {
 		for (int i = 0; i < nd; i++) {
@@ -412,10 +519,19 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 		return rc;
 	uint64_t lin = linear_index(arr, z, idx);
 	int64_t zero[SCOUT_MAX_NDIM] = {0};
-	/* the source is exactly this whole chunk, in the stored layout: encode it in place */
-	int direct = p->full && !p->edge && !z->fortran && !z->swap;
-	for (int i = 0; i < nd && direct; i++)
-		direct = p->sshape[i] == arr->chunks[i];
+	/*
+	 * the chunk is whole, one contiguous run of the source, and the stored
+	 * layout is the source's: encode it in place
+	 */
+	int direct = p->full && !p->edge && !z->fortran && !z->swap &&
+		     region_contiguous(p->sshape, p->ext, nd);
+	const unsigned char *direct_src = p->src;
+	if (direct) {
+		size_t off = 0;
+		for (int i = 0; i < nd; i++)
+			off = off * (size_t)p->sshape[i] + (size_t)p->soff[i];
+		direct_src += off * isz;
+	}
 	void *buf = direct ? NULL : scout__buf_alloc(nb), *tmp = NULL, *enc = NULL;
 	size_t n = 0;
 	if (!direct && !buf)
@@ -442,7 +558,7 @@ static int write_chunk(zarr_impl *z, scout_array *arr, const int64_t *idx, const
 	if (!direct)
 		scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd,
 			       isz);
-	const void *raw = direct ? p->src : buf;
+	const void *raw = direct ? (const void *)direct_src : buf;
 	if (z->fortran || z->swap) {
 		tmp = scout__buf_alloc(nb);
 		if (!tmp) {
@@ -488,39 +604,66 @@ done:
 	return rc;
 }
 
+/* One box write (the payload of write_one). */
+typedef struct {
+	zarr_impl *z;
+	scout_array *arr;
+	const void *src;
+	const int64_t *start, *stop;
+	int64_t sshape[SCOUT_MAX_NDIM];
+} box_write;
+
+/* Write the box's part of chunk idx (a whole chunk, or read-merge-write). */
+static int write_one(const int64_t *idx, void *payload)
+{
+	box_write *b = payload;
+	scout_array *arr = b->arr;
+	chunk_part p;
+	p.src = b->src;
+	p.sshape = b->sshape;
+	p.full = 1;
+	p.edge = 0;
+	for (int i = 0; i < arr->ndim; i++) {
+		int64_t cs = idx[i] * arr->chunks[i];
+		int64_t ce = cs + arr->chunks[i];
+		if (ce > arr->shape[i]) {
+			ce = arr->shape[i];
+			p.edge = 1;
+		}
+		int64_t a = b->start[i] > cs ? b->start[i] : cs;
+		int64_t e = b->stop[i] < ce ? b->stop[i] : ce;
+		if (a != cs || e != ce)
+			p.full = 0;
+		p.soff[i] = a - b->start[i];
+		p.doff[i] = a - cs;
+		p.ext[i] = e - a;
+	}
+	return write_chunk(b->z, arr, idx, &p);
+}
+
+/*
+ * Every chunk is written on its own (under its chunk lock, renamed into
+ * place), so the chunks of a box may be written in any order and in
+ * parallel: after a failure each chunk holds its old or its new contents.
+ */
 static int zarr_write(scout_array *arr, const int64_t *start, const int64_t *stop, const void *src)
 {
-	zarr_impl *z = arr->impl;
 	int nd = arr->ndim;
-	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM], sshape[SCOUT_MAX_NDIM];
+	box_write b = {.z = arr->impl, .arr = arr, .src = src, .start = start, .stop = stop};
+	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM];
+	size_t nchunks = 1, nbytes = arr->itemsize;
 	for (int i = 0; i < nd; i++) {
 		lo[i] = start[i] / arr->chunks[i];
 		hi[i] = (stop[i] - 1) / arr->chunks[i];
 		idx[i] = lo[i];
-		sshape[i] = stop[i] - start[i];
+		b.sshape[i] = stop[i] - start[i];
+		nchunks *= (size_t)(hi[i] - lo[i] + 1);
+		nbytes *= (size_t)b.sshape[i];
 	}
-	chunk_part p;
-	p.src = src;
-	p.sshape = sshape;
+	if (scout__chunks_parallel(nchunks, nbytes))
+		return scout__chunks_run(nd, lo, hi, write_one, &b);
 	for (;;) {
-		p.full = 1;
-		p.edge = 0;
-		for (int i = 0; i < nd; i++) {
-			int64_t cs = idx[i] * arr->chunks[i];
-			int64_t ce = cs + arr->chunks[i];
-			if (ce > arr->shape[i]) {
-				ce = arr->shape[i];
-				p.edge = 1;
-			}
-			int64_t a = start[i] > cs ? start[i] : cs;
-			int64_t b = stop[i] < ce ? stop[i] : ce;
-			if (a != cs || b != ce)
-				p.full = 0;
-			p.soff[i] = a - start[i];
-			p.doff[i] = a - cs;
-			p.ext[i] = b - a;
-		}
-		int rc = write_chunk(z, arr, idx, &p);
+		int rc = write_one(idx, &b);
 		if (rc < 0)
 			return rc;
 		int ax = nd - 1;
