@@ -19,6 +19,7 @@
 
 #include "scout/files.h"
 #include "chunk_runner.h"
+#include "core/prefault.h"
 #include "core/workpool.h"
 #include "format/tiff.h"
 #include "tiff_array.h"
@@ -152,8 +153,10 @@ static int stack_read(scout_array *arr, void *dst, const int64_t *start, const i
 	stack_box b = {arr->impl, dst, start, stop,
 		       (size_t)(stop[1] - start[1]) * (size_t)(stop[2] - start[2]) * arr->itemsize};
 	size_t n = (size_t)(stop[0] - start[0]);
-	if (scout__chunks_parallel(n, n * b.plane))
+	if (scout__chunks_parallel(n, n * b.plane)) {
+		scout__prefault(dst, n * b.plane);
 		return scout__workpool_run(n, slice_read, &b, NULL);
+	}
 	for (size_t i = 0; i < n; i++) {
 		int rc = slice_read(i, &b);
 		if (rc < 0)

@@ -46,6 +46,7 @@
 #include "chunk_runner.h"
 #include "chunk_lock.h"
 #include "core/bufpool.h"
+#include "core/prefault.h"
 #include "codec/codec.h"
 #include "format/zarray.h"
 #include "scout/zarr.h"
@@ -468,6 +469,7 @@ static int zarr_read(scout_array *arr, void *dst, const int64_t *start, const in
 	if (scout__chunks_parallel(nchunks, nbytes)) {
 		box_read b = {.z = z, .arr = arr, .dst = dst, .start = start, .stop = stop};
 		memcpy(b.dshape, dshape, sizeof dshape);
+		scout__prefault(dst, nbytes);
 		return scout__chunks_run(nd, lo, hi, read_one, &b);
 	}
 	for (;;) {
