@@ -485,9 +485,15 @@ static void test_fork(void)
 	/*
 	 * Fork while another thread reads with the pool. Not under valgrind: the
 	 * child would report the reading thread's memory as leaked (that thread
-	 * does not exist in the child); the pool is idle but alive there.
+	 * does not exist in the child). Not under AddressSanitizer: GCC 12's
+	 * runtime does not hold its allocator's locks across fork, so a child
+	 * forked while another thread is inside malloc can hang in its first
+	 * malloc (seen once in this test). There the pool is idle but alive.
 	 */
 	int bg_ok = 1, with_bg = !getenv("SCOUT_UNDER_VALGRIND");
+#ifdef __SANITIZE_ADDRESS__
+	with_bg = 0;
+#endif
 	pthread_t bg;
 	bg_stop = 0;
 	if (with_bg)
