@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/workpool.h"
 #include "pmap_impl.h"
 
 enum { REC_RESULT = 1, REC_BATCH_DONE = 2, REC_ERROR = 3, REC_EMPTY = 4 };
@@ -152,6 +153,7 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 	if (getppid() != pp->parent)
 		_exit(122);
 	scout__progress_init(&c->progress, NULL, NULL, 0); /* never draw in a child */
+	scout__workpool_mark_worker(); /* box I/O of f runs inline: every core is busy */
 	scout__array_after_fork(c->arr);
 	cbuf b = {res_fd, malloc(CHILD_BUF), 0};
 	if (!b.p)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/workpool.h"
 #include "pmap_impl.h"
 
 typedef struct tpool {
@@ -42,6 +43,7 @@ static void *worker(void *arg)
 	pmap_ctx *c = tp->c;
 	scout_result r = {0};
 	int64_t start[SCOUT_MAX_NDIM];
+	scout__workpool_mark_worker(); /* box I/O of f runs inline: every core is busy */
 	while (!atomic_load_explicit(&tp->stop, memory_order_relaxed)) {
 		size_t b = atomic_fetch_add_explicit(&tp->next_batch, 1, memory_order_relaxed);
 		if (b >= tp->nbatches)
