@@ -18,7 +18,7 @@ CTEST ?= ctest
 
 DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
-	libjansson-dev libtiff-dev \
+	libjansson-dev libtiff-dev libopenmpi-dev openmpi-bin \
 	zstd valgrind python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile
 
 .PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench fuzz install clean format

@@ -114,6 +114,10 @@ void scout__pmap_finish(pmap_ctx *c, size_t index, void *data, size_t size)
 {
 	c->completed++;
 	if (c->sink) {
+		if (c->slots) { /* the thread runner's slot: the sink owns the data now */
+			c->slots[index].data = NULL;
+			c->slots[index].size = 0;
+		}
 		c->sink(c->sink_self, index, data, size);
 		return;
 	}
