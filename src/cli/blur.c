@@ -156,7 +156,8 @@ int cli_blur_run(const cli_blur_params *p)
 				   scout_dtype_size(c.out_type),
 			       (size_t)48 << 20, 2 * (size_t)p->common.workers);
 	}
-	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+	if ((rc = cli_output_begin_resumable(&o, p->output, p->overwrite, p->common.resume,
+					     cli_resume_params())) < 0)
 		goto done;
 	if ((rc = cli_zarr_output_create(&out, &o, ndim, shape, chunks, c.out_type, p->codec,
 					 '/')) < 0)
@@ -164,7 +165,7 @@ int cli_blur_run(const cli_blur_params *p)
 	c.out = out;
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	cli_pmap_options(&po, &p->common);
-	rc = scout_pmap_chunks(NULL, blur_chunk, &c, in, block, &po);
+	rc = cli_pmap_chunks(NULL, blur_chunk, &c, in, block, &po, &o);
 	if (rc < 0 && cli_interrupted())
 		rc = cli_check_interrupt();
 finish:

@@ -71,8 +71,8 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 	zo.dtype = ts;
 	zo.compressor = comp; /* NULL: SCOUT's default */
 	zo.dimension_separator = separator ? separator : '/';
-	zo.overwrite = 1; /* the temporary name is ours */
-	rc = scout_zarr_create(out, o->tmp, &zo);
+	zo.overwrite = 1;                                       /* the temporary name is ours */
+	rc = cli_output_create_zarr(out, (cli_output *)o, &zo); /* MPI, --resume: resume.c */
 	free(comp);
 	if (rc < 0)
 		return scout__error_prefix(rc, "%s: ", o->path);
@@ -264,7 +264,8 @@ int cli_convert_run(const cli_convert_params *p)
 			goto done;
 		if ((rc = cli_cast_view(&view, in, ot)) < 0)
 			goto done;
-		rc = scout_tiff_write(o.tmp, view, &to);
+		/* one file: written by rank 0 alone under MPI */
+		rc = cli_mpi_rank() == 0 ? scout_tiff_write(o.tmp, view, &to) : 0;
 		if (rc == 0)
 			rc = cli_check_interrupt();
 		goto finish;
@@ -273,7 +274,8 @@ int cli_convert_run(const cli_convert_params *p)
 	int64_t chunks[SCOUT_MAX_NDIM], slab[SCOUT_MAX_NDIM];
 	if ((rc = cli_resolve_chunks(chunks, p->nchunks, p->chunks, ndim, shape)) < 0)
 		goto done;
-	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+	if ((rc = cli_output_begin_resumable(&o, p->output, p->overwrite, p->common.resume,
+					     cli_resume_params())) < 0)
 		goto done;
 	if ((rc = cli_zarr_output_create(&out, &o, ndim, shape, chunks, ot, p->codec,
 					 p->separator)) < 0)
@@ -294,7 +296,7 @@ int cli_convert_run(const cli_convert_params *p)
 	convert_ctx ctx = {out, it, ot};
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	cli_pmap_options(&po, &p->common);
-	rc = scout_pmap_chunks(NULL, convert_chunk, &ctx, in, slab, &po);
+	rc = cli_pmap_chunks(NULL, convert_chunk, &ctx, in, slab, &po, &o);
 	if (rc == 0)
 		rc = cli_check_interrupt();
 	if (rc < 0 && cli_interrupted())

@@ -57,9 +57,21 @@ static void tune_malloc(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	tune_malloc();
+	/* under mpirun (its environment): MPI, every rank runs the command */
+	if (cli_mpi_init(&argc, &argv) < 0)
+		return CLI_EXIT_FAIL;
+	int rc = run(argc, argv);
+	cli_mpi_finalize();
+	return rc;
+}
+
+static int run(int argc, char **argv)
+{
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -92,6 +104,7 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, commands[i].name)) {
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
+			cli_resume_set_command(sub_argc, sub_argv);
 			optind = 0; /* re-initialise getopt for the command's parser */
 			return commands[i].main(sub_argc, sub_argv);
 		}
