@@ -7,8 +7,8 @@
 
 #define BLUR_USAGE                                                                                 \
 	"scout blur [-j N] --sigma S[,S,S] [--dtype T] [--chunks Z,Y,X] [--block Z,Y,X]\n"         \
-	"                  [--codec SPEC] [--overwrite] [--processes] [--[no-]progress]\n"         \
-	"                  INPUT OUTPUT"
+	"                  [--codec SPEC] [--overwrite] [--resume] [--processes]\n"                \
+	"                  [--[no-]progress] INPUT OUTPUT"
 
 static void blur_help(void)
 {
@@ -30,6 +30,8 @@ static void blur_help(void)
 	       "  --codec SPEC      output compressor, as for convert (default blosc zstd 1\n"
 	       "                    bitshuffle)\n"
 	       "  --overwrite       replace an existing OUTPUT\n"
+	       "  --resume          build in OUTPUT.partial with a journal of finished blocks,\n"
+	       "                    kept after a failure; run again with --resume to complete\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"

@@ -9,7 +9,8 @@
 
 #define CONVERT_USAGE                                                                              \
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
-	"                     [--overwrite] [--processes] [--[no-]progress] INPUT OUTPUT"
+	"                     [--overwrite] [--resume] [--processes] [--[no-]progress] INPUT "     \
+	"OUTPUT"
 
 static void convert_help(void)
 {
@@ -35,6 +36,8 @@ static void convert_help(void)
 	    "                    out-of-range values (NaN -> 0)\n"
 	    "  --separator S     chunk key separator: / (nested, default) or .\n"
 	    "  --overwrite       replace an existing OUTPUT\n"
+	    "  --resume          build in OUTPUT.partial with a journal of finished blocks,\n"
+	    "                    kept after a failure; run again with --resume to complete\n"
 	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	    "  --processes       fork worker processes instead of threads\n"
 	    "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"

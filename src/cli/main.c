@@ -34,7 +34,11 @@ static void help(FILE *f)
 		   "  --progress, --no-progress\n"
 		   "                    force the progress bar on stderr on or off\n"
 		   "                    (default: on when stderr is a terminal)\n"
-		   "  -h, --help        the command's help\n\n"
+		   "  -h, --help        the command's help\n"
+		   "  --resume          (convert, blur) build OUTPUT in OUTPUT.partial, keep it\n"
+		   "                    on failure, and complete it when run again\n\n"
+		   "Under MPI: mpirun -n N scout COMMAND ... shares the work among the ranks\n"
+		   "(each with its -j workers); results are identical; rank 0 prints.\n\n"
 		   "Exit status: 0 success, 1 failure (scout: error: ...) or interrupted\n"
 		   "(SIGINT, SIGTERM: nothing is left at OUTPUT), 2 bad usage.\n"
 		   "Run 'scout COMMAND --help' for a command's options.\n");
