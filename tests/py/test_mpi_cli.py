@@ -202,6 +202,15 @@ def kill_and_resume(d, inp, cmd, out, ref, nranks):
         victim = p.pid
     check(victim, "found the process to kill")
     os.kill(victim, signal.SIGKILL)
+    # from now on the job runs at this script's priority: its end is what is timed
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in [p.pid] + children(p.pid):
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, mine)
+            for t in os.listdir("/proc/%d/task" % pid):
+                os.setpriority(os.PRIO_PROCESS, int(t), mine)
+        except OSError:
+            pass
     tk = time.time()
     try:
         _, err = p.communicate(timeout=10)
