@@ -1,5 +1,7 @@
 # scout — top-level wrapper around CMake.
-#   make deps     install the Debian packages the build and tests need (when missing)
+#   make deps     install the Debian packages the build and tests need (when missing);
+#                 Debian's nodejs and npm when no `node` is on PATH (the v3 tests run
+#                 zarrita.js, which they npm-install into the build tree)
 #   make build    release build with warnings as errors, in build/
 #   make test     build + run every test, then again under ASan+UBSan (build-asan/),
 #                 then the C tests and the CLI tests under valgrind (build-valgrind/)
@@ -19,7 +21,8 @@ CTEST ?= ctest
 DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
 	libjansson-dev libtiff-dev \
-	zstd valgrind python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile
+	zstd valgrind python3 python3-numpy python3-zarr python3-numcodecs python3-scipy python3-tifffile \
+	python3-crc32c python3-gdal
 
 .PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench fuzz install clean format
 
@@ -29,6 +32,7 @@ deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
+	if ! command -v node >/dev/null 2>&1; then missing="$$missing nodejs npm"; fi; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing" $$missing; \
 		if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
