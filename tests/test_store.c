@@ -1,12 +1,15 @@
 /* The filesystem store: atomic writes, absent keys, listing, failure paths, chunk keys. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "format/chunk_key.h"
 #include "store/store.h"
 
 /* number of leftover temporary files under dir (recursive) */
@@ -36,11 +39,94 @@ static int read_eq(scout_store *s, const char *key, const char *expect)
 {
 	void *d;
 	size_t n;
-	if (scout__store_read(&d, &n, NULL, s, key) != SCOUT_OK)
+	if (scout__store_get(&d, &n, NULL, s, key) != SCOUT_OK)
 		return 0;
 	int ok = n == strlen(expect) && memcmp(d, expect, n) == 0;
 	free(d);
 	return ok;
+}
+
+/* get_range, list_dir, delete_prefix, exists, CREATE, strong version tokens */
+static void test_interface(const char *root)
+{
+	char sroot[4200];
+	snprintf(sroot, sizeof sroot, "%s/deep/er/iface", root);
+	scout_store *s;
+	CHECK_OK(scout__store_open(&s, sroot, 0));
+	CHECK(scout__store_exists(s) == 0);
+	scout__store_free(s);
+	CHECK_OK(scout__store_open(&s, sroot, SCOUT_STORE_CREATE));
+	CHECK(scout__store_exists(s) == 1);
+
+	CHECK_OK(scout__store_set(s, "blob", "0123456789", 10, NULL));
+	void *d;
+	size_t n;
+	CHECK_OK(scout__store_get_range(&d, &n, NULL, s, "blob", 2, 3));
+	CHECK(n == 3 && memcmp(d, "234", 3) == 0);
+	free(d);
+	CHECK_OK(scout__store_get_range(&d, &n, NULL, s, "blob", SCOUT_STORE_SUFFIX, 4));
+	CHECK(n == 4 && memcmp(d, "6789", 4) == 0);
+	free(d);
+	CHECK_OK(scout__store_get_range(&d, &n, NULL, s, "blob", SCOUT_STORE_SUFFIX, 40));
+	CHECK(n == 10 && memcmp(d, "0123456789", 10) == 0);
+	free(d);
+	CHECK_OK(scout__store_get_range(&d, &n, NULL, s, "blob", 8, 100)); /* cut at the end */
+	CHECK(n == 2 && memcmp(d, "89", 2) == 0);
+	free(d);
+	CHECK_OK(scout__store_get_range(&d, &n, NULL, s, "blob", 20, 5));
+	CHECK(n == 0);
+	free(d);
+	CHECK(scout__store_get_range(&d, &n, NULL, s, "none", 0, 5) == SCOUT_ENOTFOUND);
+	CHECK_ERR(scout__store_get_range(&d, &n, NULL, s, "blob", -7, 5), SCOUT_EINVAL, "offset");
+
+	/* list_dir: direct children, "name/" for a prefix, sorted, temporaries skipped */
+	CHECK_OK(scout__store_set(s, "c/0/1", "x", 1, NULL));
+	CHECK_OK(scout__store_set(s, "c/0/2", "x", 1, NULL));
+	CHECK_OK(scout__store_set(s, "zarr.json", "{}", 2, NULL));
+	char tmpf[4300];
+	snprintf(tmpf, sizeof tmpf, "%s/.blob.scout-tmp-1-1", sroot);
+	FILE *f = fopen(tmpf, "w");
+	if (f)
+		fclose(f);
+	char **names;
+	size_t nn;
+	CHECK_OK(scout__store_list_dir(&names, &nn, s, ""));
+	CHECK(nn == 3);
+	if (nn == 3)
+		CHECK(!strcmp(names[0], "blob") && !strcmp(names[1], "c/") &&
+		      !strcmp(names[2], "zarr.json"));
+	scout__store_list_free(names, nn);
+	CHECK_OK(scout__store_list_dir(&names, &nn, s, "c/0/"));
+	CHECK(nn == 2 && !strcmp(names[0], "1") && !strcmp(names[1], "2"));
+	scout__store_list_free(names, nn);
+	CHECK_OK(scout__store_list_dir(&names, &nn, s, "nothing"));
+	CHECK(nn == 0);
+	scout__store_list_free(names, nn);
+	unlink(tmpf);
+
+	/* a version token of a file older than 200 ms is strong; a rewrite changes it */
+	scout_store_version v1, v2;
+	CHECK_OK(scout__store_head(&v1, s, "blob"));
+	CHECK(!v1.strong);
+	char bp[4300];
+	snprintf(bp, sizeof bp, "%s/blob", sroot);
+	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+	CHECK(utimensat(AT_FDCWD, bp, old, 0) == 0);
+	CHECK_OK(scout__store_head(&v1, s, "blob"));
+	CHECK(v1.strong);
+	CHECK_OK(scout__store_get(&d, &n, &v2, s, "blob"));
+	free(d);
+	CHECK(v2.strong && scout__store_version_equal(&v1, &v2));
+	CHECK_OK(scout__store_set(s, "blob", "0123456789", 10, &v2));
+	CHECK(!v2.strong && !scout__store_version_equal(&v1, &v2));
+
+	/* delete_prefix: a subtree, then everything */
+	CHECK_OK(scout__store_delete_prefix(s, "c"));
+	CHECK(scout__store_head(NULL, s, "c/0/1") == SCOUT_ENOTFOUND);
+	CHECK_OK(scout__store_head(NULL, s, "blob"));
+	CHECK_OK(scout__store_delete_prefix(s, ""));
+	CHECK(scout__store_exists(s) == 0);
+	scout__store_free(s);
 }
 
 int main(void)
@@ -57,29 +143,29 @@ int main(void)
 	scout__error(SCOUT_EINVAL, "marker");
 	void *d = (void *)1;
 	size_t n = 7;
-	CHECK(scout__store_read(&d, &n, NULL, s, "nothing") == SCOUT_ENOTFOUND);
+	CHECK(scout__store_get(&d, &n, NULL, s, "nothing") == SCOUT_ENOTFOUND);
 	CHECK(d == NULL && n == 0);
 	CHECK(strcmp(scout_last_error(), "marker") == 0);
-	CHECK(scout__store_stat(NULL, s, "nothing") == SCOUT_ENOTFOUND);
-	CHECK(scout__store_read(&d, &n, NULL, s, "a/b/c") == SCOUT_ENOTFOUND);
+	CHECK(scout__store_head(NULL, s, "nothing") == SCOUT_ENOTFOUND);
+	CHECK(scout__store_get(&d, &n, NULL, s, "a/b/c") == SCOUT_ENOTFOUND);
 	CHECK(strcmp(scout_last_error(), "marker") == 0);
 
 	/* write creates the root and nested parents; read back */
-	scout_store_stamp st1, st2, st3;
-	CHECK_OK(scout__store_write(s, ".zarray", "{}", 2, &st1));
+	scout_store_version st1, st2, st3;
+	CHECK_OK(scout__store_set(s, ".zarray", "{}", 2, &st1));
 	CHECK(read_eq(s, ".zarray", "{}"));
-	CHECK_OK(scout__store_write(s, "0/1/2", "hello", 5, NULL));
+	CHECK_OK(scout__store_set(s, "0/1/2", "hello", 5, NULL));
 	CHECK(read_eq(s, "0/1/2", "hello"));
-	CHECK_OK(scout__store_write(s, "empty", "", 0, NULL));
+	CHECK_OK(scout__store_set(s, "empty", "", 0, NULL));
 	CHECK(read_eq(s, "empty", ""));
 
 	/* stamps: the read stamp equals the written one; a rewrite is a new file */
-	CHECK_OK(scout__store_stat(&st2, s, ".zarray"));
-	CHECK(scout__stamp_equal(&st1, &st2));
-	CHECK(st1.size == 2);
-	CHECK_OK(scout__store_write(s, ".zarray", "{\"a\":1}", 7, &st3));
-	CHECK(!scout__stamp_equal(&st1, &st3));
-	CHECK(st3.size == 7);
+	CHECK_OK(scout__store_head(&st2, s, ".zarray"));
+	CHECK(scout__store_version_equal(&st1, &st2));
+	CHECK(!st1.strong); /* a value written just now has a weak token */
+	CHECK_OK(scout__store_set(s, ".zarray", "{\"a\":1}", 7, &st3));
+	CHECK(!scout__store_version_equal(&st1, &st3));
+	CHECK(!st3.strong);
 	CHECK(read_eq(s, ".zarray", "{\"a\":1}"));
 	CHECK(count_tmp(sroot) == 0);
 
@@ -100,16 +186,16 @@ int main(void)
 
 	/* failure paths leave the old value and no temporary file */
 	CHECK_OK(scout__store_fault_set(SCOUT_STORE_FAULT_RENAME, 1, EIO, 0));
-	CHECK_ERR(scout__store_write(s, ".zarray", "broken", 6, NULL), SCOUT_EIO, "rename");
+	CHECK_ERR(scout__store_set(s, ".zarray", "broken", 6, NULL), SCOUT_EIO, "rename");
 	CHECK(scout__store_fault_hits(SCOUT_STORE_FAULT_RENAME) == 1);
 	scout__store_fault_clear();
 	CHECK(read_eq(s, ".zarray", "{\"a\":1}"));
 	CHECK(count_tmp(sroot) == 0);
 	/* a parent that is a file */
-	CHECK_OK(scout__store_write(s, "file", "x", 1, NULL));
-	CHECK_ERR(scout__store_write(s, "file/sub", "y", 1, NULL), SCOUT_EIO, "file");
+	CHECK_OK(scout__store_set(s, "file", "x", 1, NULL));
+	CHECK_ERR(scout__store_set(s, "file/sub", "y", 1, NULL), SCOUT_EIO, "file");
 	/* renaming over a directory fails: temp removed, directory intact */
-	CHECK_ERR(scout__store_write(s, "0/1", "z", 1, NULL), SCOUT_EIO, "0/1");
+	CHECK_ERR(scout__store_set(s, "0/1", "z", 1, NULL), SCOUT_EIO, "0/1");
 	CHECK(read_eq(s, "0/1/2", "hello"));
 	CHECK(count_tmp(sroot) == 0);
 	/* temporary files are not listed */
@@ -129,20 +215,22 @@ int main(void)
 	/* bad keys */
 	const char *bad[] = {"", "/abs", "../x", "a/../b", "a//b", "a/./b", "a/"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		CHECK_ERR(scout__store_write(s, bad[i], "x", 1, NULL), SCOUT_EINVAL, "invalid key");
+		CHECK_ERR(scout__store_set(s, bad[i], "x", 1, NULL), SCOUT_EINVAL, "invalid key");
 
 	/* delete */
 	CHECK_OK(scout__store_delete(s, "file"));
 	CHECK(scout__store_delete(s, "file") == SCOUT_ENOTFOUND);
-	CHECK(scout__store_read(&d, &n, NULL, s, "file") == SCOUT_ENOTFOUND);
+	CHECK(scout__store_get(&d, &n, NULL, s, "file") == SCOUT_ENOTFOUND);
 	scout__store_free(s);
 
 	/* fsync flag */
 	CHECK_OK(scout__store_open(&s, sroot, SCOUT_STORE_FSYNC));
-	CHECK_OK(scout__store_write(s, "synced", "abc", 3, NULL));
+	CHECK_OK(scout__store_set(s, "synced", "abc", 3, NULL));
 	CHECK(read_eq(s, "synced", "abc"));
 	CHECK(count_tmp(sroot) == 0);
 	scout__store_free(s);
+
+	test_interface(root);
 
 	/* chunk keys */
 	char key[1024];

@@ -4,9 +4,9 @@
  *
  * Entries are keyed by the chunk's linear index and hold the decoded chunk
  * (native byte order, C order) plus what identified the stored chunk when it
- * was decoded: the file's stamp (inode, size, mtime, ctime), the time it was
- * observed, and a hash and size of its encoded bytes. The cache does not
- * decide validity; the Zarr backend does (see zarr_array.c).
+ * was decoded: the store's version token of its key, and a hash and size of
+ * its encoded bytes. The cache does not decide validity; the Zarr backend
+ * does (see zarr_chunk.c).
  *
  * Structure: the cache is split into shards (up to 16, fewer when the budget
  * holds few chunks) selected by a hash of the index; each shard has a mutex,
@@ -30,10 +30,9 @@ typedef struct scout_cache_entry scout_cache_entry;
 
 /* What identified the stored chunk an entry was decoded from. */
 typedef struct {
-	scout_store_stamp stamp; /* the chunk file's stamp */
-	int64_t observed_ns;     /* CLOCK_REALTIME just before the file was opened */
-	uint64_t enc_hash;       /* hash of the encoded bytes (scout__hash64); 0: none kept */
-	size_t enc_size;         /* size of the encoded bytes */
+	scout_store_version version; /* the store's token of the chunk's key */
+	uint64_t enc_hash;           /* hash of the encoded bytes (scout__hash64); 0: none kept */
+	size_t enc_size;             /* size of the encoded bytes */
 } scout_cache_meta;
 
 /*

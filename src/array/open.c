@@ -23,14 +23,12 @@ int scout_array_open(scout_array **out, const char *path, int mode)
 		return scout__error(errno == ENOENT ? SCOUT_ENOTFOUND : SCOUT_EIO, "%s: %s", path,
 				    strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
-		if (scout__is_zarr_array(path))
+		/* a directory we may not search: the probe says so, not "no .zarray, no TIFFs" */
+		int rc = scout__zarr_probe(path);
+		if (rc < 0)
+			return rc;
+		if (rc)
 			return scout__zarr_open(out, path, mode);
-		/* a directory we may not search: say so, not "no .zarray, no TIFFs" */
-		char meta[PATH_MAX];
-		struct stat ms;
-		if (snprintf(meta, sizeof meta, "%s/.zarray", path) < (int)sizeof meta &&
-		    stat(meta, &ms) != 0 && errno == EACCES)
-			return scout__error(SCOUT_EIO, "%s: %s", meta, strerror(EACCES));
 		return scout__tiff_open(out, path, mode);
 	}
 	if (scout__is_tiff_file(path))

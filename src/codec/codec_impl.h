@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "codec.h"
 
@@ -88,5 +89,67 @@ SCOUT_HIDDEN int scout__zlib_inflate(const char *id, int window_bits, int gzip_m
 
 /* Integer-field codecs (zlib, gzip, bz2, zstd, lz4) share this config builder. */
 SCOUT_HIDDEN json_t *scout__codec_config_int(const char *id, const char *field, long long value);
+
+/* ---- stages of the codec pipeline (pipeline.h) ---- */
+
+#include "pipeline.h"
+
+typedef enum { SCOUT_STAGE_AA, SCOUT_STAGE_AB, SCOUT_STAGE_BB } scout_stage_kind;
+
+typedef struct scout_stage scout_stage;
+
+/*
+ * One codec of a chain. create() gets the configuration (NULL when absent)
+ * and the spec of the array entering the codec on encode (for bytes->bytes
+ * codecs: the spec entering the array->bytes codec, for typesize), and fills
+ * the stage's `out` spec (array->array) or leaves it. A stage whose encode
+ * and decode do nothing (transpose by the identity, bytes in native order)
+ * sets `passthrough`; the pipeline skips it.
+ */
+typedef struct {
+	const char *name;
+	scout_stage_kind kind;
+	int (*create)(scout_stage **out, const json_t *config, const scout_chunk_spec *in,
+		      const char *what);
+	void (*destroy)(scout_stage *s);
+	json_t *(*to_json)(const scout_stage *s); /* {"name", "configuration"} */
+	/* n input bytes to a malloc'd output */
+	int (*encode)(const scout_stage *s, const void *src, size_t n, void **dst_out,
+		      size_t *dst_size_out);
+	/* n input bytes to exactly `expected` bytes at dst */
+	int (*decode)(const scout_stage *s, const void *src, size_t n, void *dst, size_t expected,
+		      const scout_chunk_source *from);
+	/* bytes->bytes, optional: the decoded size from the data's own header */
+	int (*decoded_size)(const scout_stage *s, const void *src, size_t n, size_t *size_out);
+} scout_stage_vtable;
+
+struct scout_stage {
+	const scout_stage_vtable *vt;
+	scout_chunk_spec in, out; /* array specs (array->array, array->bytes) */
+	int passthrough;
+};
+
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_transpose;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_bytes;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_crc32c;
+
+/*
+ * A bytes->bytes stage around a numcodecs compressor. name: "blosc", "gzip",
+ * "zstd" (Zarr v3 configurations) or "numcodecs.<id>" (numcodecs config).
+ * SCOUT_ENOTFOUND (silent) for any other name.
+ */
+SCOUT_HIDDEN int scout__stage_numcodecs_new(scout_stage **out, const char *name,
+					    const json_t *config, const scout_chunk_spec *in,
+					    const char *what);
+
+/* CRC-32C (Castagnoli) of n bytes (crc32c.c). */
+SCOUT_HIDDEN uint32_t scout__crc32c(const void *data, size_t n);
+
+/* malloc a stage object of size bytes with vt and in set (SCOUT_ENOMEM recorded). */
+SCOUT_HIDDEN void *scout__stage_alloc(size_t size, const scout_stage_vtable *vt,
+				      const scout_chunk_spec *in);
+
+/* {"name": name, "configuration": config} (takes config's reference; NULL config: omitted). */
+SCOUT_HIDDEN json_t *scout__stage_json(const char *name, json_t *config);
 
 #endif

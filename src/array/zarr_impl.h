@@ -1,0 +1,93 @@
+/*
+ * Inside the Zarr backend of scout_array (v2 and v3): the handle's state and
+ * the functions its three files share. Not installed.
+ *
+ *   zarr_open.c   discovery, open, create, attributes, cache size, counters
+ *   zarr_chunk.c  one chunk: key, store, codec pipeline, decoded-chunk cache,
+ *                 chunk locks (read and write, each thread-safe)
+ *   zarr_box.c    a box: the loop over the chunks it touches
+ */
+#ifndef SCOUT_ZARR_IMPL_H
+#define SCOUT_ZARR_IMPL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "array_impl.h"
+#include "chunk_cache.h"
+#include "chunk_lock.h"
+#include "codec/pipeline.h"
+#include "format/chunk_key.h"
+#include "format/zarr_meta.h"
+#include "store/store.h"
+
+#define SCOUT_ZARR_KEY_MAX        1024
+#define SCOUT_ZARR_DECODE_STRIPES 64
+
+typedef struct {
+	char *path;
+	scout_store *store;
+	scout_zarr_meta meta;
+	scout_pipeline *pipeline;
+	scout_key_encoding keys; /* separator resolved */
+	char meta_key[16];       /* ".zarray" or "zarr.json" */
+	size_t chunk_nelems, chunk_nbytes;
+	int64_t grid[SCOUT_MAX_NDIM];
+	scout_chunk_cache *cache;
+	scout_chunk_locks *locks;
+	pthread_mutex_t decode_mu[SCOUT_ZARR_DECODE_STRIPES];
+	int decode_mu_init;
+	uint64_t n_read, n_decoded, n_absent, n_hits, n_misses, n_written;
+} scout_zarr_impl;
+
+#define SCOUT_ZARR_COUNT(z, field) __atomic_fetch_add(&(z)->field, 1, __ATOMIC_RELAXED)
+
+/* A decoded chunk being used: from the cache (entry) or a private buffer (owned). */
+typedef struct {
+	const void *data;
+	scout_cache_entry *entry;
+	void *owned;
+	int absent; /* the chunk is not stored: it reads as the fill value */
+} scout_chunk_view;
+
+/* The part of a box that falls in one chunk, for a write. */
+typedef struct {
+	const void *src;
+	const int64_t *sshape; /* shape of the source box */
+	int64_t soff[SCOUT_MAX_NDIM];
+	int64_t doff[SCOUT_MAX_NDIM]; /* where the part goes in the chunk */
+	int64_t ext[SCOUT_MAX_NDIM];
+	int full; /* the part covers the whole chunk (clipped to the array) */
+	int edge; /* the chunk sticks out of the array */
+} scout_chunk_part;
+
+/* The linear index of chunk idx in the grid (C order). */
+SCOUT_HIDDEN uint64_t scout__zarr_linear_index(const scout_zarr_impl *z, int ndim,
+					       const int64_t *idx);
+
+/*
+ * Get chunk idx. With `into` (chunk_nbytes, the caller's), the chunk is
+ * decoded or copied there and not added to the cache (v->absent tells
+ * whether it is stored); without, *v receives a view (a cached entry, or an
+ * owned buffer when the cache is off) to release with
+ * scout__zarr_view_release(). Thread-safe; errors name the array and key.
+ */
+SCOUT_HIDDEN int scout__zarr_chunk_read(const scout_array *arr, const int64_t *idx, void *into,
+					scout_chunk_view *v);
+SCOUT_HIDDEN void scout__zarr_view_release(const scout_array *arr, scout_chunk_view *v);
+
+/*
+ * Write part p of a box into chunk idx under the chunk's lock (merging with
+ * what is stored when p does not cover the chunk), atomically, keeping the
+ * cache coherent. Thread-safe, and safe across processes.
+ */
+SCOUT_HIDDEN int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx,
+					 const scout_chunk_part *p);
+
+/* scout_array_ops read and write of the backend (zarr_box.c). */
+SCOUT_HIDDEN int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start,
+				      const int64_t *stop);
+SCOUT_HIDDEN int scout__zarr_write_box(scout_array *arr, const int64_t *start, const int64_t *stop,
+				       const void *src);
+
+#endif

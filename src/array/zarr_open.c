@@ -1,0 +1,554 @@
+/*
+ * The Zarr backend of scout_array, opening and creating: discovery of an
+ * array's metadata (.zarray, or a consolidated .zmetadata of an enclosing
+ * group), the neutral metadata model (format/zarr_meta.h), the codec
+ * pipeline (codec/pipeline.h), the store (store/store.h), the handle's cache
+ * and locks; attributes; the cache size and counters.
+ *
+ * Layout: a Zarr array is a store with its metadata key and one key per
+ * stored chunk (format/chunk_key.h). Absent chunks read as the fill value.
+ * Chunks are stored full size (edge chunks padded with the fill value); in
+ * memory scout always works in native byte order and C order, the pipeline
+ * maps to and from the stored form. Chunk I/O is zarr_chunk.c, boxes
+ * zarr_box.c.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/codec.h"
+#include "scout/zarr.h"
+#include "zarr_array.h"
+#include "zarr_impl.h"
+
+#define LOCK_NAME ".scout.lock"
+
+static const scout_array_ops zarr_ops;
+
+static scout_zarr_impl *impl_of(const scout_array *arr)
+{
+	return arr && arr->ops == &zarr_ops ? (scout_zarr_impl *)arr->impl : NULL;
+}
+
+/* ---- lifetime ---- */
+
+static void zarr_destroy(scout_array *arr)
+{
+	scout_zarr_impl *z = arr->impl;
+	if (!z)
+		return;
+	scout__cache_free(z->cache);
+	scout__chunk_locks_free(z->locks);
+	for (int i = 0; z->decode_mu_init && i < SCOUT_ZARR_DECODE_STRIPES; i++)
+		pthread_mutex_destroy(&z->decode_mu[i]);
+	scout__pipeline_free(z->pipeline);
+	scout__zarr_meta_clear(&z->meta);
+	scout__store_free(z->store);
+	free(z->path);
+	free(z);
+	arr->impl = NULL;
+}
+
+static void zarr_after_fork(scout_array *arr)
+{
+	scout_zarr_impl *z = arr->impl;
+	scout__chunk_locks_after_fork(z->locks);
+	scout__cache_after_fork(z->cache);
+	for (int i = 0; i < SCOUT_ZARR_DECODE_STRIPES; i++)
+		pthread_mutex_init(&z->decode_mu[i], NULL);
+	z->n_read = z->n_decoded = z->n_absent = z->n_hits = z->n_misses = z->n_written = 0;
+}
+
+static const scout_array_ops zarr_ops = {
+    .kind = "zarr",
+    .read = scout__zarr_read_box,
+    .write = scout__zarr_write_box,
+    .destroy = zarr_destroy,
+    .after_fork = zarr_after_fork,
+};
+
+/* ---- discovery ---- */
+
+static int is_all_digits(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* '/' if the store holds a digit-named "directory" at its root (nested keys), else '.' */
+static char detect_separator(const scout_store *st, int ndim)
+{
+	if (ndim < 2)
+		return '.';
+	char **names;
+	size_t n;
+	if (scout__store_list_dir(&names, &n, st, "") < 0)
+		return '.';
+	char sep = '.';
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		if (len > 1 && names[i][len - 1] == '/' && is_all_digits(names[i], len - 1)) {
+			sep = '/';
+			break;
+		}
+	}
+	scout__store_list_free(names, n);
+	return sep;
+}
+
+/*
+ * Find the array's metadata in a consolidated .zmetadata of an enclosing
+ * group (up to 32 levels up). *zarray_out: new reference, or NULL when none.
+ */
+static int find_consolidated(json_t **zarray_out, char *what, size_t whatsize, const char *path)
+{
+	*zarray_out = NULL;
+	char *abs = realpath(path, NULL);
+	if (!abs)
+		return SCOUT_ENOTFOUND;
+	size_t len = strlen(abs);
+	int rc = SCOUT_ENOTFOUND;
+	for (int level = 0; level < 32; level++) {
+		char *slash = NULL;
+		for (size_t i = len; i > 0; i--)
+			if (abs[i - 1] == '/') {
+				slash = abs + i - 1;
+				break;
+			}
+		if (!slash || slash == abs)
+			break;
+		len = (size_t)(slash - abs);
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%.*s", (int)len, abs);
+		scout_store *st;
+		if (scout__store_open(&st, dir, 0) < 0)
+			break;
+		void *text;
+		size_t n;
+		int grc = scout__store_get(&text, &n, NULL, st, ".zmetadata");
+		scout__store_free(st);
+		if (grc < 0)
+			continue;
+		json_error_t err;
+		json_t *root = json_loadb(text, n, 0, &err);
+		free(text);
+		if (!root)
+			continue;
+		char zm[PATH_MAX + 16], keyname[PATH_MAX];
+		snprintf(zm, sizeof zm, "%s/.zmetadata", dir);
+		snprintf(keyname, sizeof keyname, "%s/.zarray", abs + len + 1);
+		const json_t *found;
+		if (scout__zmetadata_get(&found, root, keyname, zm) == SCOUT_OK) {
+			*zarray_out = json_incref((json_t *)found);
+			snprintf(what, whatsize, "%.2000s[\"%.1000s\"]", zm, keyname);
+			rc = SCOUT_OK;
+		}
+		json_decref(root);
+		break;
+	}
+	free(abs);
+	return rc;
+}
+
+int scout__zarr_probe(const char *path)
+{
+	scout_store *st;
+	int rc = scout__store_open(&st, path, 0);
+	if (rc < 0)
+		return rc;
+	rc = scout__store_head(NULL, st, ".zarray");
+	scout__store_free(st);
+	if (rc == SCOUT_OK)
+		return 1;
+	if (rc != SCOUT_ENOTFOUND)
+		return rc;
+	json_t *meta;
+	char what[PATH_MAX + 64];
+	if (find_consolidated(&meta, what, sizeof what, path) == SCOUT_OK) {
+		json_decref(meta);
+		return 1;
+	}
+	return 0;
+}
+
+static size_t default_cache_size(void)
+{
+	const char *env = getenv("SCOUT_ZARR_CACHE");
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+		if (*end == '\0')
+			return (size_t)v;
+	}
+	return SCOUT_ZARR_CACHE_DEFAULT;
+}
+
+/* Read the array's metadata into z->meta; `what` gets the name of where it came from. */
+static int read_meta(scout_zarr_impl *z, char *what, size_t whatsize)
+{
+	void *text = NULL;
+	size_t len = 0;
+	snprintf(what, whatsize, "%s/.zarray", z->path);
+	int rc = scout__store_get(&text, &len, NULL, z->store, ".zarray");
+	scout_zarray za;
+	memset(&za, 0, sizeof za);
+	if (rc == SCOUT_ENOTFOUND) {
+		json_t *cj;
+		if (find_consolidated(&cj, what, whatsize, z->path) == SCOUT_OK) {
+			rc = scout__zarray_from_json(&za, cj, what);
+			json_decref(cj);
+		} else {
+			rc = scout__error(SCOUT_ENOTFOUND,
+					  "%s: no .zarray file: not a Zarr v2 array directory",
+					  z->path);
+		}
+	} else if (rc == SCOUT_OK) {
+		rc = scout__zarray_parse(&za, text, len, what);
+	}
+	free(text);
+	if (rc < 0)
+		return rc;
+	strcpy(z->meta_key, ".zarray");
+	rc = scout__zarr_meta_from_zarray(&z->meta, &za, what);
+	scout__zarray_clear(&za);
+	return rc;
+}
+
+int scout__zarr_open(scout_array **out, const char *path, int mode)
+{
+	*out = NULL;
+	scout_zarr_impl *z = calloc(1, sizeof *z);
+	if (!z)
+		return scout__error(SCOUT_ENOMEM, "%s: out of memory", path);
+	scout_array *arr = NULL;
+	char what[PATH_MAX + 64];
+	int rc;
+	for (int i = 0; i < SCOUT_ZARR_DECODE_STRIPES; i++)
+		pthread_mutex_init(&z->decode_mu[i], NULL);
+	z->decode_mu_init = 1;
+	z->path = scout__strdup(path);
+	if (!z->path) {
+		rc = SCOUT_ENOMEM;
+		goto fail;
+	}
+	rc = scout__store_open(&z->store, path, 0);
+	if (rc < 0)
+		goto fail;
+	rc = read_meta(z, what, sizeof what);
+	if (rc < 0)
+		goto fail;
+	size_t isz = scout_dtype_size(z->meta.dtype);
+	scout_chunk_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.dtype = z->meta.dtype;
+	spec.itemsize = isz;
+	spec.ndim = z->meta.ndim;
+	memcpy(spec.shape, z->meta.chunks, sizeof spec.shape);
+	rc = scout__pipeline_new(&z->pipeline, z->meta.codecs, &spec, what);
+	if (rc < 0)
+		goto fail;
+	z->keys = z->meta.key_encoding;
+	if (!z->keys.separator)
+		z->keys.separator = detect_separator(z->store, z->meta.ndim);
+	rc = scout__array_alloc(&arr, &zarr_ops, z->meta.ndim, z->meta.shape, z->meta.chunks,
+				z->meta.dtype, (mode & SCOUT_MODE_WRITE) != 0);
+	if (rc < 0) {
+		rc = scout__error_prefix(rc, "%s: ", what);
+		goto fail;
+	}
+	rc = scout__shape_size(&z->chunk_nelems, &z->chunk_nbytes, z->meta.ndim, z->meta.chunks,
+			       isz);
+	if (rc < 0) {
+		rc = scout__error_prefix(rc, "%s: field \"chunks\": ", what);
+		goto fail;
+	}
+	for (int i = 0; i < z->meta.ndim; i++)
+		z->grid[i] = (z->meta.shape[i] + z->meta.chunks[i] - 1) / z->meta.chunks[i];
+	rc = scout__cache_new(&z->cache, default_cache_size(), z->chunk_nbytes);
+	if (rc < 0)
+		goto fail;
+	char lockp[PATH_MAX];
+	rc = scout__store_path(lockp, sizeof lockp, z->store, LOCK_NAME);
+	if (rc < 0)
+		goto fail;
+	rc = scout__chunk_locks_new(&z->locks, lockp);
+	if (rc < 0)
+		goto fail;
+	arr->impl = z;
+	*out = arr;
+	return SCOUT_OK;
+fail:
+	free(arr);
+	arr = NULL;
+	{
+		scout_array tmp = {.impl = z};
+		zarr_destroy(&tmp);
+	}
+	return rc;
+}
+
+/* ---- create ---- */
+
+/*
+ * Replace whatever is at path (when overwrite allows) by a new store holding
+ * key = text, then open it.
+ */
+static int write_new(scout_array **out, const char *path, int overwrite, const char *key,
+		     const char *text)
+{
+	scout_store *st = NULL;
+	int rc = scout__store_open(&st, path, 0);
+	if (rc < 0)
+		return rc;
+	int exists = scout__store_exists(st);
+	if (exists < 0) {
+		rc = exists;
+	} else if (exists && !overwrite) {
+		rc = scout__error(SCOUT_EIO, "%s: already exists (set overwrite to replace it)",
+				  path);
+	} else if (exists) {
+		rc = scout__store_delete_prefix(st, "");
+	}
+	scout__store_free(st);
+	st = NULL;
+	if (rc == SCOUT_OK)
+		rc = scout__store_open(&st, path, SCOUT_STORE_CREATE);
+	if (rc == SCOUT_OK)
+		rc = scout__store_set(st, key, text, strlen(text), NULL);
+	scout__store_free(st);
+	if (rc < 0)
+		return rc;
+	return scout__zarr_open(out, path, SCOUT_MODE_READ | SCOUT_MODE_WRITE);
+}
+
+int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_options *opts)
+{
+	if (!out || !path || !*path || !opts)
+		return scout__error(SCOUT_EINVAL, "zarr_create: NULL argument");
+	*out = NULL;
+	if (opts->version != SCOUT_ZARR_OPTIONS_VERSION)
+		return scout__error(SCOUT_EINVAL, "zarr_create: options version %u, expected %d",
+				    opts->version, SCOUT_ZARR_OPTIONS_VERSION);
+	int rc = scout__check_shape(opts->ndim, opts->shape, "zarr_create");
+	if (rc < 0)
+		return rc;
+	if (!opts->dtype)
+		return scout__error(SCOUT_EINVAL, "zarr_create: dtype is NULL");
+	scout_zarray z;
+	memset(&z, 0, sizeof z);
+	z.ndim = opts->ndim;
+	int all_zero = 1;
+	for (int i = 0; i < opts->ndim; i++)
+		if (opts->chunks[i] != 0)
+			all_zero = 0;
+	for (int i = 0; i < opts->ndim; i++) {
+		z.shape[i] = opts->shape[i];
+		if (all_zero)
+			z.chunks[i] =
+			    opts->shape[i] < 64 ? (opts->shape[i] ? opts->shape[i] : 1) : 64;
+		else
+			z.chunks[i] = opts->chunks[i];
+	}
+	rc = scout__check_chunks(opts->ndim, z.chunks, "zarr_create");
+	if (rc < 0)
+		return rc;
+	rc = scout_dtype_parse(&z.dtype, &z.big_endian, opts->dtype);
+	if (rc < 0)
+		return rc;
+	size_t isz = scout_dtype_size(z.dtype);
+	if (isz == 1)
+		z.big_endian = 0;
+	rc = scout__shape_size(NULL, NULL, z.ndim, z.shape, isz);
+	if (rc < 0)
+		return scout__error_prefix(rc, "zarr_create: ");
+	rc = scout__shape_size(NULL, NULL, z.ndim, z.chunks, isz);
+	if (rc < 0)
+		return scout__error_prefix(rc, "zarr_create: chunks: ");
+	char order = opts->order ? opts->order : 'C';
+	char sep = opts->dimension_separator ? opts->dimension_separator : '/';
+	if (order != 'C' && order != 'F')
+		return scout__error(SCOUT_EINVAL, "zarr_create: order '%c' is not 'C' or 'F'",
+				    order);
+	if (sep != '.' && sep != '/')
+		return scout__error(SCOUT_EINVAL,
+				    "zarr_create: dimension_separator '%c' is not '.' or '/'", sep);
+	z.order = order;
+	z.separator = sep;
+	/* fill value */
+	if (opts->fill_value) {
+		json_t *fv;
+		rc = scout__json_parse(&fv, opts->fill_value, strlen(opts->fill_value),
+				       "zarr_create: fill_value");
+		if (rc < 0)
+			return rc;
+		rc = scout__fill_value_parse(z.fill, &z.fill_null, fv, z.dtype, "zarr_create");
+		json_decref(fv);
+		if (rc < 0)
+			return rc;
+	}
+	/* compressor, normalised by the codec layer */
+	const char *ctext =
+	    opts->compressor
+		? opts->compressor
+		: "{\"id\": \"blosc\", \"cname\": \"zstd\", \"clevel\": 1, \"shuffle\": 2}";
+	scout_codec *codec;
+	rc = scout__codec_new_from_text(&codec, ctext, isz);
+	if (rc < 0)
+		return scout__error_prefix(rc, "zarr_create: compressor: ");
+	json_t *cfg = scout__codec_config(codec);
+	scout__codec_free(codec);
+	if (cfg && !json_is_null(cfg))
+		z.compressor = cfg;
+	else if (cfg)
+		json_decref(cfg);
+	char *text = NULL;
+	rc = scout__zarray_dump(&text, &z);
+	scout__zarray_clear(&z);
+	if (rc < 0)
+		return rc;
+	rc = write_new(out, path, opts->overwrite, ".zarray", text);
+	free(text);
+	return rc;
+}
+
+int scout_zarr_group_create(const char *path)
+{
+	if (!path || !*path)
+		return scout__error(SCOUT_EINVAL, "zarr_group_create: path is NULL or empty");
+	scout_store *st;
+	int rc = scout__store_open(&st, path, SCOUT_STORE_CREATE);
+	if (rc < 0)
+		return rc;
+	rc = scout__store_head(NULL, st, ".zgroup");
+	if (rc == SCOUT_ENOTFOUND) {
+		const char *t = scout__zgroup_text();
+		rc = scout__store_set(st, ".zgroup", t, strlen(t), NULL);
+	}
+	scout__store_free(st);
+	return rc;
+}
+
+/* ---- attributes ---- */
+
+int scout_array_attrs_get(char **json_out, scout_array *arr)
+{
+	if (!json_out)
+		return scout__error(SCOUT_EINVAL, "attrs_get: json_out is NULL");
+	*json_out = NULL;
+	scout_zarr_impl *z = impl_of(arr);
+	if (!z)
+		return scout__error(SCOUT_EINVAL, "attrs_get: not a Zarr array");
+	void *data;
+	size_t n;
+	int rc = scout__store_get(&data, &n, NULL, z->store, ".zattrs");
+	if (rc == SCOUT_ENOTFOUND) {
+		*json_out = scout__strdup("{}");
+		return *json_out ? SCOUT_OK : SCOUT_ENOMEM;
+	}
+	if (rc < 0)
+		return rc;
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof what, "%s/.zattrs", z->path);
+	json_t *j;
+	rc = scout__json_parse(&j, data, n, what);
+	if (rc == SCOUT_OK) {
+		if (!json_is_object(j))
+			rc = scout__error(SCOUT_EFORMAT, "%s: not a JSON object", what);
+		json_decref(j);
+	}
+	if (rc < 0) {
+		free(data);
+		return rc;
+	}
+	char *s = malloc(n + 1);
+	if (!s) {
+		free(data);
+		return scout__error(SCOUT_ENOMEM, "attrs_get: out of memory");
+	}
+	memcpy(s, data, n);
+	s[n] = '\0';
+	free(data);
+	*json_out = s;
+	return SCOUT_OK;
+}
+
+int scout_array_attrs_set(scout_array *arr, const char *json)
+{
+	scout_zarr_impl *z = impl_of(arr);
+	if (!z || !json)
+		return scout__error(SCOUT_EINVAL, "attrs_set: %s",
+				    z ? "json is NULL" : "not a Zarr array");
+	if (!arr->writable)
+		return scout__error(SCOUT_EREADONLY, "%s: attrs_set: the array is opened read-only",
+				    z->path);
+	json_t *j;
+	int rc = scout__json_parse(&j, json, strlen(json), "attrs_set");
+	if (rc < 0)
+		return rc;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return scout__error(SCOUT_EFORMAT,
+				    "attrs_set: the attributes are not a JSON object");
+	}
+	char *text = scout__json_dumps(j);
+	json_decref(j);
+	if (!text)
+		return SCOUT_ENOMEM;
+	rc = scout__store_set(z->store, ".zattrs", text, strlen(text), NULL);
+	free(text);
+	return rc;
+}
+
+/* ---- cache and counters ---- */
+
+int scout_zarr_set_cache_size(scout_array *arr, size_t bytes)
+{
+	scout_zarr_impl *z = impl_of(arr);
+	if (!z)
+		return scout__error(SCOUT_EINVAL, "zarr_set_cache_size: not a Zarr array");
+	scout_chunk_cache *c;
+	int rc = scout__cache_new(&c, bytes, z->chunk_nbytes);
+	if (rc < 0)
+		return rc;
+	scout__cache_free(z->cache);
+	z->cache = c;
+	return SCOUT_OK;
+}
+
+int scout_zarr_stats_get(scout_zarr_stats *out, const scout_array *arr)
+{
+	scout_zarr_impl *z = impl_of(arr);
+	if (!out || !z)
+		return scout__error(SCOUT_EINVAL, "zarr_stats_get: %s",
+				    out ? "not a Zarr array" : "out is NULL");
+	memset(out, 0, sizeof *out);
+	out->version = SCOUT_ZARR_STATS_VERSION;
+	out->chunks_read = __atomic_load_n(&z->n_read, __ATOMIC_RELAXED);
+	out->chunks_decoded = __atomic_load_n(&z->n_decoded, __ATOMIC_RELAXED);
+	out->chunks_absent = __atomic_load_n(&z->n_absent, __ATOMIC_RELAXED);
+	out->cache_hits = __atomic_load_n(&z->n_hits, __ATOMIC_RELAXED);
+	out->cache_misses = __atomic_load_n(&z->n_misses, __ATOMIC_RELAXED);
+	out->chunks_written = __atomic_load_n(&z->n_written, __ATOMIC_RELAXED);
+	out->cache_bytes = scout__cache_bytes(z->cache);
+	out->cache_capacity = scout__cache_capacity(z->cache);
+	return SCOUT_OK;
+}
+
+int scout_zarr_stats_reset(scout_array *arr)
+{
+	scout_zarr_impl *z = impl_of(arr);
+	if (!z)
+		return scout__error(SCOUT_EINVAL, "zarr_stats_reset: not a Zarr array");
+	__atomic_store_n(&z->n_read, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->n_decoded, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->n_absent, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->n_hits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->n_misses, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->n_written, 0, __ATOMIC_RELAXED);
+	return SCOUT_OK;
+}

@@ -1,0 +1,308 @@
+/*
+ * The codec pipeline (see pipeline.h): parses a v3-form codec list into
+ * stages, propagates the array spec through the array->array codecs, and
+ * runs encode in list order and decode in reverse, skipping passthrough
+ * stages. The last stage of a decode writes straight into the caller's
+ * chunk buffer; intermediate buffers come from the buffer pool.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_impl.h"
+#include "core/bufpool.h"
+
+#define MAX_STAGES 16
+
+struct scout_pipeline {
+	int nstages;
+	scout_stage *stages[MAX_STAGES]; /* list order */
+	int nactive;
+	scout_stage *active[MAX_STAGES]; /* without passthrough stages */
+	int ab;                          /* index of the array->bytes stage in stages */
+	scout_chunk_spec spec;           /* the decoded chunk */
+	size_t chunk_nbytes;
+	size_t bytes_len; /* size of the array->bytes codec's output */
+};
+
+void *scout__stage_alloc(size_t size, const scout_stage_vtable *vt, const scout_chunk_spec *in)
+{
+	scout_stage *s = scout__codec_malloc(size, vt->name);
+	if (!s)
+		return NULL;
+	memset(s, 0, size);
+	s->vt = vt;
+	s->in = *in;
+	s->out = *in;
+	return s;
+}
+
+json_t *scout__stage_json(const char *name, json_t *config)
+{
+	json_t *o = json_object();
+	if (!o) {
+		json_decref(config);
+		return NULL;
+	}
+	json_object_set_new(o, "name", json_string(name));
+	if (config)
+		json_object_set_new(o, "configuration", config);
+	return o;
+}
+
+static const scout_stage_vtable *const fixed[] = {
+    &scout__stage_transpose,
+    &scout__stage_bytes,
+    &scout__stage_crc32c,
+};
+
+void scout__pipeline_free(scout_pipeline *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nstages; i++)
+		p->stages[i]->vt->destroy(p->stages[i]);
+	free(p);
+}
+
+static const char *kind_name(scout_stage_kind k)
+{
+	return k == SCOUT_STAGE_AA   ? "array->array"
+	       : k == SCOUT_STAGE_AB ? "array->bytes"
+				     : "bytes->bytes";
+}
+
+int scout__pipeline_new(scout_pipeline **out, const json_t *codecs, const scout_chunk_spec *spec,
+			const char *what)
+{
+	*out = NULL;
+	if (!json_is_array(codecs))
+		return scout__error(SCOUT_EFORMAT, "%s: field \"codecs\" must be a list", what);
+	size_t n = json_array_size(codecs);
+	if (n > MAX_STAGES)
+		return scout__error(SCOUT_EFORMAT,
+				    "%s: field \"codecs\" has %zu codecs, more than %d", what, n,
+				    MAX_STAGES);
+	scout_pipeline *p = calloc(1, sizeof *p);
+	if (!p)
+		return scout__error(SCOUT_ENOMEM, "out of memory");
+	p->spec = *spec;
+	p->ab = -1;
+	int rc = scout__shape_size(NULL, &p->chunk_nbytes, spec->ndim, spec->shape, spec->itemsize);
+	if (rc < 0) {
+		free(p);
+		return scout__error_prefix(rc, "%s: chunk shape: ", what);
+	}
+	scout_chunk_spec cur = *spec;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *c = json_array_get(codecs, i);
+		const json_t *name = json_is_object(c) ? json_object_get(c, "name") : NULL;
+		if (!json_is_string(name)) {
+			rc = scout__error(
+			    SCOUT_EFORMAT,
+			    "%s: field \"codecs\": element %zu is not an object with a "
+			    "string \"name\"",
+			    what, i);
+			goto fail;
+		}
+		const char *nm = json_string_value(name);
+		const json_t *config = json_object_get(c, "configuration");
+		const char *key;
+		json_t *v;
+		json_object_foreach((json_t *)c, key, v)
+		{
+			if (strcmp(key, "name") && strcmp(key, "configuration") &&
+			    !(strcmp(key, "must_understand") == 0 && json_is_boolean(v))) {
+				rc = scout__error(SCOUT_EFORMAT,
+						  "%s: codec \"%s\": unknown field \"%s\"", what,
+						  nm, key);
+				goto fail;
+			}
+		}
+		if (config && !json_is_object(config)) {
+			rc = scout__error(SCOUT_EFORMAT,
+					  "%s: codec \"%s\": \"configuration\" must be an object",
+					  what, nm);
+			goto fail;
+		}
+		scout_stage *st = NULL;
+		rc = SCOUT_ENOTFOUND;
+		for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+			if (strcmp(fixed[k]->name, nm) == 0)
+				rc = fixed[k]->create(&st, config, &cur, what);
+		if (rc == SCOUT_ENOTFOUND)
+			rc = scout__stage_numcodecs_new(&st, nm, config, &cur, what);
+		if (rc == SCOUT_ENOTFOUND)
+			rc =
+			    scout__error(SCOUT_EFORMAT,
+					 "%s: codec \"%s\" is not supported (supported: transpose, "
+					 "bytes, blosc, gzip, zstd, crc32c, numcodecs.<id>)",
+					 what, nm);
+		if (rc < 0)
+			goto fail;
+		p->stages[p->nstages++] = st;
+		scout_stage_kind k = st->vt->kind;
+		int after_ab = p->ab >= 0;
+		if ((k == SCOUT_STAGE_AA && after_ab) || (k == SCOUT_STAGE_AB && after_ab) ||
+		    (k == SCOUT_STAGE_BB && !after_ab)) {
+			rc =
+			    scout__error(SCOUT_EFORMAT,
+					 "%s: field \"codecs\": the %s codec \"%s\" cannot come %s",
+					 what, kind_name(k), nm,
+					 k == SCOUT_STAGE_BB   ? "before the array->bytes codec"
+					 : k == SCOUT_STAGE_AB ? "after another array->bytes codec"
+							       : "after the array->bytes codec");
+			goto fail;
+		}
+		if (k == SCOUT_STAGE_AB) {
+			p->ab = p->nstages - 1;
+			rc = scout__shape_size(NULL, &p->bytes_len, st->in.ndim, st->in.shape,
+					       st->in.itemsize);
+			if (rc < 0)
+				goto fail;
+		}
+		if (k == SCOUT_STAGE_AA)
+			cur = st->out;
+	}
+	if (p->ab < 0) {
+		rc = scout__error(SCOUT_EFORMAT,
+				  "%s: field \"codecs\" has no array->bytes codec (such as "
+				  "\"bytes\")",
+				  what);
+		goto fail;
+	}
+	for (int i = 0; i < p->nstages; i++)
+		if (!p->stages[i]->passthrough)
+			p->active[p->nactive++] = p->stages[i];
+	*out = p;
+	return SCOUT_OK;
+fail:
+	scout__pipeline_free(p);
+	return rc;
+}
+
+json_t *scout__pipeline_json(const scout_pipeline *p)
+{
+	json_t *a = json_array();
+	for (int i = 0; a && i < p->nstages; i++)
+		if (json_array_append_new(a, p->stages[i]->vt->to_json(p->stages[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+size_t scout__pipeline_chunk_nbytes(const scout_pipeline *p)
+{
+	return p->chunk_nbytes;
+}
+
+int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **dst_out,
+			   size_t *dst_size_out)
+{
+	*dst_out = NULL;
+	*dst_size_out = 0;
+	if (p->nactive == 0) {
+		void *d = scout__codec_malloc(p->chunk_nbytes, "bytes");
+		if (!d)
+			return SCOUT_ENOMEM;
+		if (p->chunk_nbytes)
+			memcpy(d, chunk, p->chunk_nbytes);
+		*dst_out = d;
+		*dst_size_out = p->chunk_nbytes;
+		return SCOUT_OK;
+	}
+	const void *cur = chunk;
+	size_t cur_n = p->chunk_nbytes;
+	void *owned = NULL;
+	for (int i = 0; i < p->nactive; i++) {
+		void *o = NULL;
+		size_t on = 0;
+		int rc = p->active[i]->vt->encode(p->active[i], cur, cur_n, &o, &on);
+		free(owned);
+		if (rc < 0)
+			return rc;
+		owned = o;
+		cur = o;
+		cur_n = on;
+	}
+	*dst_out = owned;
+	*dst_size_out = cur_n;
+	return SCOUT_OK;
+}
+
+int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n, void *dst,
+			   const scout_chunk_source *src)
+{
+	static const scout_chunk_source none = {NULL, ""};
+	if (!src)
+		src = &none;
+	if (p->nactive == 0) {
+		if (n != p->chunk_nbytes)
+			return scout__error(SCOUT_ECODEC,
+					    "bytes: stored size %zu differs from the chunk's %zu "
+					    "bytes",
+					    n, p->chunk_nbytes);
+		if (n)
+			memcpy(dst, enc, n);
+		return SCOUT_OK;
+	}
+	if (p->active[p->nactive - 1]->vt->kind != SCOUT_STAGE_BB && n != p->bytes_len)
+		return scout__error(SCOUT_ECODEC,
+				    "bytes: stored size %zu differs from the chunk's %zu bytes", n,
+				    p->bytes_len);
+	/* bound for intermediate sizes read from headers: generous, but finite */
+	size_t bound = p->bytes_len + p->bytes_len / 2 + ((size_t)1 << 20);
+	const void *cur = enc;
+	size_t cur_n = n;
+	void *owned = NULL;
+	size_t owned_n = 0;
+	int rc = SCOUT_OK;
+	for (int i = p->nactive - 1; i >= 0; i--) {
+		const scout_stage *st = p->active[i];
+		size_t expected;
+		if (st->vt->kind == SCOUT_STAGE_BB) {
+			/* the innermost bytes->bytes codec decodes to the array->bytes output */
+			int innermost = i == 0 || p->active[i - 1]->vt->kind != SCOUT_STAGE_BB;
+			if (innermost) {
+				expected = p->bytes_len;
+			} else {
+				rc = st->vt->decoded_size
+					 ? st->vt->decoded_size(st, cur, cur_n, &expected)
+					 : scout__error(SCOUT_EUNSUPPORTED,
+							"%s: decoded size unknown", st->vt->name);
+				if (rc < 0)
+					break;
+				if (expected > bound) {
+					rc = scout__error(
+					    SCOUT_ECODEC,
+					    "%s: header claims %zu decoded bytes, more "
+					    "than a chunk of %zu bytes can need",
+					    st->vt->name, expected, p->bytes_len);
+					break;
+				}
+			}
+		} else if (st->vt->kind == SCOUT_STAGE_AB) {
+			expected = p->bytes_len;
+		} else {
+			expected = p->chunk_nbytes;
+		}
+		void *out = i == 0 ? dst : scout__buf_alloc(expected ? expected : 1);
+		if (!out) {
+			rc = scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes",
+					  st->vt->name, expected);
+			break;
+		}
+		rc = st->vt->decode(st, cur, cur_n, out, expected, src);
+		if (owned)
+			scout__buf_free(owned, owned_n ? owned_n : 1);
+		owned = out == dst ? NULL : out;
+		owned_n = expected;
+		cur = out;
+		cur_n = expected;
+		if (rc < 0)
+			break;
+	}
+	if (owned)
+		scout__buf_free(owned, owned_n ? owned_n : 1);
+	return rc;
+}

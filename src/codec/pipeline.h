@@ -1,0 +1,94 @@
+/*
+ * The codec pipeline of a Zarr chunk (v2 and v3 alike). Not installed.
+ *
+ * A chain is a JSON list of codecs in Zarr v3 form ({"name": ..., "configuration":
+ * {...}}), in encoding order: any number of array->array codecs, exactly one
+ * array->bytes codec, any number of bytes->bytes codecs. Encoding runs the
+ * list in order, decoding in reverse.
+ *
+ *  array->array  "transpose" (order: a permutation; "C"/"F" also accepted).
+ *                Each one maps an array spec (element type, shape) to the
+ *                next: the spec travels down the chain, so codecs that change
+ *                the element type (numcodecs filters) plug in here.
+ *  array->bytes  "bytes" (endian "little"/"big"; may be omitted for 1-byte
+ *                types). It receives the store and the chunk key on decode,
+ *                so that sharding can read byte ranges.
+ *  bytes->bytes  "blosc", "gzip", "zstd" (Zarr v3 configs), "crc32c", and every
+ *                numcodecs compressor as "numcodecs.<id>" with its numcodecs
+ *                config (blosc, zlib, gzip, bz2, lzma, zstd, lz4).
+ *
+ * A Zarr v2 .zarray maps onto a chain: order "F" is transpose with the axes
+ * reversed, the typestr's byte order is bytes' endian, and the compressor is
+ * blosc/gzip/zstd in v3 form or numcodecs.<id> (format/zarr_meta.h).
+ *
+ * A pipeline is immutable after creation; encode and decode use per-call
+ * state only, so any number of threads may use one pipeline at once.
+ * Decoded sizes are known or read from each codec's header and checked before
+ * anything is allocated.
+ */
+#ifndef SCOUT_PIPELINE_H
+#define SCOUT_PIPELINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/internal.h"
+#include "store/store.h"
+
+/* The element type and shape of an array at one point of the chain. */
+typedef struct {
+	scout_dtype dtype;
+	size_t itemsize;
+	int ndim;
+	int64_t shape[SCOUT_MAX_NDIM];
+} scout_chunk_spec;
+
+/* Where a chunk's encoded bytes come from, for array->bytes codecs that read ranges. */
+typedef struct {
+	const scout_store *store; /* may be NULL (bytes in memory only) */
+	const char *key;          /* the chunk's key, for messages and range reads */
+} scout_chunk_source;
+
+typedef struct scout_pipeline scout_pipeline;
+
+/*
+ * Build a pipeline from a codec list for chunks described by spec (the
+ * decoded chunk: dtype, itemsize, chunk shape). `what` names the metadata
+ * file in messages. Errors (SCOUT_EFORMAT, naming `what` and the codec or
+ * field): not a list, an unknown codec, a bad configuration, no or two
+ * array->bytes codecs, an array->array codec after the array->bytes one.
+ */
+SCOUT_HIDDEN int scout__pipeline_new(scout_pipeline **out, const json_t *codecs,
+				     const scout_chunk_spec *spec, const char *what);
+SCOUT_HIDDEN void scout__pipeline_free(scout_pipeline *p);
+
+/* The chain in v3 form, normalised (every configuration field). New reference. */
+SCOUT_HIDDEN json_t *scout__pipeline_json(const scout_pipeline *p);
+
+/* Size of a decoded chunk (the spec's shape x itemsize). */
+SCOUT_HIDDEN size_t scout__pipeline_chunk_nbytes(const scout_pipeline *p);
+
+/*
+ * Encode one chunk (nbytes = scout__pipeline_chunk_nbytes(), native byte
+ * order, C order). *dst_out is malloc'd (free()).
+ */
+SCOUT_HIDDEN int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **dst_out,
+					size_t *dst_size_out);
+
+/*
+ * Decode n encoded bytes into dst (chunk_nbytes, native byte order, C order).
+ * src may be NULL. SCOUT_ECODEC for corrupt, truncated or wrongly sized
+ * data (the message starts with the codec name; callers prefix the chunk).
+ */
+SCOUT_HIDDEN int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n,
+					void *dst, const scout_chunk_source *src);
+
+/*
+ * Permute the axes of an N-D array: dst has shape[i] = src_shape[perm[i]] and
+ * dst[idx] = src[j] with j[perm[i]] = idx[i] (C order, itemsize-byte items).
+ */
+SCOUT_HIDDEN void scout__permute_axes(void *dst, const void *src, const int64_t *src_shape,
+				      const int *perm, int ndim, size_t itemsize);
+
+#endif

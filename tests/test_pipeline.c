@@ -1,0 +1,306 @@
+/*
+ * The codec pipeline (codec/pipeline.h): transpose, bytes and crc32c against
+ * hand-computed bytes, CRC-32C against its published check value and values
+ * from python3-crc32c, chains with compressors round-tripping, and the
+ * errors of bad chains and bad data.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "codec/codec_impl.h"
+#include "codec/pipeline.h"
+#include "format/chunk_key.h"
+
+static json_t *J(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j)
+		fprintf(stderr, "bad JSON in test: %s: %s\n", text, e.text);
+	return j;
+}
+
+static scout_chunk_spec spec_of(scout_dtype dt, int ndim, const int64_t *shape)
+{
+	scout_chunk_spec s;
+	memset(&s, 0, sizeof s);
+	s.dtype = dt;
+	s.itemsize = scout_dtype_size(dt);
+	s.ndim = ndim;
+	for (int i = 0; i < ndim; i++)
+		s.shape[i] = shape[i];
+	return s;
+}
+
+static int make(scout_pipeline **p, const char *codecs, scout_dtype dt, int ndim,
+		const int64_t *shape)
+{
+	json_t *j = J(codecs);
+	scout_chunk_spec s = spec_of(dt, ndim, shape);
+	int rc = scout__pipeline_new(p, j, &s, "t/zarr.json");
+	json_decref(j);
+	return rc;
+}
+
+static void test_crc32c(void)
+{
+	/* the CRC-32C check value (RFC 3720 / iSCSI), and python3-crc32c's values */
+	CHECK(scout__crc32c("123456789", 9) == 0xE3069283u);
+	CHECK(scout__crc32c("", 0) == 0);
+	unsigned char seq[32];
+	for (int i = 0; i < 32; i++)
+		seq[i] = (unsigned char)i;
+	CHECK(scout__crc32c(seq, 32) == 0x46dd794eu);
+	/* RFC 3720 B.4: 32 bytes of zeros -> 0x8A9136AA, of 0xFF -> 0x62A8AB43 */
+	unsigned char z[32] = {0}, f[32];
+	memset(f, 0xff, sizeof f);
+	CHECK(scout__crc32c(z, 32) == 0x8A9136AAu);
+	CHECK(scout__crc32c(f, 32) == 0x62A8AB43u);
+}
+
+static void test_bytes_crc(void)
+{
+	/* uint16 [1, 2] big-endian + crc32c: 00 01 00 02, then crc32c LE (python3-crc32c) */
+	int64_t shape[1] = {2};
+	scout_pipeline *p;
+	CHECK_OK(make(&p,
+		      "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}},"
+		      "{\"name\":\"crc32c\"}]",
+		      SCOUT_UINT16, 1, shape));
+	if (!p)
+		return;
+	uint16_t v[2] = {1, 2};
+	void *enc;
+	size_t n;
+	CHECK_OK(scout__pipeline_encode(p, v, &enc, &n));
+	const unsigned char want[8] = {0x00, 0x01, 0x00, 0x02, 0x4e, 0xa9, 0x1d, 0x0c};
+	CHECK(n == 8 && memcmp(enc, want, 8) == 0);
+	uint16_t back[2] = {0};
+	CHECK_OK(scout__pipeline_decode(p, enc, n, back, NULL));
+	CHECK(back[0] == 1 && back[1] == 2);
+	/* a flipped bit: crc32c mismatch */
+	((unsigned char *)enc)[1] ^= 1;
+	CHECK_ERR(scout__pipeline_decode(p, enc, n, back, NULL), SCOUT_ECODEC, "crc32c");
+	/* truncated */
+	CHECK_ERR(scout__pipeline_decode(p, enc, 3, back, NULL), SCOUT_ECODEC, "truncated");
+	CHECK_ERR(scout__pipeline_decode(p, enc, 7, back, NULL), SCOUT_ECODEC, NULL);
+	free(enc);
+	json_t *j = scout__pipeline_json(p);
+	char *t = json_dumps(j, JSON_COMPACT);
+	CHECK(strcmp(t, "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}},"
+			"{\"name\":\"crc32c\"}]") == 0);
+	free(t);
+	json_decref(j);
+	scout__pipeline_free(p);
+
+	/* little endian complex64: each float of the pair stays in place */
+	int64_t one[1] = {1};
+	CHECK_OK(make(&p, "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}}]",
+		      SCOUT_COMPLEX64, 1, one));
+	if (p) {
+		float c[2] = {1.0f, -2.0f}; /* 0x3f800000, 0xc0000000 */
+		CHECK_OK(scout__pipeline_encode(p, c, &enc, &n));
+		const unsigned char w[8] = {0x3f, 0x80, 0, 0, 0xc0, 0, 0, 0};
+		CHECK(n == 8 && memcmp(enc, w, 8) == 0);
+		free(enc);
+		scout__pipeline_free(p);
+	}
+}
+
+static void test_transpose(void)
+{
+	/* a 2x3 uint8 array, order [1, 0]: stored as its 3x2 transpose */
+	int64_t shape[2] = {2, 3};
+	scout_pipeline *p;
+	CHECK_OK(make(&p,
+		      "[{\"name\":\"transpose\",\"configuration\":{\"order\":[1,0]}},"
+		      "{\"name\":\"bytes\"}]",
+		      SCOUT_UINT8, 2, shape));
+	if (!p)
+		return;
+	const uint8_t a[6] = {1, 2, 3, 4, 5, 6};
+	void *enc;
+	size_t n;
+	CHECK_OK(scout__pipeline_encode(p, a, &enc, &n));
+	const uint8_t want[6] = {1, 4, 2, 5, 3, 6};
+	CHECK(n == 6 && memcmp(enc, want, 6) == 0);
+	uint8_t back[6];
+	CHECK_OK(scout__pipeline_decode(p, enc, n, back, NULL));
+	CHECK(memcmp(back, a, 6) == 0);
+	free(enc);
+	scout__pipeline_free(p);
+
+	/* 3-D int32, order [2, 0, 1] on shape (2, 3, 4): encoded shape (4, 2, 3) */
+	int64_t s3[3] = {2, 3, 4};
+	CHECK_OK(make(&p,
+		      "[{\"name\":\"transpose\",\"configuration\":{\"order\":[2,0,1]}},"
+		      "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]",
+		      SCOUT_INT32, 3, s3));
+	if (!p)
+		return;
+	int32_t x[24], y[24];
+	for (int i = 0; i < 24; i++)
+		x[i] = 100 + i;
+	CHECK_OK(scout__pipeline_encode(p, x, &enc, &n));
+	CHECK(n == sizeof x);
+	if (n == sizeof x) {
+		/* encoded[k][i][j] = x[i][j][k] */
+		const int32_t *e = enc;
+		int ok = 1;
+		for (int k = 0; k < 4; k++)
+			for (int i = 0; i < 2; i++)
+				for (int j = 0; j < 3; j++)
+					ok &= e[(k * 2 + i) * 3 + j] == x[(i * 3 + j) * 4 + k];
+		CHECK(ok);
+	}
+	CHECK_OK(scout__pipeline_decode(p, enc, n, y, NULL));
+	CHECK(memcmp(x, y, sizeof x) == 0);
+	free(enc);
+	scout__pipeline_free(p);
+
+	/* "F" (a v2 order) is the reversed permutation */
+	CHECK_OK(make(&p,
+		      "[{\"name\":\"transpose\",\"configuration\":{\"order\":\"F\"}},"
+		      "{\"name\":\"bytes\"}]",
+		      SCOUT_UINT8, 2, shape));
+	if (p) {
+		json_t *j = scout__pipeline_json(p);
+		char *t = json_dumps(json_array_get(j, 0), JSON_COMPACT);
+		CHECK(strcmp(t, "{\"name\":\"transpose\",\"configuration\":{\"order\":[1,0]}}") ==
+		      0);
+		free(t);
+		json_decref(j);
+		scout__pipeline_free(p);
+	}
+}
+
+static void test_compressors(void)
+{
+	/* every compressor in a chain after transpose + big-endian bytes round-trips */
+	static const char *const bb[] = {
+	    "{\"name\":\"blosc\",\"configuration\":{\"typesize\":4,\"cname\":\"zstd\",\"clevel\":1,"
+	    "\"shuffle\":\"bitshuffle\",\"blocksize\":0}}",
+	    "{\"name\":\"blosc\",\"configuration\":{\"typesize\":4,\"cname\":\"lz4\",\"clevel\":5,"
+	    "\"shuffle\":\"shuffle\",\"blocksize\":0}}",
+	    "{\"name\":\"gzip\",\"configuration\":{\"level\":5}}",
+	    "{\"name\":\"zstd\",\"configuration\":{\"level\":3,\"checksum\":true}}",
+	    "{\"name\":\"numcodecs.zlib\",\"configuration\":{\"level\":1}}",
+	    "{\"name\":\"numcodecs.lz4\",\"configuration\":{\"acceleration\":1}}",
+	    "{\"name\":\"numcodecs.bz2\",\"configuration\":{\"level\":1}}",
+	};
+	int64_t shape[3] = {5, 6, 7};
+	int32_t x[210], y[210];
+	for (int i = 0; i < 210; i++)
+		x[i] = (i * 7919) % 1000 - 500;
+	for (size_t k = 0; k < sizeof bb / sizeof *bb; k++) {
+		char chain[1024];
+		snprintf(chain, sizeof chain,
+			 "[{\"name\":\"transpose\",\"configuration\":{\"order\":[2,1,0]}},"
+			 "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}},%s,"
+			 "{\"name\":\"crc32c\"}]",
+			 bb[k]);
+		scout_pipeline *p;
+		CHECK_OK(make(&p, chain, SCOUT_INT32, 3, shape));
+		if (!p)
+			continue;
+		void *enc;
+		size_t n;
+		CHECK_OK(scout__pipeline_encode(p, x, &enc, &n));
+		memset(y, 0, sizeof y);
+		CHECK_OK(scout__pipeline_decode(p, enc, n, y, NULL));
+		CHECK(memcmp(x, y, sizeof x) == 0);
+		/* a bad crc is caught before the compressor runs */
+		((unsigned char *)enc)[n - 1] ^= 0x80;
+		CHECK_ERR(scout__pipeline_decode(p, enc, n, y, NULL), SCOUT_ECODEC, "crc32c");
+		free(enc);
+		scout__pipeline_free(p);
+	}
+	/* two compressors: zstd after gzip (zstd records its decoded size; gzip, innermost, need
+	 * not) */
+	scout_pipeline *p;
+	CHECK_OK(make(&p,
+		      "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
+		      "{\"name\":\"gzip\",\"configuration\":{\"level\":1}},"
+		      "{\"name\":\"zstd\",\"configuration\":{\"level\":1,\"checksum\":false}}]",
+		      SCOUT_INT32, 3, shape));
+	if (p) {
+		void *enc;
+		size_t n;
+		CHECK_OK(scout__pipeline_encode(p, x, &enc, &n));
+		memset(y, 0, sizeof y);
+		CHECK_OK(scout__pipeline_decode(p, enc, n, y, NULL));
+		CHECK(memcmp(x, y, sizeof x) == 0);
+		free(enc);
+		scout__pipeline_free(p);
+	}
+}
+
+static void test_bad_chains(void)
+{
+	int64_t shape[2] = {4, 4};
+	scout_pipeline *p = NULL;
+	CHECK_ERR(make(&p, "[{\"name\":\"gzip\",\"configuration\":{\"level\":1}}]", SCOUT_UINT8, 2,
+		       shape),
+		  SCOUT_EFORMAT, "before the array->bytes codec");
+	CHECK_ERR(make(&p, "[]", SCOUT_UINT8, 2, shape), SCOUT_EFORMAT, "no array->bytes codec");
+	CHECK_ERR(make(&p, "[{\"name\":\"bytes\"},{\"name\":\"bytes\"}]", SCOUT_UINT8, 2, shape),
+		  SCOUT_EFORMAT, "after another array->bytes");
+	CHECK_ERR(make(&p, "[{\"name\":\"bytes\"},{\"name\":\"nosuch\"}]", SCOUT_UINT8, 2, shape),
+		  SCOUT_EFORMAT, "\"nosuch\"");
+	CHECK_ERR(make(&p,
+		       "[{\"name\":\"bytes\"},{\"name\":\"transpose\",\"configuration\":"
+		       "{\"order\":[1,0]}}]",
+		       SCOUT_UINT8, 2, shape),
+		  SCOUT_EFORMAT, "after the array->bytes codec");
+	CHECK_ERR(make(&p,
+		       "[{\"name\":\"transpose\",\"configuration\":{\"order\":[0,0]}},"
+		       "{\"name\":\"bytes\"}]",
+		       SCOUT_UINT8, 2, shape),
+		  SCOUT_EFORMAT, "permutation");
+	CHECK_ERR(make(&p, "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"middle\"}}]",
+		       SCOUT_UINT16, 2, shape),
+		  SCOUT_EFORMAT, "endian");
+	CHECK_ERR(make(&p,
+		       "[{\"name\":\"bytes\"},{\"name\":\"blosc\",\"configuration\":{\"cname\":"
+		       "\"zstd\",\"clevel\":1,\"shuffle\":\"sideways\"}}]",
+		       SCOUT_UINT16, 2, shape),
+		  SCOUT_EFORMAT, "shuffle");
+	CHECK_ERR(make(&p, "{\"name\":\"bytes\"}", SCOUT_UINT8, 2, shape), SCOUT_EFORMAT, "list");
+	CHECK(p == NULL);
+	/* raw chunk of the wrong size */
+	CHECK_OK(make(&p, "[{\"name\":\"bytes\"}]", SCOUT_UINT8, 2, shape));
+	if (p) {
+		unsigned char buf[16] = {0}, out[16];
+		CHECK_ERR(scout__pipeline_decode(p, buf, 15, out, NULL), SCOUT_ECODEC,
+			  "stored size 15");
+		scout__pipeline_free(p);
+	}
+}
+
+static void test_chunk_keys(void)
+{
+	char key[64];
+	int64_t idx[3] = {1, 0, 3};
+	scout_key_encoding d = {SCOUT_KEY_DEFAULT, '/'}, dd = {SCOUT_KEY_DEFAULT, '.'},
+			   v2 = {SCOUT_KEY_V2, '.'};
+	CHECK_OK(scout__chunk_key_encode(key, sizeof key, &d, 3, idx));
+	CHECK(strcmp(key, "c/1/0/3") == 0);
+	CHECK_OK(scout__chunk_key_encode(key, sizeof key, &dd, 3, idx));
+	CHECK(strcmp(key, "c.1.0.3") == 0);
+	CHECK_OK(scout__chunk_key_encode(key, sizeof key, &v2, 3, idx));
+	CHECK(strcmp(key, "1.0.3") == 0);
+	CHECK_ERR(scout__chunk_key_encode(key, 4, &d, 3, idx), SCOUT_EOVERFLOW, NULL);
+}
+
+int main(void)
+{
+	test_crc32c();
+	test_bytes_crc();
+	test_transpose();
+	test_compressors();
+	test_bad_chains();
+	test_chunk_keys();
+	return check_summary();
+}
