@@ -279,7 +279,9 @@ def _first_stored(pairs):
 def hostile(kind, data, cfg, shard_shape, inner_bound=None):
     """A broken copy of shard bytes `data`. kinds:
       truncated     the shard cut to half its index
-      short_index   the last inner chunk's bytes and all but 8 bytes of the index removed
+      short_index   the last 8 bytes removed (index at the end: its last pair cut short
+                    and the bytes before it read as the index; at the start: the shard
+                    ends inside its index)
       crc_mismatch  one index byte flipped, crc32c left as it was
       offset_beyond a stored chunk's offset moved past the end of the shard
       end_beyond    a stored chunk's nbytes reaching one byte past the end
@@ -296,7 +298,7 @@ def hostile(kind, data, cfg, shard_shape, inner_bound=None):
     if kind == "truncated":
         return data[:inb // 2]
     if kind == "short_index":
-        return data[:start + inb - 8] if start == 0 else data[:n - 8]
+        return data[:inb - 8] if start == 0 else data[:n - 8]
     if kind == "crc_mismatch":
         assert _index_crc(cfg["index_codecs"])
         b = bytearray(data)
