@@ -11,6 +11,8 @@
 int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, const int64_t *stop)
 {
 	scout_zarr_impl *z = arr->impl;
+	if (z->shard)
+		return scout__zarr_shard_read_box(arr, dst, start, stop);
 	int nd = arr->ndim;
 	size_t isz = arr->itemsize;
 	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM];
@@ -68,6 +70,8 @@ int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, cons
 int scout__zarr_write_box(scout_array *arr, const int64_t *start, const int64_t *stop,
 			  const void *src)
 {
+	if (((scout_zarr_impl *)arr->impl)->shard)
+		return scout__zarr_shard_write_box(arr, start, stop, src);
 	int nd = arr->ndim;
 	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM], sshape[SCOUT_MAX_NDIM];
 	for (int i = 0; i < nd; i++) {

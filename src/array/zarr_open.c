@@ -249,26 +249,34 @@ int scout__zarr_open(scout_array **out, const char *path, int mode)
 	spec.itemsize = isz;
 	spec.ndim = z->meta.ndim;
 	memcpy(spec.shape, z->meta.chunks, sizeof spec.shape);
+	spec.fill = z->meta.fill;
 	rc = scout__pipeline_new(&z->pipeline, z->meta.codecs, &spec, what);
 	if (rc < 0)
 		goto fail;
+	/* sharded: read by inner chunk, write by shard (zarr_shard.c) */
+	z->shard = scout__pipeline_shard_codec(z->pipeline);
+	const int64_t *read_chunks =
+	    z->shard ? scout__shard_codec_inner_shape(z->shard) : z->meta.chunks;
 	z->keys = z->meta.key_encoding;
 	if (!z->keys.separator)
 		z->keys.separator = detect_separator(z->store, z->meta.ndim);
-	rc = scout__array_alloc(&arr, &zarr_ops, z->meta.ndim, z->meta.shape, z->meta.chunks,
+	rc = scout__array_alloc(&arr, &zarr_ops, z->meta.ndim, z->meta.shape, read_chunks,
 				z->meta.dtype, (mode & SCOUT_MODE_WRITE) != 0);
 	if (rc < 0) {
 		rc = scout__error_prefix(rc, "%s: ", what);
 		goto fail;
 	}
-	rc = scout__shape_size(&z->chunk_nelems, &z->chunk_nbytes, z->meta.ndim, z->meta.chunks,
-			       isz);
+	rc = scout__shape_size(&z->chunk_nelems, &z->chunk_nbytes, z->meta.ndim, read_chunks, isz);
 	if (rc < 0) {
 		rc = scout__error_prefix(rc, "%s: field \"chunks\": ", what);
 		goto fail;
 	}
-	for (int i = 0; i < z->meta.ndim; i++)
+	for (int i = 0; i < z->meta.ndim; i++) {
 		z->grid[i] = (z->meta.shape[i] + z->meta.chunks[i] - 1) / z->meta.chunks[i];
+		z->inner_grid[i] = (z->meta.shape[i] + read_chunks[i] - 1) / read_chunks[i];
+		arr->write_chunks[i] = z->meta.chunks[i];
+	}
+	z->shard_nbytes = scout__pipeline_chunk_nbytes(z->pipeline);
 	rc = scout__cache_new(&z->cache, default_cache_size(), z->chunk_nbytes);
 	if (rc < 0)
 		goto fail;
