@@ -1,6 +1,6 @@
 /**
  * @file scout/zarr.h
- * @brief Zarr v2 arrays on a filesystem, byte-exact with zarr-python.
+ * @brief Zarr v2 and v3 arrays on a filesystem, byte-exact with zarr-python.
  */
 #ifndef SCOUT_ZARR_H
 #define SCOUT_ZARR_H
@@ -25,21 +25,35 @@ typedef struct {
 	char dimension_separator;       /**< '/' (default when 0, as SCOUT) or '.' */
 	const char *fill_value;         /**< JSON text; NULL: 0 */
 	int overwrite;                  /**< replace an existing array at path */
+	/* version 2 */
+	int zarr_format;    /**< 0 or 2: Zarr v2 (.zarray), SCOUT's format; 3: Zarr v3 */
+	const char *codecs; /**< v3: the codec chain as a JSON list ("[{\"name\":
+			       \"bytes\", ...}, ...]"); NULL: "bytes" (endian from
+			       dtype) followed by `compressor` in v3 form (blosc, gzip,
+			       zstd; other numcodecs ids as "numcodecs.<id>"), and when
+			       that is NULL too, SCOUT's default as bytes + blosc */
+	const char *chunk_key_encoding; /**< v3: "default" (NULL: c/1/2/3) or "v2" (1/2/3) */
+	const char *dimension_names;    /**< v3: JSON list of names (strings or null), or NULL */
 } scout_zarr_options;
 
-#define SCOUT_ZARR_OPTIONS_VERSION 1
+#define SCOUT_ZARR_OPTIONS_VERSION 2
 #define SCOUT_ZARR_OPTIONS_INIT                                                                    \
 	{                                                                                          \
-		SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0             \
+		SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0, 0, NULL,   \
+		    NULL, NULL                                                                     \
 	}
 
 /**
- * Create a Zarr v2 array directory at path (writing .zarray as zarr-python
- * does: indent 4, sorted keys) and open it for reading and writing.
+ * Create a Zarr array directory at path and open it for reading and writing:
+ * Zarr v2 (.zarray written as zarr-python 2 does: indent 4, sorted keys) or,
+ * with zarr_format 3, Zarr v3 (zarr.json as zarr-python 3 writes it: indent
+ * 2, its key order). Options of version 1 (without the v3 fields) are
+ * accepted and create v2.
  *
  * Defaults (fields left 0 / NULL): chunks 64 on every axis clipped to the shape
- * (an extent of 0 gives 1), SCOUT's compressor, order 'C', separator '/',
- * fill value 0. Missing parent directories of path are created.
+ * (an extent of 0 gives 1), SCOUT's compressor (blosc zstd 1 bitshuffle),
+ * order 'C' (v3: 'F' adds a transpose codec in front of the default chain),
+ * separator '/', fill value 0. Missing parent directories of path are created.
  *
  * @param out  receives the handle; free with scout_array_free()
  * @param path the array directory
@@ -59,15 +73,33 @@ SCOUT_API int scout_zarr_create(scout_array **out, const char *path,
 SCOUT_API int scout_zarr_group_create(const char *path);
 
 /**
- * The array's .zattrs as JSON text, "{}" when it has none.
+ * The metadata of a Zarr array (v2 or v3) as one JSON object (text):
+ * "zarr_format" (2 or 3), "dtype" (the stored numpy typestr, e.g. ">u2"),
+ * "data_type" (the v3 name, e.g. "uint16"), "fill_value", "codecs" (the codec
+ * chain as a v3 list, also for v2 arrays: order F -> transpose, byte order ->
+ * bytes, compressor -> blosc/gzip/zstd or "numcodecs.<id>"),
+ * "chunk_key_encoding" (as in zarr.json; v2: {"name": "v2", "configuration":
+ * {"separator": ...}}), "dimension_names" (list or null), "order", and the
+ * v2-style "compressor" (numcodecs config or null; for v3 the single
+ * compressor of the chain when it has a numcodecs equivalent), "filters",
+ * "dimension_separator".
+ * @param json_out receives the text; free with scout_free()
+ * @return SCOUT_OK, SCOUT_EINVAL (not a Zarr array), SCOUT_ENOMEM
+ */
+SCOUT_API int scout_zarr_metadata(char **json_out, const scout_array *arr);
+
+/**
+ * The array's attributes as JSON text (v2: its .zattrs; v3: "attributes" of
+ * its zarr.json), "{}" when it has none.
  * @param json_out receives the text; free with scout_free()
  * @return SCOUT_OK, SCOUT_EINVAL (not a Zarr array), SCOUT_EFORMAT, SCOUT_EIO
  */
 SCOUT_API int scout_array_attrs_get(char **json_out, scout_array *arr);
 
 /**
- * Replace the array's .zattrs (written atomically, indent 4 and sorted keys as
- * zarr-python).
+ * Replace the array's attributes (v2: .zattrs, written atomically, indent 4
+ * and sorted keys as zarr-python; v3: the "attributes" of zarr.json, which is
+ * rewritten atomically).
  * @param json a JSON object as text
  * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EFORMAT (not a JSON object), SCOUT_EREADONLY, SCOUT_EIO
  */

@@ -13,12 +13,14 @@
  * zarr_box.c.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/codec.h"
 #include "scout/zarr.h"
+#include "format/zarr_v3.h"
 #include "zarr_array.h"
 #include "zarr_impl.h"
 
@@ -162,6 +164,8 @@ int scout__zarr_probe(const char *path)
 	if (rc < 0)
 		return rc;
 	rc = scout__store_head(NULL, st, ".zarray");
+	if (rc == SCOUT_ENOTFOUND)
+		rc = scout__store_head(NULL, st, "zarr.json");
 	scout__store_free(st);
 	if (rc == SCOUT_OK)
 		return 1;
@@ -188,35 +192,67 @@ static size_t default_cache_size(void)
 	return SCOUT_ZARR_CACHE_DEFAULT;
 }
 
-/* Read the array's metadata into z->meta; `what` gets the name of where it came from. */
+/* v2: .zarray text (or a consolidated entry's object) into z->meta */
+static int meta_from_v2(scout_zarr_impl *z, const json_t *doc, const char *what)
+{
+	scout_zarray za;
+	int rc = scout__zarray_from_json(&za, doc, what);
+	if (rc < 0)
+		return rc;
+	strcpy(z->meta_key, ".zarray");
+	rc = scout__zarr_meta_from_zarray(&z->meta, &za, doc, what);
+	scout__zarray_clear(&za);
+	return rc;
+}
+
+/*
+ * Read the array's metadata into z->meta: .zarray, else zarr.json, else an
+ * entry of a consolidated .zmetadata above; `what` names where it came from.
+ */
 static int read_meta(scout_zarr_impl *z, char *what, size_t whatsize)
 {
 	void *text = NULL;
 	size_t len = 0;
+	json_t *doc = NULL;
 	snprintf(what, whatsize, "%s/.zarray", z->path);
 	int rc = scout__store_get(&text, &len, NULL, z->store, ".zarray");
-	scout_zarray za;
-	memset(&za, 0, sizeof za);
-	if (rc == SCOUT_ENOTFOUND) {
-		json_t *cj;
-		if (find_consolidated(&cj, what, whatsize, z->path) == SCOUT_OK) {
-			rc = scout__zarray_from_json(&za, cj, what);
-			json_decref(cj);
-		} else {
-			rc = scout__error(SCOUT_ENOTFOUND,
-					  "%s: no .zarray file: not a Zarr v2 array directory",
-					  z->path);
-		}
-	} else if (rc == SCOUT_OK) {
-		rc = scout__zarray_parse(&za, text, len, what);
-	}
-	free(text);
-	if (rc < 0)
+	if (rc == SCOUT_OK) {
+		rc = scout__json_parse(&doc, text, len, what);
+		free(text);
+		if (rc == SCOUT_OK)
+			rc = meta_from_v2(z, doc, what);
+		json_decref(doc);
 		return rc;
-	strcpy(z->meta_key, ".zarray");
-	rc = scout__zarr_meta_from_zarray(&z->meta, &za, what);
-	scout__zarray_clear(&za);
-	return rc;
+	}
+	if (rc != SCOUT_ENOTFOUND)
+		return rc;
+	snprintf(what, whatsize, "%s/zarr.json", z->path);
+	rc = scout__store_get(&text, &len, NULL, z->store, "zarr.json");
+	if (rc == SCOUT_OK) {
+		rc = scout__json_parse(&doc, text, len, what);
+		free(text);
+		if (rc == SCOUT_OK) {
+			rc = scout__zarr_v3_node_type(doc, what);
+			if (rc == 2)
+				rc = scout__error(SCOUT_EFORMAT, "%s: a Zarr group, not an array",
+						  what);
+			else if (rc == 1)
+				rc = scout__zarr_v3_from_json(&z->meta, doc, what);
+		}
+		json_decref(doc);
+		strcpy(z->meta_key, "zarr.json");
+		return rc;
+	}
+	if (rc != SCOUT_ENOTFOUND)
+		return rc;
+	if (find_consolidated(&doc, what, whatsize, z->path) == SCOUT_OK) {
+		rc = meta_from_v2(z, doc, what);
+		json_decref(doc);
+		return rc;
+	}
+	return scout__error(SCOUT_ENOTFOUND,
+			    "%s: no .zarray or zarr.json file: not a Zarr array directory",
+			    z->path);
 }
 
 int scout__zarr_open(scout_array **out, const char *path, int mode)
@@ -334,14 +370,160 @@ static int write_new(scout_array **out, const char *path, int overwrite, const c
 	return scout__zarr_open(out, path, SCOUT_MODE_READ | SCOUT_MODE_WRITE);
 }
 
-int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_options *opts)
+/* The default v3 chain: [transpose (order F)], bytes, the compressor in v3 form. */
+static int default_chain(json_t **out, const scout_zarr_options *opts, const scout_zarray *z)
 {
-	if (!out || !path || !*path || !opts)
+	*out = NULL;
+	size_t isz = scout_dtype_size(z->dtype);
+	const char *ctext =
+	    opts->compressor
+		? opts->compressor
+		: "{\"id\": \"blosc\", \"cname\": \"zstd\", \"clevel\": 1, \"shuffle\": 2}";
+	json_t *cj, *comp = NULL;
+	int rc = scout__json_parse(&cj, ctext, strlen(ctext), "zarr_create: compressor");
+	if (rc < 0)
+		return rc;
+	rc = scout__compressor_to_v3(&comp, cj, isz, "zarr_create");
+	json_decref(cj);
+	if (rc < 0)
+		return rc;
+	json_t *list = json_array();
+	if (z->order == 'F') {
+		json_t *t = json_object(), *c = json_object(), *ord = json_array();
+		for (int i = z->ndim - 1; i >= 0; i--)
+			json_array_append_new(ord, json_integer(i));
+		json_object_set_new(c, "order", ord);
+		json_object_set_new(t, "name", json_string("transpose"));
+		json_object_set_new(t, "configuration", c);
+		json_array_append_new(list, t);
+	}
+	json_t *b = json_object();
+	json_object_set_new(b, "name", json_string("bytes"));
+	if (isz > 1) {
+		json_t *c = json_object();
+		json_object_set_new(c, "endian", json_string(z->big_endian ? "big" : "little"));
+		json_object_set_new(b, "configuration", c);
+	}
+	json_array_append_new(list, b);
+	if (comp)
+		json_array_append_new(list, comp);
+	*out = list;
+	return SCOUT_OK;
+}
+
+/* Create a Zarr v3 array from the checked geometry in z and the v3 options. */
+static int create_v3(scout_array **out, const char *path, const scout_zarr_options *opts,
+		     const scout_zarray *z)
+{
+	scout_zarr_meta m;
+	memset(&m, 0, sizeof m);
+	m.zarr_format = 3;
+	m.ndim = z->ndim;
+	memcpy(m.shape, z->shape, sizeof m.shape);
+	memcpy(m.chunks, z->chunks, sizeof m.chunks);
+	m.dtype = z->dtype;
+	m.big_endian = z->big_endian;
+	int rc = SCOUT_OK;
+	json_t *j = NULL;
+	if (opts->fill_value) {
+		rc = scout__json_parse(&j, opts->fill_value, strlen(opts->fill_value),
+				       "zarr_create: fill_value");
+		if (rc == SCOUT_OK)
+			rc = scout__v3_fill_parse(m.fill, j, m.dtype, "zarr_create");
+		json_decref(j);
+		j = NULL;
+		if (rc < 0)
+			return rc;
+	}
+	const char *cke = opts->chunk_key_encoding ? opts->chunk_key_encoding : "default";
+	if (strcmp(cke, "default") == 0)
+		m.key_encoding.kind = SCOUT_KEY_DEFAULT;
+	else if (strcmp(cke, "v2") == 0)
+		m.key_encoding.kind = SCOUT_KEY_V2;
+	else
+		return scout__error(SCOUT_EINVAL,
+				    "zarr_create: chunk_key_encoding \"%s\" is not \"default\" or "
+				    "\"v2\"",
+				    cke);
+	m.key_encoding.separator = z->separator;
+	if (opts->codecs) {
+		if (z->order == 'F') {
+			rc = scout__error(
+			    SCOUT_EINVAL,
+			    "zarr_create: order 'F' with an explicit codec list: put a "
+			    "transpose codec in the list instead");
+			goto done;
+		}
+		rc = scout__json_parse(&m.codecs, opts->codecs, strlen(opts->codecs),
+				       "zarr_create: codecs");
+	} else {
+		rc = default_chain(&m.codecs, opts, z);
+	}
+	if (rc < 0)
+		goto done;
+	if (opts->dimension_names) {
+		rc = scout__json_parse(&m.dimension_names, opts->dimension_names,
+				       strlen(opts->dimension_names),
+				       "zarr_create: dimension_names");
+		if (rc < 0)
+			goto done;
+		int ok = json_is_array(m.dimension_names) &&
+			 json_array_size(m.dimension_names) == (size_t)m.ndim;
+		for (size_t i = 0; ok && i < json_array_size(m.dimension_names); i++) {
+			const json_t *e = json_array_get(m.dimension_names, i);
+			ok = json_is_string(e) || json_is_null(e);
+		}
+		if (!ok) {
+			rc = scout__error(SCOUT_EINVAL,
+					  "zarr_create: dimension_names must be a list of %d "
+					  "strings or nulls",
+					  m.ndim);
+			goto done;
+		}
+	}
+	m.attributes = json_object();
+	/* check the chain, and write it normalised (every configuration field) */
+	scout_chunk_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.dtype = m.dtype;
+	spec.itemsize = scout_dtype_size(m.dtype);
+	spec.ndim = m.ndim;
+	memcpy(spec.shape, m.chunks, sizeof spec.shape);
+	scout_pipeline *p;
+	rc = scout__pipeline_new(&p, m.codecs, &spec, "zarr_create: codecs");
+	if (rc < 0)
+		goto done;
+	json_decref(m.codecs);
+	m.codecs = scout__pipeline_json(p);
+	scout__pipeline_free(p);
+	char *text = NULL;
+	rc = scout__zarr_v3_dump(&text, &m);
+	if (rc < 0)
+		goto done;
+	rc = write_new(out, path, opts->overwrite, "zarr.json", text);
+	free(text);
+done:
+	scout__zarr_meta_clear(&m);
+	return rc;
+}
+
+int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_options *opts_in)
+{
+	if (!out || !path || !*path || !opts_in)
 		return scout__error(SCOUT_EINVAL, "zarr_create: NULL argument");
 	*out = NULL;
-	if (opts->version != SCOUT_ZARR_OPTIONS_VERSION)
+	scout_zarr_options o = SCOUT_ZARR_OPTIONS_INIT;
+	if (opts_in->version == SCOUT_ZARR_OPTIONS_VERSION)
+		o = *opts_in;
+	else if (opts_in->version == 1) /* without the v3 fields: read only its own */
+		memcpy(&o, opts_in, offsetof(scout_zarr_options, zarr_format));
+	else
 		return scout__error(SCOUT_EINVAL, "zarr_create: options version %u, expected %d",
-				    opts->version, SCOUT_ZARR_OPTIONS_VERSION);
+				    opts_in->version, SCOUT_ZARR_OPTIONS_VERSION);
+	const scout_zarr_options *opts = &o;
+	if (opts->zarr_format != 0 && opts->zarr_format != 2 && opts->zarr_format != 3)
+		return scout__error(SCOUT_EINVAL, "zarr_create: zarr_format %d is not 2 or 3",
+				    opts->zarr_format);
 	int rc = scout__check_shape(opts->ndim, opts->shape, "zarr_create");
 	if (rc < 0)
 		return rc;
@@ -387,6 +569,11 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 				    "zarr_create: dimension_separator '%c' is not '.' or '/'", sep);
 	z.order = order;
 	z.separator = sep;
+	if (opts->zarr_format == 3) {
+		rc = create_v3(out, path, opts, &z);
+		scout__zarray_clear(&z);
+		return rc;
+	}
 	/* fill value */
 	if (opts->fill_value) {
 		json_t *fv;
@@ -443,6 +630,28 @@ int scout_zarr_group_create(const char *path)
 
 /* ---- attributes ---- */
 
+/* The array's zarr.json as read now (new reference). */
+static int read_v3_doc(json_t **doc_out, const scout_zarr_impl *z, char *what, size_t whatsize)
+{
+	*doc_out = NULL;
+	snprintf(what, whatsize, "%s/zarr.json", z->path);
+	void *text;
+	size_t n;
+	int rc = scout__store_get(&text, &n, NULL, z->store, "zarr.json");
+	if (rc == SCOUT_ENOTFOUND)
+		return scout__error(SCOUT_ENOTFOUND, "%s: no longer exists", what);
+	if (rc < 0)
+		return rc;
+	rc = scout__json_parse(doc_out, text, n, what);
+	free(text);
+	if (rc == SCOUT_OK && !json_is_object(*doc_out)) {
+		json_decref(*doc_out);
+		*doc_out = NULL;
+		rc = scout__error(SCOUT_EFORMAT, "%s: not a JSON object", what);
+	}
+	return rc;
+}
+
 int scout_array_attrs_get(char **json_out, scout_array *arr)
 {
 	if (!json_out)
@@ -451,6 +660,18 @@ int scout_array_attrs_get(char **json_out, scout_array *arr)
 	scout_zarr_impl *z = impl_of(arr);
 	if (!z)
 		return scout__error(SCOUT_EINVAL, "attrs_get: not a Zarr array");
+	if (z->meta.zarr_format == 3) {
+		json_t *doc;
+		char what[PATH_MAX + 16];
+		int rc = read_v3_doc(&doc, z, what, sizeof what);
+		if (rc < 0)
+			return rc;
+		const json_t *a = json_object_get(doc, "attributes");
+		*json_out = json_dumps(a ? a : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(doc);
+		return *json_out ? SCOUT_OK
+				 : scout__error(SCOUT_ENOMEM, "attrs_get: out of memory");
+	}
 	void *data;
 	size_t n;
 	int rc = scout__store_get(&data, &n, NULL, z->store, ".zattrs");
@@ -503,6 +724,23 @@ int scout_array_attrs_set(scout_array *arr, const char *json)
 		return scout__error(SCOUT_EFORMAT,
 				    "attrs_set: the attributes are not a JSON object");
 	}
+	if (z->meta.zarr_format == 3) {
+		json_t *doc;
+		char what[PATH_MAX + 16];
+		rc = read_v3_doc(&doc, z, what, sizeof what);
+		if (rc < 0) {
+			json_decref(j);
+			return rc;
+		}
+		json_object_set_new(doc, "attributes", j);
+		char *text = scout__json_dumps_v3(doc);
+		json_decref(doc);
+		if (!text)
+			return SCOUT_ENOMEM;
+		rc = scout__store_set(z->store, "zarr.json", text, strlen(text), NULL);
+		free(text);
+		return rc;
+	}
 	char *text = scout__json_dumps(j);
 	json_decref(j);
 	if (!text)
@@ -510,6 +748,53 @@ int scout_array_attrs_set(scout_array *arr, const char *json)
 	rc = scout__store_set(z->store, ".zattrs", text, strlen(text), NULL);
 	free(text);
 	return rc;
+}
+
+/* ---- metadata ---- */
+
+int scout_zarr_metadata(char **json_out, const scout_array *arr)
+{
+	if (!json_out)
+		return scout__error(SCOUT_EINVAL, "zarr_metadata: json_out is NULL");
+	*json_out = NULL;
+	scout_zarr_impl *z = impl_of(arr);
+	if (!z)
+		return scout__error(SCOUT_EINVAL, "zarr_metadata: not a Zarr array");
+	const scout_zarr_meta *m = &z->meta;
+	const json_t *doc = m->v2_document;
+	json_t *o = json_object();
+	char ts[8];
+	scout_dtype_typestr(ts, m->dtype, m->big_endian);
+	json_object_set_new(o, "zarr_format", json_integer(m->zarr_format));
+	json_object_set_new(o, "dtype", json_string(ts));
+	json_object_set_new(o, "data_type", json_string(scout__v3_data_type_name(m->dtype)));
+	if (doc) {
+		const json_t *fv = json_object_get(doc, "fill_value");
+		json_object_set_new(o, "fill_value", fv ? json_deep_copy(fv) : json_null());
+	} else {
+		json_object_set_new(o, "fill_value", scout__v3_fill_json(m->fill, m->dtype));
+	}
+	json_object_set_new(o, "codecs", scout__pipeline_json(z->pipeline));
+	json_object_set_new(o, "chunk_key_encoding", scout__key_encoding_json(&z->keys));
+	json_object_set_new(o, "dimension_names",
+			    m->dimension_names ? json_deep_copy(m->dimension_names) : json_null());
+	json_t *comp = NULL;
+	if (doc) {
+		const json_t *c = json_object_get(doc, "compressor");
+		comp = c ? json_deep_copy(c) : NULL;
+	} else {
+		comp = scout__pipeline_compressor(z->pipeline);
+	}
+	json_object_set_new(o, "compressor", comp ? comp : json_null());
+	json_object_set_new(o, "order",
+			    json_string(scout__pipeline_order_f(z->pipeline) ? "F" : "C"));
+	const json_t *filters = doc ? json_object_get(doc, "filters") : NULL;
+	json_object_set_new(o, "filters", filters ? json_deep_copy(filters) : json_null());
+	char sep[2] = {z->keys.separator, 0};
+	json_object_set_new(o, "dimension_separator", json_string(sep));
+	*json_out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	json_decref(o);
+	return *json_out ? SCOUT_OK : scout__error(SCOUT_ENOMEM, "zarr_metadata: out of memory");
 }
 
 /* ---- cache and counters ---- */

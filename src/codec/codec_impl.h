@@ -153,6 +153,12 @@ SCOUT_HIDDEN int scout__stage_numcodecs_new(scout_stage **out, const char *name,
 					    const json_t *config, const scout_chunk_spec *in,
 					    const char *what);
 
+/* The numcodecs config of a numcodecs stage (new reference), NULL for other stages. */
+SCOUT_HIDDEN json_t *scout__stage_numcodecs_config(const scout_stage *s);
+
+/* 1 if s is a transpose reversing the axes (Fortran order). */
+SCOUT_HIDDEN int scout__stage_transpose_reversed(const scout_stage *s);
+
 /* CRC-32C (Castagnoli) of n bytes (crc32c.c). */
 SCOUT_HIDDEN uint32_t scout__crc32c(const void *data, size_t n);
 

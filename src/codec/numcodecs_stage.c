@@ -223,6 +223,13 @@ static int nc_decoded_size(const scout_stage *st, const void *src, size_t n, siz
 			    s->name);
 }
 
+json_t *scout__stage_numcodecs_config(const scout_stage *st)
+{
+	if (st->vt != &nc_vtable)
+		return NULL;
+	return scout__codec_config(((const nc_stage *)st)->codec);
+}
+
 static const scout_stage_vtable nc_vtable = {
     .name = "numcodecs",
     .kind = SCOUT_STAGE_BB,

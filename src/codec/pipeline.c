@@ -215,6 +215,18 @@ size_t scout__pipeline_bytes_len(const scout_pipeline *p)
 	return p->bytes_len;
 }
 
+json_t *scout__pipeline_compressor(const scout_pipeline *p)
+{
+	if (p->nstages - p->ab != 2)
+		return NULL;
+	return scout__stage_numcodecs_config(p->stages[p->nstages - 1]);
+}
+
+int scout__pipeline_order_f(const scout_pipeline *p)
+{
+	return p->ab == 1 && scout__stage_transpose_reversed(p->stages[0]);
+}
+
 size_t scout__pipeline_chunk_nbytes(const scout_pipeline *p)
 {
 	return p->chunk_nbytes;

@@ -69,6 +69,16 @@ SCOUT_HIDDEN void scout__pipeline_free(scout_pipeline *p);
 /* The chain in v3 form, normalised (every configuration field). New reference. */
 SCOUT_HIDDEN json_t *scout__pipeline_json(const scout_pipeline *p);
 
+/*
+ * The numcodecs config (new reference) of the chain's compressor when the
+ * chain has exactly one bytes->bytes codec and it is a numcodecs compressor
+ * (what a v2 .zarray calls "compressor"); NULL otherwise.
+ */
+SCOUT_HIDDEN json_t *scout__pipeline_compressor(const scout_pipeline *p);
+
+/* 1 when the chain stores chunks in Fortran order (one transpose reversing the axes). */
+SCOUT_HIDDEN int scout__pipeline_order_f(const scout_pipeline *p);
+
 /* Size of a decoded chunk (the spec's shape x itemsize). */
 SCOUT_HIDDEN size_t scout__pipeline_chunk_nbytes(const scout_pipeline *p);
 

@@ -89,6 +89,17 @@ void scout__permute_axes(void *dst, const void *src, const int64_t *src_shape, c
 	}
 }
 
+int scout__stage_transpose_reversed(const scout_stage *s)
+{
+	if (s->vt != &scout__stage_transpose)
+		return 0;
+	const transpose_stage *t = (const transpose_stage *)s;
+	for (int i = 0; i < s->in.ndim; i++)
+		if (t->order[i] != s->in.ndim - 1 - i)
+			return 0;
+	return 1;
+}
+
 static int transpose_create(scout_stage **out, const json_t *config, const scout_chunk_spec *in,
 			    const char *what)
 {

@@ -13,6 +13,7 @@ void scout__zarr_meta_clear(scout_zarr_meta *m)
 	json_decref(m->codecs);
 	json_decref(m->dimension_names);
 	json_decref(m->attributes);
+	json_decref(m->v2_document);
 	memset(m, 0, sizeof *m);
 }
 
@@ -75,10 +76,14 @@ int scout__compressor_to_v3(json_t **out, const json_t *compressor, size_t items
 	return rc;
 }
 
-int scout__zarr_meta_from_zarray(scout_zarr_meta *m, const scout_zarray *z, const char *what)
+int scout__zarr_meta_from_zarray(scout_zarr_meta *m, const scout_zarray *z, const json_t *doc,
+				 const char *what)
 {
 	memset(m, 0, sizeof *m);
 	m->zarr_format = 2;
+	m->big_endian = z->big_endian;
+	if (doc)
+		m->v2_document = json_deep_copy(doc);
 	m->ndim = z->ndim;
 	memcpy(m->shape, z->shape, sizeof m->shape);
 	memcpy(m->chunks, z->chunks, sizeof m->chunks);

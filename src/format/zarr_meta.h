@@ -33,17 +33,20 @@ typedef struct {
 	json_t *codecs;          /* the chain, v3 form (owned) */
 	json_t *dimension_names; /* a list (of strings or nulls), or NULL (owned) */
 	json_t *attributes;      /* v3: the "attributes" object or NULL (v2: .zattrs, separate) */
+	int big_endian;          /* stored byte order (v2 typestr, v3 bytes codec) */
+	json_t *v2_document;     /* v2: the .zarray object as read (owned), else NULL */
 } scout_zarr_meta;
 
 /* Release what a scout_zarr_meta owns and zero it. */
 SCOUT_HIDDEN void scout__zarr_meta_clear(scout_zarr_meta *m);
 
 /*
- * Fill m from a parsed .zarray. The compressor is checked by the codec layer
+ * Fill m from a parsed .zarray (doc: its JSON object, kept in m->v2_document;
+ * may be NULL). The compressor is checked by the codec layer
  * (errors name `what` and field "compressor"). *m is cleared first.
  */
 SCOUT_HIDDEN int scout__zarr_meta_from_zarray(scout_zarr_meta *m, const scout_zarray *z,
-					      const char *what);
+					      const json_t *doc, const char *what);
 
 /* The v2 compressor config (null or numcodecs object) as a v3-form codec, or NULL for none. */
 SCOUT_HIDDEN int scout__compressor_to_v3(json_t **out, const json_t *compressor, size_t itemsize,
