@@ -73,6 +73,40 @@ SCOUT_API int scout_zarr_create(scout_array **out, const char *path,
 SCOUT_API int scout_zarr_group_create(const char *path);
 
 /**
+ * Create a Zarr group of a given format: 2 (or 0) as scout_zarr_group_create(),
+ * 3: a zarr.json with node_type "group" as zarr-python 3 writes it. Missing
+ * parents are created; an existing group is left as it is.
+ * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EIO
+ */
+SCOUT_API int scout_zarr_group_create_format(const char *path, int zarr_format);
+
+/**
+ * Describe the Zarr group (v2 or v3) at path as JSON text: {"path", "kind":
+ * "group", "zarr_format", "attributes", "consolidated", "members"}.
+ * "members" lists every descendant sorted by relative path ('/'
+ * separators), each {"path", "node_type": "array" | "group"}, arrays also
+ * with "shape", "chunks", "dtype_name" and "codecs" (the chain in v3 form).
+ * Members come from the group's consolidated metadata when it has some (v2
+ * .zmetadata, v3 "consolidated_metadata"; then "consolidated" is true), else
+ * from walking the directory. Groups written by zarr-python, GDAL and
+ * netCDF-C (NCZarr) are v2 groups with .zgroup files.
+ * @param json_out receives the text; free with scout_free()
+ * @return SCOUT_OK, SCOUT_ENOTFOUND (not a group), SCOUT_EFORMAT (bad
+ *         metadata, naming the file and field), SCOUT_EIO, SCOUT_ENOMEM
+ */
+SCOUT_API int scout_zarr_group_describe(char **json_out, const char *path);
+
+/**
+ * Write the consolidated metadata of the group at path, as zarr-python does:
+ * v2: .zmetadata ({"metadata": {key: document}, "zarr_consolidated_format":
+ * 1}) with every .zgroup, .zarray and .zattrs below; v3: the group's
+ * zarr.json gains "consolidated_metadata": {"kind": "inline",
+ * "must_understand": false, "metadata": {path: zarr.json document}}.
+ * @return SCOUT_OK, SCOUT_ENOTFOUND (not a group), SCOUT_EFORMAT, SCOUT_EIO
+ */
+SCOUT_API int scout_zarr_consolidate(const char *path);
+
+/**
  * The metadata of a Zarr array (v2 or v3) as one JSON object (text):
  * "zarr_format" (2 or 3), "dtype" (the stored numpy typestr, e.g. ">u2"),
  * "data_type" (the v3 name, e.g. "uint16"), "fill_value", "codecs" (the codec

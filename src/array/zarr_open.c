@@ -611,23 +611,6 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 	return rc;
 }
 
-int scout_zarr_group_create(const char *path)
-{
-	if (!path || !*path)
-		return scout__error(SCOUT_EINVAL, "zarr_group_create: path is NULL or empty");
-	scout_store *st;
-	int rc = scout__store_open(&st, path, SCOUT_STORE_CREATE);
-	if (rc < 0)
-		return rc;
-	rc = scout__store_head(NULL, st, ".zgroup");
-	if (rc == SCOUT_ENOTFOUND) {
-		const char *t = scout__zgroup_text();
-		rc = scout__store_set(st, ".zgroup", t, strlen(t), NULL);
-	}
-	scout__store_free(st);
-	return rc;
-}
-
 /* ---- attributes ---- */
 
 /* The array's zarr.json as read now (new reference). */

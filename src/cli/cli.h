@@ -186,6 +186,17 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
 			   char separator);
 
+/*
+ * The same in a given Zarr format (2 or 3) and, for v3, chunk-key encoding
+ * ("default" or "v2"; NULL: "default"). For v3, a codec spec starting with
+ * '[' is the whole v3 codec list; a short form or numcodecs JSON is the
+ * compressor after a "bytes" codec.
+ */
+int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
+			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
+			       const char *codec_spec, char separator, int zarr_format,
+			       const char *key_encoding);
+
 /* ---- the commands ---- */
 
 int cli_info_main(int argc, char **argv);
@@ -203,8 +214,10 @@ typedef struct {
 	const char *codec; /* NULL: SCOUT's default */
 	int has_dtype;
 	scout_dtype dtype;
-	char separator; /* '/' or '.' */
+	char separator; /* '/' or '.'; 0: the default of the format and key encoding */
 	int overwrite;
+	int zarr_format;          /* 2 (default) or 3 */
+	const char *key_encoding; /* v3: "default" (NULL) or "v2" */
 	cli_common common;
 } cli_convert_params;
 

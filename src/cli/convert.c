@@ -1,4 +1,4 @@
-/* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 (or TIFF). */
+/* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 or v3 (or TIFF). */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,14 +9,16 @@
 
 #define CONVERT_USAGE                                                                              \
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
+	"                     [--zarr-format 2|3] [--chunk-key-encoding default|v2]\n"             \
 	"                     [--overwrite] [--processes] [--[no-]progress] INPUT OUTPUT"
 
 static void convert_help(void)
 {
 	printf(
 	    "usage: " CONVERT_USAGE "\n\n"
-	    "Convert a TIFF file, a folder of TIFF slices or a Zarr array to a Zarr v2 array,\n"
-	    "or to a TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
+	    "Convert a TIFF file, a folder of TIFF slices or a Zarr array (v2 or v3) to a\n"
+	    "Zarr array (v2 by default, SCOUT's format; v3 with --zarr-format 3), or to a\n"
+	    "TIFF file when OUTPUT ends in .tif or .tiff (2-D or 3-D arrays).\n"
 	    "The work is split in slabs of whole output chunks along the first axis, run in\n"
 	    "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
 	    "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
@@ -28,12 +30,22 @@ static void convert_help(void)
 	    "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
 	    "                      zlib|zstd, SHUFFLE noshuffle|shuffle|bitshuffle), zlib:L,\n"
 	    "                      gzip:L, bz2:L, lzma:PRESET, zstd:L, lz4, none, default.\n"
+	    "                    For Zarr v3 the short forms and numcodecs JSON give the\n"
+	    "                    chain bytes + that codec (blosc, gzip, zstd in v3 form,\n"
+	    "                    others as numcodecs.<id>); a SPEC starting with '[' is\n"
+	    "                    the whole v3 codecs list, e.g.\n"
+	    "                    '[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}},\n"
+	    "                    {\"name\":\"crc32c\"}]'.\n"
 	    "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
 	    "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
 	    "                    float64 or a numpy typestr): as numpy's astype; integers\n"
 	    "                    wrap, float -> integer truncates toward zero and saturates\n"
 	    "                    out-of-range values (NaN -> 0)\n"
-	    "  --separator S     chunk key separator: / (nested, default) or .\n"
+	    "  --separator S     chunk key separator: / or . (default /, or . with\n"
+	    "                    --chunk-key-encoding v2)\n"
+	    "  --zarr-format N   2 (default: .zarray, as SCOUT) or 3 (zarr.json)\n"
+	    "  --chunk-key-encoding E  Zarr v3 chunk keys: default (c/1/2/3, the default)\n"
+	    "                    or v2 (1.2.3)\n"
 	    "  --overwrite       replace an existing OUTPUT\n"
 	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	    "  --processes       fork worker processes instead of threads\n"
@@ -43,7 +55,8 @@ static void convert_help(void)
 	    "  scout convert slices/ volume.zarr\n"
 	    "  scout convert stack.tif volume.zarr --chunks 32,128,128 --codec zstd:3\n"
 	    "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
-	    "  scout convert volume.zarr volume.tif\n");
+	    "  scout convert volume.zarr volume.tif\n"
+	    "  scout convert volume.zarr v3.zarr --zarr-format 3 --codec zstd:3\n");
 }
 
 /* ---- shared with blur: a Zarr output built under a temporary name ---- */
@@ -52,12 +65,32 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
 			   char separator)
 {
+	return cli_zarr_output_create_fmt(out, o, ndim, shape, chunks, dtype, codec_spec, separator,
+					  2, NULL);
+}
+
+int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
+			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
+			       const char *codec_spec, char separator, int zarr_format,
+			       const char *key_encoding)
+{
 	char *comp = NULL;
+	const char *list = NULL;
 	char ts[8];
 	int rc;
 	*out = NULL;
-	if (codec_spec && (rc = cli_codec_spec(&comp, codec_spec)) < 0)
+	const char *s = codec_spec;
+	while (s && (*s == ' ' || *s == '\t' || *s == '\n'))
+		s++;
+	if (s && *s == '[') {
+		if (zarr_format != 3)
+			return scout__error(
+			    SCOUT_EINVAL, "codec spec '%.60s': a codec list needs --zarr-format 3",
+			    codec_spec);
+		list = s;
+	} else if (codec_spec && (rc = cli_codec_spec(&comp, codec_spec)) < 0) {
 		return rc;
+	}
 	if ((rc = scout_dtype_typestr(ts, dtype, 0)) < 0) {
 		free(comp);
 		return rc;
@@ -71,6 +104,9 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
 	zo.dtype = ts;
 	zo.compressor = comp; /* NULL: SCOUT's default */
 	zo.dimension_separator = separator ? separator : '/';
+	zo.zarr_format = zarr_format;
+	zo.codecs = list;
+	zo.chunk_key_encoding = key_encoding;
 	zo.overwrite = 1; /* the temporary name is ours */
 	rc = scout_zarr_create(out, o->tmp, &zo);
 	free(comp);
@@ -275,8 +311,11 @@ int cli_convert_run(const cli_convert_params *p)
 		goto done;
 	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
 		goto done;
-	if ((rc = cli_zarr_output_create(&out, &o, ndim, shape, chunks, ot, p->codec,
-					 p->separator)) < 0)
+	char sep = p->separator;
+	if (!sep)
+		sep = p->key_encoding && !strcmp(p->key_encoding, "v2") ? '.' : '/';
+	if ((rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
+					     p->zarr_format, p->key_encoding)) < 0)
 		goto finish;
 	if (!strcmp(scout_array_kind(in), "zarr")) {
 		char *attrs = NULL;
@@ -315,7 +354,15 @@ done:
 
 /* ---- argument parsing ---- */
 
-enum { OPT_CHUNKS = CLI_OPT_FIRST_CMD, OPT_CODEC, OPT_DTYPE, OPT_SEPARATOR, OPT_OVERWRITE };
+enum {
+	OPT_CHUNKS = CLI_OPT_FIRST_CMD,
+	OPT_CODEC,
+	OPT_DTYPE,
+	OPT_SEPARATOR,
+	OPT_OVERWRITE,
+	OPT_ZARR_FORMAT,
+	OPT_KEY_ENCODING
+};
 
 int cli_parse_dtype(scout_dtype *out, const char *s)
 {
@@ -334,11 +381,14 @@ int cli_convert_main(int argc, char **argv)
 	    {"dtype", required_argument, NULL, OPT_DTYPE},
 	    {"separator", required_argument, NULL, OPT_SEPARATOR},
 	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {"zarr-format", required_argument, NULL, OPT_ZARR_FORMAT},
+	    {"chunk-key-encoding", required_argument, NULL, OPT_KEY_ENCODING},
 	    {NULL, 0, NULL, 0},
 	};
 	cli_convert_params p;
 	memset(&p, 0, sizeof p);
-	p.separator = '/';
+	p.separator = 0;
+	p.zarr_format = 2;
 	cli_common_init(&p.common);
 	int opt;
 	opterr = 0;
@@ -375,6 +425,20 @@ int cli_convert_main(int argc, char **argv)
 		case OPT_OVERWRITE:
 			p.overwrite = 1;
 			break;
+		case OPT_ZARR_FORMAT:
+			if (strcmp(optarg, "2") && strcmp(optarg, "3"))
+				return cli_usage_error("convert", CONVERT_USAGE,
+						       "--zarr-format must be 2 or 3, not '%s'",
+						       optarg);
+			p.zarr_format = optarg[0] - '0';
+			break;
+		case OPT_KEY_ENCODING:
+			if (strcmp(optarg, "default") && strcmp(optarg, "v2"))
+				return cli_usage_error(
+				    "convert", CONVERT_USAGE,
+				    "--chunk-key-encoding must be default or v2, not '%s'", optarg);
+			p.key_encoding = optarg;
+			break;
 		default: {
 			int r = cli_other_option(&p.common, opt, "convert", CONVERT_USAGE, argv);
 			if (r)
@@ -386,6 +450,9 @@ int cli_convert_main(int argc, char **argv)
 		return cli_usage_error("convert", CONVERT_USAGE,
 				       "expected INPUT and OUTPUT, got %d arguments",
 				       argc - optind);
+	if (p.key_encoding && p.zarr_format != 3)
+		return cli_usage_error("convert", CONVERT_USAGE,
+				       "--chunk-key-encoding needs --zarr-format 3");
 	p.input = argv[optind];
 	p.output = argv[optind + 1];
 	if (cli_convert_run(&p) < 0)

@@ -15,14 +15,21 @@
 static void info_help(void)
 {
 	printf("usage: " INFO_USAGE "\n\n"
-	       "Describe an array: a Zarr v2 array directory, a TIFF file or a folder of TIFF\n"
-	       "slices. Prints its kind (zarr, tiff, tiff-stack), shape, chunks, dtype, codec,\n"
-	       "number of chunks, uncompressed and stored bytes, compression ratio and\n"
-	       "attributes.\n\n"
+	       "Describe an array: a Zarr array directory (v2 or v3), a TIFF file or a folder\n"
+	       "of TIFF slices. Prints its kind (zarr, tiff, tiff-stack), Zarr format, shape,\n"
+	       "chunks, dtype, codec chain, dimension names, number of chunks, uncompressed\n"
+	       "and stored bytes, compression ratio and attributes.\n"
+	       "On a Zarr group (v2 or v3, e.g. OME-Zarr, GDAL or netCDF output) it prints the\n"
+	       "tree of its arrays and subgroups, from its consolidated metadata when present.\n\n"
 	       "Options:\n"
 	       "  --json        one JSON object: path, kind, shape, chunks, dtype (numpy\n"
 	       "                typestr), compressor (numcodecs config or null), nchunks,\n"
-	       "                chunk_grid, nbytes, stored_bytes, ratio, attributes, ...\n"
+	       "                chunk_grid, nbytes, stored_bytes, ratio, attributes, and\n"
+	       "                for Zarr zarr_format, codecs (the chain as a v3 list, also\n"
+	       "                for v2), dimension_names, chunk_key_encoding, ...; for a group:\n"
+	       "                path, kind \"group\", zarr_format, attributes, consolidated,\n"
+	       "                members (every descendant: path, node_type, and for arrays\n"
+	       "                shape, chunks, dtype_name, codecs)\n"
 	       "  -h, --help    this help\n\n"
 	       "Example:\n"
 	       "  scout info data.zarr\n"
@@ -40,7 +47,7 @@ static int walk_entry(const char *fpath, const struct stat *sb, int typeflag, st
 		walk_bytes += (uint64_t)sb->st_size;
 		const char *name = fpath + ftwbuf->base;
 		/* chunk keys never start with '.' (.zarray, .zattrs, .scout.lock ...) */
-		if (name[0] != '.' && !strstr(name, ".tmp"))
+		if (name[0] != '.' && !strstr(name, ".tmp") && strcmp(name, "zarr.json") != 0)
 			walk_chunks++;
 	}
 	return 0;
@@ -132,8 +139,89 @@ static void human(char *buf, size_t n, double bytes)
 	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", bytes, u[i]);
 }
 
+/* "bytes+blosc" from a codec list */
+static void codec_names(char *buf, size_t n, const json_t *codecs)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_array_size(codecs); i++) {
+		const char *name =
+		    json_string_value(json_object_get(json_array_get(codecs, i), "name"));
+		int w = snprintf(buf + used, n - used, "%s%s", i ? "+" : "", name ? name : "?");
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static void print_shape(const json_t *a)
+{
+	printf("(");
+	for (size_t i = 0; i < json_array_size(a); i++)
+		printf("%s%lld", i ? ", " : "",
+		       (long long)json_integer_value(json_array_get(a, i)));
+	printf(json_array_size(a) == 1 ? ",)" : ")");
+}
+
+/* A group: its tree (or the JSON of scout_zarr_group_describe()). */
+static int info_group(const char *text, int as_json)
+{
+	if (as_json) {
+		printf("%s\n", text);
+		return SCOUT_OK;
+	}
+	json_error_t jerr;
+	json_t *g = json_loads(text, 0, &jerr);
+	if (!g)
+		return scout__error(SCOUT_ENOMEM, "out of memory");
+	json_t *members = json_object_get(g, "members");
+	printf("path:        %s\n", json_string_value(json_object_get(g, "path")));
+	printf("kind:        group\n");
+	printf("format:      zarr v%d%s\n",
+	       (int)json_integer_value(json_object_get(g, "zarr_format")),
+	       json_is_true(json_object_get(g, "consolidated")) ? " (consolidated metadata)" : "");
+	char *t = json_dumps(json_object_get(g, "attributes"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	printf("attributes:  %s\n", t ? t : "{}");
+	free(t);
+	printf("members:     %zu\n", json_array_size(members));
+	for (size_t i = 0; i < json_array_size(members); i++) {
+		const json_t *m = json_array_get(members, i);
+		const char *p = json_string_value(json_object_get(m, "path"));
+		const char *base = strrchr(p, '/');
+		int depth = 1;
+		for (const char *c = p; *c; c++)
+			depth += *c == '/';
+		printf("%*s%s", 2 * depth, "", base ? base + 1 : p);
+		if (!strcmp(json_string_value(json_object_get(m, "node_type")), "group")) {
+			printf("/\n");
+			continue;
+		}
+		char cn[256];
+		codec_names(cn, sizeof cn, json_object_get(m, "codecs"));
+		printf("  %s ", json_string_value(json_object_get(m, "dtype_name")));
+		print_shape(json_object_get(m, "shape"));
+		printf(" chunks ");
+		print_shape(json_object_get(m, "chunks"));
+		printf(" %s\n", cn);
+	}
+	json_decref(g);
+	return SCOUT_OK;
+}
+
 static int info_run(const char *path, int as_json)
 {
+	{
+		char *gtext = NULL;
+		int grc = scout_zarr_group_describe(&gtext, path);
+		if (grc == SCOUT_OK) {
+			grc = info_group(gtext, as_json);
+			scout_free(gtext);
+			return grc;
+		}
+		if (grc == SCOUT_EFORMAT)
+			return grc; /* a group with bad metadata */
+		/* not a group (or not readable as one): describe it as an array */
+	}
 	scout_array *arr = NULL;
 	json_t *meta = NULL, *out = NULL;
 	int rc = scout_array_open(&arr, path, SCOUT_MODE_READ);
@@ -165,41 +253,43 @@ static int info_run(const char *path, int as_json)
 	json_object_set_new(out, "nbytes", json_integer((json_int_t)nbytes));
 
 	uint64_t stored = 0, files = 0;
+	int zarr_format = 0;
 	json_t *attrs = NULL;
 	char codec_text[512] = "none";
 	if (!strcmp(kind, "zarr")) {
-		char *zpath;
+		char *mt = NULL;
 		json_error_t jerr;
-		if (asprintf(&zpath, "%s/.zarray", path) < 0) {
+		if ((rc = scout_zarr_metadata(&mt, arr)) < 0)
+			goto done;
+		meta = json_loads(mt, 0, &jerr);
+		scout_free(mt);
+		if (!meta) {
 			rc = scout__error(SCOUT_ENOMEM, "out of memory");
 			goto done;
 		}
-		meta = json_load_file(zpath, 0, &jerr);
-		free(zpath);
-		if (!meta) {
-			rc = scout__error(SCOUT_EFORMAT, "%s/.zarray: %s", path, jerr.text);
-			goto done;
-		}
 		/* the stored typestr keeps the byte order */
-		json_t *d = json_object_get(meta, "dtype");
-		if (json_is_string(d))
-			json_object_set(out, "dtype", d);
+		json_object_set(out, "dtype", json_object_get(meta, "dtype"));
 		json_t *comp = json_object_get(meta, "compressor");
-		json_object_set_new(out, "compressor", comp ? json_incref(comp) : json_null());
-		if (comp && !json_is_null(comp)) {
+		json_object_set(out, "compressor", comp);
+		zarr_format = (int)json_integer_value(json_object_get(meta, "zarr_format"));
+		json_t *codecs = json_object_get(meta, "codecs");
+		if (zarr_format == 2 && !json_is_null(comp)) {
 			char *t = json_dumps(comp, JSON_COMPACT);
 			snprintf(codec_text, sizeof codec_text, "%s", t ? t : "?");
 			free(t);
+		} else if (zarr_format == 3) {
+			char *t = json_dumps(codecs, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			snprintf(codec_text, sizeof codec_text, "%s", t ? t : "?");
+			free(t);
 		}
-		static const char *const keys[] = {"fill_value", "order", "filters",
-						   "dimension_separator"};
+		static const char *const keys[] = {
+		    "fill_value",  "order",  "filters",         "dimension_separator",
+		    "zarr_format", "codecs", "dimension_names", "chunk_key_encoding"};
 		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
 			json_t *v = json_object_get(meta, keys[i]);
 			if (v)
 				json_object_set(out, keys[i], v);
 		}
-		if (!json_object_get(out, "dimension_separator"))
-			json_object_set_new(out, "dimension_separator", json_string("."));
 		if ((rc = dir_usage(&stored, &files, path)) < 0)
 			goto done;
 		json_object_set_new(out, "stored_chunks", json_integer((json_int_t)files));
@@ -256,6 +346,8 @@ static int info_run(const char *path, int as_json)
 		human(h2, sizeof h2, (double)stored);
 		printf("path:        %s\n", path);
 		printf("kind:        %s\n", kind);
+		if (zarr_format)
+			printf("format:      zarr v%d\n", zarr_format);
 		printf("shape:       ");
 		print_coords(ndim, shape);
 		printf("chunks:      ");
@@ -263,6 +355,12 @@ static int info_run(const char *path, int as_json)
 		printf("dtype:       %s (%s)\n", scout_dtype_name(dt),
 		       json_string_value(json_object_get(out, "dtype")));
 		printf("codec:       %s\n", codec_text);
+		json_t *dn = json_object_get(out, "dimension_names");
+		if (dn && !json_is_null(dn)) {
+			char *t = json_dumps(dn, JSON_COMPACT);
+			printf("dimensions:  %s\n", t ? t : "?");
+			free(t);
+		}
 		printf("nchunks:     %zu (grid ", nchunks);
 		for (int i = 0; i < ndim; i++)
 			printf("%s%lld", i ? " x " : "", (long long)grid[i]);
