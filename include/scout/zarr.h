@@ -34,13 +34,20 @@ typedef struct {
 			       that is NULL too, SCOUT's default as bytes + blosc */
 	const char *chunk_key_encoding; /**< v3: "default" (NULL: c/1/2/3) or "v2" (1/2/3) */
 	const char *dimension_names;    /**< v3: JSON list of names (strings or null), or NULL */
+	/* version 3 */
+	int64_t shards[SCOUT_MAX_NDIM]; /**< v3: all 0: unsharded; else the shard shape, each a
+					   multiple of `chunks`, which are then the inner
+					   chunks: the codecs become one sharding_indexed
+					   codec holding the chain (index: bytes little +
+					   crc32c) */
+	const char *index_location;     /**< v3 sharded: "end" (default when NULL) or "start" */
 } scout_zarr_options;
 
-#define SCOUT_ZARR_OPTIONS_VERSION 2
+#define SCOUT_ZARR_OPTIONS_VERSION 3
 #define SCOUT_ZARR_OPTIONS_INIT                                                                    \
 	{                                                                                          \
 		SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0, 0, NULL,   \
-		    NULL, NULL                                                                     \
+		    NULL, NULL, {0}, NULL                                                          \
 	}
 
 /**

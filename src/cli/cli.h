@@ -192,6 +192,17 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
  * '[' is the whole v3 codec list; a short form or numcodecs JSON is the
  * compressor after a "bytes" codec.
  */
+/*
+ * cli_zarr_output_create_fmt() for a sharded Zarr v3 output: shards (ndim
+ * extents, multiples of chunks, which are the inner chunks) and the index
+ * location ("end" or "start"; NULL: end).
+ */
+int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int ndim,
+				   const int64_t *shape, const int64_t *chunks,
+				   const int64_t *shards, const char *index_location,
+				   scout_dtype dtype, const char *codec_spec, char separator,
+				   const char *key_encoding);
+
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
@@ -218,6 +229,9 @@ typedef struct {
 	int overwrite;
 	int zarr_format;          /* 2 (default) or 3 */
 	const char *key_encoding; /* v3: "default" (NULL) or "v2" */
+	int64_t shards[SCOUT_MAX_NDIM];
+	int nshards;                /* 0: unsharded */
+	const char *index_location; /* sharded: "end" (NULL) or "start" */
 	cli_common common;
 } cli_convert_params;
 
