@@ -146,6 +146,29 @@ SCOUT_API int scout_array_attrs_get(char **json_out, scout_array *arr);
  */
 SCOUT_API int scout_array_attrs_set(scout_array *arr, const char *json);
 
+/** What a sharded Zarr v3 array stores (scout_zarr_shard_info_get()). */
+typedef struct {
+	unsigned int version;
+	int sharded;                    /**< 0: not sharded (the other fields are 0) */
+	int64_t shards[SCOUT_MAX_NDIM]; /**< the shard shape (scout_array_write_chunks()) */
+	uint64_t shards_total;          /**< shards in the grid */
+	uint64_t shards_stored;         /**< shard objects present in the store */
+	uint64_t inner_total;           /**< inner chunks in the stored shards' indexes */
+	uint64_t inner_stored;          /**< of which stored (not the empty pair) */
+	uint64_t index_bytes;           /**< bytes of all stored shards' indexes */
+} scout_zarr_shard_info;
+
+#define SCOUT_ZARR_SHARD_INFO_VERSION 1
+
+/**
+ * Count what a sharded array stores, reading every stored shard's index
+ * (only the index: a byte range per shard). Not sharded: out->sharded 0.
+ * @param out receives it (its version is set to SCOUT_ZARR_SHARD_INFO_VERSION)
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL or not a Zarr array), SCOUT_EFORMAT (a
+ *         bad index, naming the shard), SCOUT_EIO
+ */
+SCOUT_API int scout_zarr_shard_info_get(scout_zarr_shard_info *out, scout_array *arr);
+
 /** Default byte budget of a Zarr handle's decoded-chunk cache (256 MiB). */
 #define SCOUT_ZARR_CACHE_DEFAULT ((size_t)256 << 20)
 

@@ -20,6 +20,7 @@
 #include "codec/sharding.h"
 #include "format/chunk_key.h"
 #include "format/zarr_meta.h"
+#include "scout/zarr.h"
 #include "store/store.h"
 
 #define SCOUT_ZARR_KEY_MAX        1024
@@ -95,6 +96,9 @@ SCOUT_HIDDEN int scout__zarr_shard_read_box(scout_array *arr, void *dst, const i
 					    const int64_t *stop);
 SCOUT_HIDDEN int scout__zarr_shard_write_box(scout_array *arr, const int64_t *start,
 					     const int64_t *stop, const void *src);
+
+/* scout_zarr_shard_info_get() of a Zarr handle (zarr_shard.c). */
+SCOUT_HIDDEN int scout__zarr_shard_info(scout_zarr_shard_info *out, scout_array *arr);
 
 /* scout_array_ops read and write of the backend (zarr_box.c). */
 SCOUT_HIDDEN int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start,

@@ -849,6 +849,15 @@ int scout_zarr_set_cache_size(scout_array *arr, size_t bytes)
 	return SCOUT_OK;
 }
 
+int scout_zarr_shard_info_get(scout_zarr_shard_info *out, scout_array *arr)
+{
+	scout_zarr_impl *z = impl_of(arr);
+	if (!out || !z)
+		return scout__error(SCOUT_EINVAL, "zarr_shard_info_get: %s",
+				    out ? "not a Zarr array" : "out is NULL");
+	return scout__zarr_shard_info(out, arr);
+}
+
 int scout_zarr_stats_get(scout_zarr_stats *out, const scout_array *arr)
 {
 	scout_zarr_impl *z = impl_of(arr);

@@ -396,3 +396,46 @@ int scout__zarr_shard_write_box(scout_array *arr, const int64_t *start, const in
 	box_args b = {NULL, src, start, stop};
 	return for_each_cell(arr, arr->write_chunks, start, stop, write_one, &b);
 }
+
+int scout__zarr_shard_info(scout_zarr_shard_info *out, scout_array *arr)
+{
+	scout_zarr_impl *z = arr->impl;
+	int nd = arr->ndim;
+	memset(out, 0, sizeof *out);
+	out->version = SCOUT_ZARR_SHARD_INFO_VERSION;
+	if (!z->shard)
+		return SCOUT_OK;
+	out->sharded = 1;
+	memcpy(out->shards, arr->write_chunks, sizeof out->shards);
+	const scout_shard_layout *l = scout__shard_codec_layout(z->shard);
+	int64_t s[SCOUT_MAX_NDIM] = {0};
+	uint64_t total = 1;
+	for (int i = 0; i < nd; i++)
+		total *= (uint64_t)z->grid[i];
+	out->shards_total = total;
+	for (uint64_t k = 0; k < total; k++) {
+		char key[SCOUT_ZARR_KEY_MAX];
+		int rc = scout__chunk_key_encode(key, sizeof key, &z->keys, nd, s);
+		if (rc < 0)
+			return rc;
+		scout_shard_entry *e = NULL;
+		scout_store_version ver;
+		rc = scout__shard_load_index(&e, &ver, z->shard, z->store, key);
+		if (rc == SCOUT_OK) {
+			out->shards_stored++;
+			out->inner_total += l->count;
+			out->index_bytes += scout__shard_index_nbytes(l);
+			for (uint64_t i = 0; i < l->count; i++)
+				out->inner_stored += e[i].offset != SCOUT_SHARD_EMPTY;
+			free(e);
+		} else if (rc != SCOUT_ENOTFOUND) {
+			return shard_error(rc, z, key);
+		}
+		int ax = nd - 1;
+		while (ax >= 0 && ++s[ax] >= z->grid[ax]) {
+			s[ax] = 0;
+			ax--;
+		}
+	}
+	return SCOUT_OK;
+}
