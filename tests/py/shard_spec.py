@@ -27,6 +27,7 @@ import random
 import struct
 
 import crc32c as _crc32c
+import numcodecs
 import numpy as np
 
 import v3_spec
@@ -170,6 +171,12 @@ def decode_shard(data, shard_shape, cfg, dtype, fill):
         if codecs[0]["name"] == "sharding_indexed":
             part = decode_shard(blob, inner, codecs[0]["configuration"], dtype, fill)
         else:
+            # numcodecs.<id> bytes->bytes codecs (scout writes them): numcodecs decodes them
+            while codecs[-1]["name"].startswith("numcodecs."):
+                nc = codecs[-1]
+                blob = bytes(numcodecs.get_codec(dict(nc.get("configuration", {}),
+                                                      id=nc["name"][len("numcodecs."):])).decode(blob))
+                codecs = codecs[:-1]
             part = v3_spec.decode_chunk(blob, codecs, dtype, inner)
         out[tuple(slice(k * n, (k + 1) * n) for k, n in zip(c, inner))] = part
     return out
