@@ -92,7 +92,9 @@ SCOUT_API int scout_zarr_group_create_format(const char *path, int zarr_format);
  * "group", "zarr_format", "attributes", "consolidated", "members"}.
  * "members" lists every descendant sorted by relative path ('/'
  * separators), each {"path", "node_type": "array" | "group"}, arrays also
- * with "shape", "chunks", "dtype_name" and "codecs" (the chain in v3 form).
+ * with "shape", "chunks", "dtype_name" and "codecs" (the chain in v3 form),
+ * or with "error" (the message) when scout cannot read the array's metadata
+ * (e.g. a string data type, a 0-d array): the rest of the tree is listed.
  * Members come from the group's consolidated metadata when it has some (v2
  * .zmetadata, v3 "consolidated_metadata"; then "consolidated" is true), else
  * from walking the directory. Groups written by zarr-python, GDAL and

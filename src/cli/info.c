@@ -200,6 +200,11 @@ static int info_group(const char *text, int as_json)
 			printf("/\n");
 			continue;
 		}
+		const json_t *err = json_object_get(m, "error");
+		if (err) {
+			printf("  (cannot be read: %s)\n", json_string_value(err));
+			continue;
+		}
 		char cn[256];
 		codec_names(cn, sizeof cn, json_object_get(m, "codecs"));
 		printf("  %s ", json_string_value(json_object_get(m, "dtype_name")));

@@ -321,7 +321,12 @@ int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n, v
 		} else if (st->vt->kind == SCOUT_STAGE_AB) {
 			expected = p->bytes_len;
 		} else {
-			expected = p->chunk_nbytes;
+			/* an array->array codec decodes to its input spec (which may have another
+			 * element type than its output, e.g. numcodecs filters) */
+			rc = scout__shape_size(NULL, &expected, st->in.ndim, st->in.shape,
+					       st->in.itemsize);
+			if (rc < 0)
+				break;
 		}
 		void *out = i == 0 ? dst : scout__buf_alloc(expected ? expected : 1);
 		if (!out) {

@@ -71,10 +71,23 @@ static int add_entry(json_t *entries, const char *path, int fmt, const char *typ
 	json_object_set_new(e, "path", json_string(path));
 	json_object_set_new(e, "format", json_integer(fmt));
 	json_object_set_new(e, "node_type", json_string(type));
-	json_object_set_new(e, "doc", doc ? doc : json_object());
+	json_object_set_new(e, "doc", doc ? doc : json_null());
 	if (json_array_append_new(entries, e) != 0)
 		return scout__error(SCOUT_ENOMEM, "out of memory");
 	return SCOUT_OK;
+}
+
+/* A member whose metadata cannot be read: listed as an array with the current error. */
+static int add_broken(json_t *entries, const char *path, int fmt)
+{
+	json_t *err = json_string(scout_last_error());
+	int rc = add_entry(entries, path, fmt, "array", NULL);
+	if (rc == SCOUT_OK)
+		json_object_set_new(json_array_get(entries, json_array_size(entries) - 1), "error",
+				    err);
+	else
+		json_decref(err);
+	return rc;
 }
 
 /* Walk the store below prefix collecting member entries. */
@@ -99,8 +112,9 @@ static int walk(json_t *entries, const scout_store *st, const char *name, const 
 		json_t *doc;
 		snprintf(key, sizeof key, "%s/.zarray", child);
 		rc = get_json(&doc, st, key, name);
-		if (rc == SCOUT_OK) {
-			rc = add_entry(entries, child, 2, "array", doc);
+		if (rc == SCOUT_OK || rc == SCOUT_EFORMAT) {
+			rc = rc == SCOUT_OK ? add_entry(entries, child, 2, "array", doc)
+					    : add_broken(entries, child, 2);
 			continue;
 		}
 		if (rc != SCOUT_ENOTFOUND)
@@ -122,14 +136,18 @@ static int walk(json_t *entries, const scout_store *st, const char *name, const 
 			break;
 		snprintf(key, sizeof key, "%s/zarr.json", child);
 		rc = get_json(&doc, st, key, name);
+		if (rc == SCOUT_EFORMAT) {
+			rc = add_broken(entries, child, 3);
+			continue;
+		}
 		if (rc == SCOUT_OK) {
 			char what[4200];
 			snprintf(what, sizeof what, "%s/%s", name, key);
 			int t = scout__zarr_v3_node_type(doc, what);
 			if (t < 0) {
 				json_decref(doc);
-				rc = t;
-				break;
+				rc = add_broken(entries, child, 3);
+				continue;
 			}
 			rc = add_entry(entries, child, 3, t == 1 ? "array" : "group", doc);
 			if (rc == SCOUT_OK && t == 2)
@@ -352,8 +370,22 @@ int scout__zarr_group_describe(json_t **out, const scout_store *st, const char *
 			json_t *m = json_object();
 			json_object_set(m, "path", json_object_get(e, "path"));
 			json_object_set(m, "node_type", json_object_get(e, "node_type"));
-			if (!strcmp(json_string_value(json_object_get(e, "node_type")), "array"))
-				rc = describe_array(m, e, name);
+			if (!strcmp(json_string_value(json_object_get(e, "node_type")), "array")) {
+				/*
+				 * An array scout cannot read (a string dtype of a GDAL
+				 * coordinate, a 0-d netCDF variable) is listed with the
+				 * reason instead of failing the whole tree.
+				 */
+				const json_t *ee = json_object_get(e, "error");
+				int arc =
+				    ee ? scout__error(SCOUT_EFORMAT, "%s", json_string_value(ee))
+				       : describe_array(m, e, name);
+				if (arc == SCOUT_ENOMEM)
+					rc = arc;
+				else if (arc < 0)
+					json_object_set_new(m, "error",
+							    json_string(scout_last_error()));
+			}
 			json_array_append_new(members, m);
 		}
 		if (!sorted)
@@ -451,8 +483,9 @@ int scout__zarr_group_consolidate(const scout_store *st, const char *name)
 	} else if (rc == SCOUT_OK) {
 		for (size_t i = 0; i < json_array_size(entries); i++) {
 			const json_t *e = json_array_get(entries, i);
-			if (json_integer_value(json_object_get(e, "format")) != 3)
-				continue; /* a v2 node inside a v3 group: not consolidated */
+			if (json_integer_value(json_object_get(e, "format")) != 3 ||
+			    !json_is_object(json_object_get(e, "doc")))
+				continue; /* a v2 node inside a v3 group, or unreadable */
 			json_t *doc = json_deep_copy(json_object_get(e, "doc"));
 			if (json_object_get(doc, "consolidated_metadata"))
 				json_object_set_new(doc, "consolidated_metadata", json_null());

@@ -12,7 +12,9 @@
  * describe() gives {"kind": "group", "zarr_format", "attributes",
  * "consolidated", "members": [...]} with members sorted by relative path
  * ('/' separators), each {"path", "node_type"} and, for arrays, "shape",
- * "chunks", "dtype_name", "codecs" (the chain in v3 form).
+ * "chunks", "dtype_name", "codecs" (the chain in v3 form), or "error" (the
+ * message) when scout cannot read an array's metadata: one unreadable member
+ * does not hide the others.
  *
  * consolidate() writes what zarr-python writes: v2 .zmetadata ({"metadata":
  * {key: document}, "zarr_consolidated_format": 1}, indent 4, sorted keys),
