@@ -190,7 +190,7 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
  * The same in a given Zarr format (2 or 3) and, for v3, chunk-key encoding
  * ("default" or "v2"; NULL: "default"). For v3, a codec spec starting with
  * '[' is the whole v3 codec list; a short form or numcodecs JSON is the
- * compressor after a "bytes" codec.
+ * compressor after a "bytes" codec. dimension_names: v3, a JSON list or NULL.
  */
 /*
  * cli_zarr_output_create_fmt() for a sharded Zarr v3 output: shards (ndim
@@ -201,12 +201,12 @@ int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int n
 				   const int64_t *shape, const int64_t *chunks,
 				   const int64_t *shards, const char *index_location,
 				   scout_dtype dtype, const char *codec_spec, char separator,
-				   const char *key_encoding);
+				   const char *key_encoding, const char *dimension_names);
 
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
-			       const char *key_encoding);
+			       const char *key_encoding, const char *dimension_names);
 
 /* ---- the commands ---- */
 

@@ -1,5 +1,6 @@
 /* scout convert INPUT OUTPUT: TIFF file / TIFF folder / Zarr -> Zarr v2 or v3 (or TIFF). */
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,39 +73,39 @@ static void convert_help(void)
 static int create_output(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
 			 const int64_t *chunks, const int64_t *shards, const char *index_location,
 			 scout_dtype dtype, const char *codec_spec, char separator, int zarr_format,
-			 const char *key_encoding);
+			 const char *key_encoding, const char *dimension_names);
 
 int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
 			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
 			   char separator)
 {
 	return cli_zarr_output_create_fmt(out, o, ndim, shape, chunks, dtype, codec_spec, separator,
-					  2, NULL);
+					  2, NULL, NULL);
 }
 
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
-			       const char *key_encoding)
+			       const char *key_encoding, const char *dimension_names)
 {
 	return create_output(out, o, ndim, shape, chunks, NULL, NULL, dtype, codec_spec, separator,
-			     zarr_format, key_encoding);
+			     zarr_format, key_encoding, dimension_names);
 }
 
 int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int ndim,
 				   const int64_t *shape, const int64_t *chunks,
 				   const int64_t *shards, const char *index_location,
 				   scout_dtype dtype, const char *codec_spec, char separator,
-				   const char *key_encoding)
+				   const char *key_encoding, const char *dimension_names)
 {
 	return create_output(out, o, ndim, shape, chunks, shards, index_location, dtype, codec_spec,
-			     separator, 3, key_encoding);
+			     separator, 3, key_encoding, dimension_names);
 }
 
 static int create_output(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
 			 const int64_t *chunks, const int64_t *shards, const char *index_location,
 			 scout_dtype dtype, const char *codec_spec, char separator, int zarr_format,
-			 const char *key_encoding)
+			 const char *key_encoding, const char *dimension_names)
 {
 	char *comp = NULL;
 	const char *list = NULL;
@@ -142,6 +143,7 @@ static int create_output(scout_array **out, const cli_output *o, int ndim, const
 	for (int i = 0; shards && i < ndim; i++)
 		zo.shards[i] = shards[i];
 	zo.index_location = index_location;
+	zo.dimension_names = zarr_format == 3 ? dimension_names : NULL;
 	zo.overwrite = 1; /* the temporary name is ours */
 	rc = scout_zarr_create(out, o->tmp, &zo);
 	free(comp);
@@ -350,8 +352,22 @@ int cli_convert_run(const cli_convert_params *p)
 	char sep = p->separator;
 	if (!sep)
 		sep = p->key_encoding && !strcmp(p->key_encoding, "v2") ? '.' : '/';
+	/* a Zarr input's dimension names go to a v3 output */
+	char *dims = NULL;
+	if (p->zarr_format == 3 && !strcmp(scout_array_kind(in), "zarr")) {
+		char *mt = NULL;
+		if ((rc = scout_zarr_metadata(&mt, in)) < 0)
+			goto finish;
+		json_t *m = json_loads(mt, 0, NULL);
+		scout_free(mt);
+		json_t *dn = m ? json_object_get(m, "dimension_names") : NULL;
+		if (json_is_array(dn))
+			dims = json_dumps(dn, JSON_COMPACT);
+		json_decref(m);
+	}
 	if (p->nshards) {
 		if (p->nshards != ndim) {
+			free(dims);
 			rc = scout__error(SCOUT_EINVAL,
 					  "--shards has %d values but the array has %d axes",
 					  p->nshards, ndim);
@@ -363,11 +379,12 @@ int cli_convert_run(const cli_convert_params *p)
 				chunks[i] = p->shards[i] % 64 == 0 ? 64 : p->shards[i];
 		rc = cli_zarr_output_create_sharded(&out, &o, ndim, shape, chunks, p->shards,
 						    p->index_location, ot, p->codec, sep,
-						    p->key_encoding);
+						    p->key_encoding, dims);
 	} else {
 		rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-						p->zarr_format, p->key_encoding);
+						p->zarr_format, p->key_encoding, dims);
 	}
+	free(dims);
 	if (rc < 0)
 		goto finish;
 	if (!strcmp(scout_array_kind(in), "zarr")) {
