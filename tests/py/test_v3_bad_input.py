@@ -172,14 +172,6 @@ def test_bad_chunks():
     check(not bad, "\n".join(bad))
 
 
-def scout_has_v3():
-    """DEVELOPMENT ONLY (until the v3core branch is merged): whether scout writes v3."""
-    return "--zarr-format" in run(["convert", "--help"]).stdout
-
-
 if __name__ == "__main__":
     tests = [test_bad_metadata, test_must_understand_false_opens, test_bad_chunks]
-    if not scout_has_v3():
-        print("XFAIL scout has no Zarr v3 yet")
-        tests = []
     main(tests)

@@ -26,13 +26,14 @@ builder/decoder only (test_spec_only_dtypes).
 """
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
 import zarr
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cli_common import TempDir, check, main, run  # noqa: E402
+from cli_common import SCOUT, TempDir, check, main, run  # noqa: E402
 import v3_spec as spec  # noqa: E402
 import zarrita_peer  # noqa: E402
 
@@ -314,6 +315,8 @@ def test_zarrita_to_scout():
             check(spec.same_values(b, c["expected"]), "values differ after scout convert to v2")
         except AssertionError as e:
             bad.append("%s (%s): %s" % (c["name"], c["path"], str(e).splitlines()[0:6]))
+        except Exception as e:  # e.g. a fill_value the spec does not allow
+            bad.append("%s (%s): %r" % (c["name"], c["path"], e))
     print("  zarrita -> scout: %d cases, %d pass (%d dtypes x %d chains; %d by zarrita, %d spec-built)"
           % (len(cases), len(cases) - len(bad), len(DTYPES), len(CHAINS),
              sum(c["writer"] == "zarrita" for c in cases), sum(c["writer"] == "spec" for c in cases)))
@@ -382,8 +385,10 @@ def test_scout_to_zarrita():
     with TempDir() as d:
         runs, js_ref = [], []
         for (chain, dtype, shape, chunks, ske, codec_arg, codecs, compare, i) in cases:
-            fl = [f for f in fills(dtype) if not (isinstance(f, str) and f.startswith("0x"))]
-            fv = fl[i % len(fl)]
+            # scout convert writes fill_value 0 whatever the source's (as for v2 outputs): the
+            # sources have fill 0 so that zarr.json can equal the peer's; the other fill values
+            # scout writes are tested through the C API (test_scout_api_fill_and_absent)
+            fv = False if dtype == "bool" else 0
             fill = spec.fill_scalar(fv, dtype)
             absent = GEOMS[(i + 1) % len(GEOMS)][2]
             data = expected_with_fill(rand(shape, dtype), chunks, absent, fill)
@@ -488,6 +493,7 @@ def test_spec_only_dtypes():
                     check(spec.same_values(read_v2(a + ".v2"), expected), "scout -> v2 values")
                     # scout writes: from a v2 array, to the chain
                     src = os.path.join(d, "s%03d.v2src.zarr" % i)
+                    fv = [0.0, 0.0] if dtype.startswith("complex") else 0.0  # as convert writes it
                     fill = spec.fill_scalar(fv, dtype)
                     z = zarr.open(src, mode="w", shape=shape, chunks=chunks, dtype=dtype, fill_value=fill,
                                   compressor=None)
@@ -519,17 +525,102 @@ def test_spec_only_dtypes():
     check(not bad, "%d failures:\n%s" % (len(bad), "\n".join(bad)))
 
 
-def scout_has_v3():
-    """DEVELOPMENT ONLY (until the v3core branch is merged): whether scout writes v3."""
-    return "--zarr-format" in run(["convert", "--help"]).stdout
+# ---------------------------------------------------------------- fill values and absent chunks
+
+API_CHAINS = ["raw", "big", "zstd", "transpose", "crc32c"]
+
+
+def test_scout_api_fill_and_absent():
+    """Arrays scout creates through its C API (tests/tools/zarr_v3_write) with every fill value
+    (numbers, NaN, Infinity, -Infinity, hex, [re, im]) and absent chunks: zarrita (the spec
+    decoder for float16/complex) reads numpy's values with the fill in the absent chunks;
+    zarr.json and every chunk file equal the peer's written with the same absent chunks."""
+    tool = os.path.join(os.path.dirname(SCOUT), "tools", "zarr_v3_write")
+    cases, lines, js_ref = [], [], []
+    with TempDir() as d:
+        i = 0
+        for dtype in DTYPES + SPEC_ONLY_DTYPES:
+            for fv in fills(dtype):
+                chain = API_CHAINS[i % len(API_CHAINS)]
+                (shape, chunks, absent), ske = GEOMS[i % 3], KEY_ENCODINGS[i % len(KEY_ENCODINGS)]
+                codecs = chain_for(CHAINS[chain][0](spec.np_dtype(dtype).itemsize, len(shape)), dtype)
+                data = rand(shape, dtype)
+                out = os.path.join(d, "f%03d_%s.zarr" % (i, dtype))
+                data.tofile(out + ".in")
+                lines.append("\t".join([out, spec.np_dtype(dtype).str, ",".join(map(str, shape)),
+                                        ",".join(map(str, chunks)), json.dumps(fv), json.dumps(codecs), ske["name"],
+                                        ske["configuration"]["separator"], out + ".in",
+                                        ";".join(",".join(map(str, a)) for a in absent) or "-"]))
+                ref = out + ".peer"
+                if dtype in SPEC_ONLY_DTYPES or chain == "crc32c":
+                    spec.write_array(ref, data, chunks, codecs, ske, fv, absent)
+                    who = "spec"
+                else:
+                    data.astype(data.dtype.newbyteorder("<")).tofile(ref + ".in")
+                    jc = dict(kind="array", dir=ref, dtype=dtype, shape=list(shape), chunks=list(chunks),
+                              codecs=codecs, chunk_key_encoding=ske, fill_value=fv, absent=[list(a) for a in absent],
+                              input=ref + ".in", expected=ref + ".expected")
+                    if isinstance(fv, str) and fv.startswith("0x"):
+                        num = spec.fill_scalar(fv, dtype)
+                        jc["fill_value"] = "NaN" if np.isnan(num) else float(num)
+                        jc["fill_value_hex"] = fv
+                    js_ref.append(jc)
+                    who = "zarrita"
+                cases.append(dict(name="%s/fill %s/%s/%s/%s%s" % (dtype, json.dumps(fv), chain,
+                                                                 "x".join(map(str, shape)),
+                                                                 ske["name"], ske["configuration"]["separator"]),
+                                  out=out, ref=ref, who=who, dtype=dtype, fv=fv, codecs=codecs, chunks=chunks,
+                                  absent=absent,
+                                  expected=expected_with_fill(data, chunks, absent, spec.fill_scalar(fv, dtype))))
+                i += 1
+        batch = os.path.join(d, "batch.tsv")
+        with open(batch, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        p = subprocess.run([tool, batch], capture_output=True, text=True, timeout=300)
+        status = p.stdout.splitlines()
+        check(len(status) == len(cases),
+              "zarr_v3_write: %d results for %d arrays\n%s" % (len(status), len(cases), p.stderr))
+        res = zarrita_peer.write(js_ref, d)
+        for r in js_ref:
+            check(res[r["dir"]]["ok"], "zarrita reference %s: %s" % (r["dir"], res[r["dir"]].get("error")))
+        got = read_with_zarrita([c["out"] for c, st in zip(cases, status)
+                                 if st == "ok" and c["dtype"] not in SPEC_ONLY_DTYPES], d)
+        bad = []
+        for c, st in zip(cases, status):
+            try:
+                check(st == "ok", "scout could not create it: %s" % st)
+                if c["dtype"] in SPEC_ONLY_DTYPES:
+                    a = spec.read_array(c["out"])
+                else:
+                    a, meta = got[c["out"]]
+                    check(a is not None, "zarrita cannot read it: %s" % (meta,))
+                    if isinstance(c["fv"], str) and c["fv"].startswith("0x"):
+                        # zarrita does not parse hex fill values: the absent chunks by the spec decoder
+                        a = spec.read_array(c["out"])
+                check(spec.same_values(a, c["expected"]), "values differ from numpy's")
+                with open(os.path.join(c["out"], "zarr.json")) as f:
+                    m1, f1 = norm_meta(json.load(f), c["dtype"])
+                with open(os.path.join(c["ref"], "zarr.json")) as f:
+                    m2, f2 = norm_meta(json.load(f), c["dtype"])
+                check(m1 == m2, "zarr.json differs from the peer's:\n%s\n%s" % (m1, m2))
+                check(spec.same_fill(f1, c["fv"], c["dtype"]), "fill_value %r, expected %r" % (f1, c["fv"]))
+                mf, tf = chunk_files(c["out"]), chunk_files(c["ref"])
+                check(set(mf) == set(tf), "chunk keys %s, the %s's %s" % (sorted(mf), c["who"], sorted(tf)))
+                for k in tf:
+                    check(open(mf[k], "rb").read() == open(tf[k], "rb").read(),
+                          "chunk %s differs from the %s's" % (k, c["who"]))
+            except AssertionError as e:
+                bad.append("%s (%s): %s" % (c["name"], c["out"], str(e)[:600]))
+            except Exception as e:
+                bad.append("%s (%s): %r" % (c["name"], c["out"], e))
+        print("  scout C API fill values and absent chunks: %d cases, %d pass" % (len(cases), len(cases) - len(bad)))
+        check(not bad, "%d failures:\n%s" % (len(bad), "\n".join(bad)))
 
 
 if __name__ == "__main__":
     try:
-        tests = [test_peer_harness, test_zarrita_to_scout, test_scout_to_zarrita, test_spec_only_dtypes]
-        if not scout_has_v3():
-            print("XFAIL scout has no Zarr v3 yet: only the peer harness runs")
-            tests = tests[:1]
+        tests = [test_peer_harness, test_zarrita_to_scout, test_scout_to_zarrita, test_spec_only_dtypes,
+                 test_scout_api_fill_and_absent]
         main(tests)
     finally:
         if "dir" in _A:

@@ -118,7 +118,8 @@ def encode_chunk(chunk, codecs, dtype):
                                 cfg.get("blocksize", 0)).encode(buf)
         elif name == "zstd":
             if cfg.get("checksum"):  # numcodecs 0.11's Zstd has no checksum option: Debian's zstd tool
-                x = subprocess.run(["zstd", "-q", "-c", "--check", "--stream-size=%d" % len(x), "-%d" % cfg["level"]], input=bytes(x),
+                x = subprocess.run(["zstd", "-q", "-c", "--check", "--stream-size=%d" % len(x),
+                                    "-%d" % cfg["level"]], input=bytes(x),
                                    capture_output=True, check=True).stdout
             else:
                 x = numcodecs.Zstd(cfg["level"]).encode(x)
