@@ -8,7 +8,9 @@
  * Voxel i written by writer w in round r holds enc(r, w, i) = (r + 1) << 40 |
  * (w + 1) << 32 | i. RPROCS reader processes x RTHREADS threads read random
  * boxes while the writers run and check that every voxel holds its old value
- * (its owner's of the previous round, or 0 in the first) or its new one.
+ * (its owner's of the previous round, or 0 in the first) or its new one, and
+ * that each box's piece of each shard is all old or all new within one read
+ * (a shard is replaced whole, atomically: a reader never sees half of a write).
  * After each round the parent reads the whole array through a fresh handle:
  * every voxel must hold its new value, else an update was lost.
  *
@@ -61,8 +63,22 @@ static const int64_t shape[3] = {NZ, NY, NX};
 
 typedef struct {
 	atomic_int writers_done;
-	atomic_llong reads, voxels, wrong, errors;
+	atomic_llong reads, voxels, wrong, errors, torn;
 } shared_state;
+
+/* shard shape of the array (see phase()) */
+#define SZ 8
+#define SY 6
+#define SX 8
+
+/*
+ * piece[i]: the (writer box, shard) piece voxel i belongs to in the current
+ * round, numbered 0..npieces-1 (set by the parent before forking): one shard
+ * write replaces a box's whole piece of that shard at once, so a read sees
+ * each piece all old or all new.
+ */
+static int32_t piece[NVOX];
+static int npieces;
 
 static shared_state *sh;
 static char path[256];
@@ -109,6 +125,27 @@ static int layout(box *out, int r)
 				b->owner = (int)(rnd(&s) % NWRITERS);
 			}
 	return n;
+}
+
+static void pieces(int r)
+{
+	static box bx[NVOX];
+	int n = layout(bx, r);
+	npieces = 0;
+	for (int k = 0; k < n; k++) {
+		int first = npieces;
+		int64_t sh0 = bx[k].a[0] / SZ, sh1 = bx[k].a[1] / SY, sh2 = bx[k].a[2] / SX;
+		int64_t n1 = (bx[k].b[1] - 1) / SY - sh1 + 1, n2 = (bx[k].b[2] - 1) / SX - sh2 + 1;
+		int64_t n0 = (bx[k].b[0] - 1) / SZ - sh0 + 1;
+		for (int64_t z = bx[k].a[0]; z < bx[k].b[0]; z++)
+			for (int64_t y = bx[k].a[1]; y < bx[k].b[1]; y++)
+				for (int64_t x = bx[k].a[2]; x < bx[k].b[2]; x++) {
+					int64_t s = ((z / SZ - sh0) * n1 + (y / SY - sh1)) * n2 +
+						    (x / SX - sh2);
+					piece[(z * NY + y) * NX + x] = first + (int32_t)s;
+				}
+		npieces += (int)(n0 * n1 * n2);
+	}
 }
 
 static uint64_t enc(int r, int w, int64_t i)
@@ -177,6 +214,7 @@ static void *reader_thread(void *p)
 {
 	rjob *j = p;
 	uint64_t *buf = malloc(NVOX * 8);
+	unsigned char *seen = malloc((size_t)npieces + 1); /* 1 old, 2 new, per piece */
 	while (atomic_load(&sh->writers_done) < WPROCS) {
 		int64_t a[3], b[3];
 		for (int d = 0; d < 3; d++) {
@@ -190,18 +228,29 @@ static void *reader_thread(void *p)
 		}
 		atomic_fetch_add(&sh->reads, 1);
 		size_t q = 0;
-		long long wrong = 0;
+		long long wrong = 0, torn = 0;
+		memset(seen, 0, (size_t)npieces + 1);
 		for (int64_t z = a[0]; z < b[0]; z++)
 			for (int64_t y = a[1]; y < b[1]; y++)
 				for (int64_t x = a[2]; x < b[2]; x++, q++) {
 					int64_t i = (z * NY + y) * NX + x;
-					if (buf[q] != j->old[i] && buf[q] != j->new_[i])
+					unsigned char st = buf[q] == j->new_[i]  ? 2
+							   : buf[q] == j->old[i] ? 1
+										 : 0;
+					if (!st) {
 						wrong++;
+						continue;
+					}
+					if (seen[piece[i]] && seen[piece[i]] != st)
+						torn++;
+					seen[piece[i]] = st;
 				}
 		atomic_fetch_add(&sh->voxels, (long long)q);
 		atomic_fetch_add(&sh->wrong, wrong);
+		atomic_fetch_add(&sh->torn, torn);
 	}
 	free(buf);
+	free(seen);
 	return NULL;
 }
 
@@ -209,6 +258,7 @@ static void *reader_thread(void *p)
 static long run_round(int r, const uint64_t *old, const uint64_t *new_)
 {
 	atomic_store(&sh->writers_done, 0);
+	pieces(r);
 	pid_t pids[WPROCS + RPROCS];
 	for (int p = 0; p < WPROCS + RPROCS; p++) {
 		pids[p] = fork();
@@ -278,9 +328,9 @@ static long phase(const char *name, int rounds, int unlocked, long *writes)
 	o.ndim = 3;
 	memcpy(o.shape, shape, sizeof shape);
 	/* shards of 8 x 6 x 8 in inner chunks of 4 x 3 x 2 (edges on every axis) */
-	o.chunks[0] = 8;
-	o.chunks[1] = 6;
-	o.chunks[2] = 8;
+	o.chunks[0] = SZ;
+	o.chunks[1] = SY;
+	o.chunks[2] = SX;
 	o.dtype = "<u8";
 	o.zarr_format = 3;
 	o.overwrite = 1;
@@ -331,13 +381,15 @@ int main(void)
 		rounds = atoi(e);
 	long writes = 0;
 	long lost = phase("locked", rounds, 0, &writes);
-	fprintf(stderr,
-		"locked: %d rounds, %ld box writes, %lld reads (%lld voxels checked): %ld lost, "
-		"%lld wrong, %lld errors\n",
-		rounds, writes, (long long)sh->reads, (long long)sh->voxels, lost,
-		(long long)sh->wrong, (long long)sh->errors);
+	fprintf(
+	    stderr,
+	    "locked: %d rounds, %ld box writes, %lld reads (%lld voxels checked): %ld lost, "
+	    "%lld wrong, %lld torn (a box's piece of a shard half old, half new), %lld errors\n",
+	    rounds, writes, (long long)sh->reads, (long long)sh->voxels, lost, (long long)sh->wrong,
+	    (long long)sh->torn, (long long)sh->errors);
 	CHECK(lost == 0);
 	CHECK(atomic_load(&sh->wrong) == 0);
+	CHECK(atomic_load(&sh->torn) == 0);
 	CHECK(atomic_load(&sh->errors) == 0);
 	CHECK(atomic_load(&sh->reads) > 0);
 	/* the same without the shard lock: updates are lost (up to 20 rounds to see it) */
