@@ -106,6 +106,7 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 	int cached = scout__cache_capacity(z->cache) > 0;
 	size_t nmiss = 0;
 	scout_store_version cur;
+	memset(&cur, 0, sizeof cur);
 	int have_cur = 0, absent = 0;
 	for (size_t k = 0; k < n; k++) {
 		memcpy(u[k].c, c, sizeof c);
