@@ -64,7 +64,48 @@ typedef struct {
 	scout_cache_entry *entry;
 	void *owned;
 	const void *data;
+	int placed; /* already copied into the box (uncached reads) */
 } inner_use;
+
+/* Copy inner chunk u (data) into its part of box [start, stop) at dst; fill when data is NULL. */
+static void place(const scout_array *arr, void *dst, const int64_t *start, const int64_t *stop,
+		  const inner_use *u, const void *data)
+{
+	const scout_zarr_impl *z = arr->impl;
+	int nd = arr->ndim;
+	const int64_t *ic = arr->chunks;
+	int64_t dshape[SCOUT_MAX_NDIM], doff[SCOUT_MAX_NDIM], soff[SCOUT_MAX_NDIM],
+	    ext[SCOUT_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		int64_t cs = u->c[i] * ic[i];
+		int64_t a = start[i] > cs ? start[i] : cs;
+		int64_t b = stop[i] < cs + ic[i] ? stop[i] : cs + ic[i];
+		dshape[i] = stop[i] - start[i];
+		doff[i] = a - start[i];
+		soff[i] = a - cs;
+		ext[i] = b - a;
+	}
+	if (!data)
+		scout__fill_nd(dst, dshape, doff, ext, nd, arr->itemsize, z->meta.fill);
+	else
+		scout__copy_nd(dst, dshape, doff, data, ic, soff, ext, nd, arr->itemsize);
+}
+
+typedef struct {
+	const scout_array *arr;
+	void *dst;
+	const int64_t *start, *stop;
+	inner_use *u;
+	const size_t *slot;
+} sink_ctx;
+
+static void sink_into_box(void *payload, size_t i, const void *chunk)
+{
+	sink_ctx *s = payload;
+	inner_use *x = &s->u[s->slot[i]];
+	place(s->arr, s->dst, s->start, s->stop, x, chunk);
+	x->placed = 1;
+}
 
 /*
  * Read the part of box [start, stop) that lies in shard s into dst. Cached inner
@@ -76,7 +117,6 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 {
 	scout_zarr_impl *z = arr->impl;
 	int nd = arr->ndim;
-	size_t isz = arr->itemsize;
 	const int64_t *ic = arr->chunks;
 	char key[SCOUT_ZARR_KEY_MAX];
 	int rc = scout__chunk_key_encode(key, sizeof key, &z->keys, nd, s);
@@ -104,7 +144,7 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 		goto done;
 	}
 	int cached = scout__cache_capacity(z->cache) > 0;
-	size_t nmiss = 0;
+	size_t nmiss = 0, nhits = 0;
 	scout_store_version cur;
 	memset(&cur, 0, sizeof cur);
 	int have_cur = 0, absent = 0;
@@ -132,6 +172,7 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 			    scout__store_version_equal(&m.version, &cur)) {
 				u[k].entry = e;
 				u[k].data = scout__cache_entry_data(e);
+				nhits++;
 				SCOUT_ZARR_COUNT(z, n_hits);
 			} else {
 				scout__cache_release(z->cache, e);
@@ -159,6 +200,23 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 			goto done;
 		} else {
 			SCOUT_ZARR_COUNT(z, n_read);
+			if (!cached) {
+				/* nothing to keep: decode each inner chunk straight into the box */
+				sink_ctx sc = {arr, dst, start, stop, u, slot};
+				rc = scout__shard_read_inner_sink(z->shard, z->store, key, entries,
+								  &ver, want, nmiss, sink_into_box,
+								  &sc, SHARD_READ_GAP);
+				if (rc < 0) {
+					rc = scout__error_prefix(rc, "%s: ", z->path);
+					goto done;
+				}
+				for (size_t k = 0; k < nmiss; k++) {
+					SCOUT_ZARR_COUNT(z, n_misses);
+					if (entries[want[k]].offset != SCOUT_SHARD_EMPTY)
+						SCOUT_ZARR_COUNT(z, n_decoded);
+				}
+				nmiss = 0; /* placed */
+			}
 			for (size_t k = 0; k < nmiss; k++) {
 				bufs[k] = scout__buf_alloc(z->chunk_nbytes);
 				if (!bufs[k]) {
@@ -167,13 +225,14 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 					goto done;
 				}
 			}
-			rc = scout__shard_read_inner(z->shard, z->store, key, entries, &ver, want,
-						     nmiss, bufs, SHARD_READ_GAP);
+			if (nmiss > 0)
+				rc = scout__shard_read_inner(z->shard, z->store, key, entries, &ver,
+							     want, nmiss, bufs, SHARD_READ_GAP);
 			if (rc < 0) {
 				rc = scout__error_prefix(rc, "%s: ", z->path);
 				goto done;
 			}
-			if (nmiss < n && !scout__store_version_equal(&ver, &cur)) {
+			if (nhits > 0 && !scout__store_version_equal(&ver, &cur)) {
 				/* the shard changed since the hits were checked: read all */
 				rc = SCOUT_EAGAIN_INTERNAL;
 				goto done;
@@ -199,24 +258,9 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 	}
 	if (absent)
 		SCOUT_ZARR_COUNT(z, n_absent);
-	int64_t dshape[SCOUT_MAX_NDIM], doff[SCOUT_MAX_NDIM], soff[SCOUT_MAX_NDIM],
-	    ext[SCOUT_MAX_NDIM];
-	for (int i = 0; i < nd; i++)
-		dshape[i] = stop[i] - start[i];
-	for (size_t k = 0; k < n; k++) {
-		for (int i = 0; i < nd; i++) {
-			int64_t cs = u[k].c[i] * ic[i];
-			int64_t a = start[i] > cs ? start[i] : cs;
-			int64_t b = stop[i] < cs + ic[i] ? stop[i] : cs + ic[i];
-			doff[i] = a - start[i];
-			soff[i] = a - cs;
-			ext[i] = b - a;
-		}
-		if (!u[k].data)
-			scout__fill_nd(dst, dshape, doff, ext, nd, isz, z->meta.fill);
-		else
-			scout__copy_nd(dst, dshape, doff, u[k].data, ic, soff, ext, nd, isz);
-	}
+	for (size_t k = 0; k < n; k++)
+		if (!u[k].placed)
+			place(arr, dst, start, stop, &u[k], u[k].data);
 done:
 	for (size_t k = 0; u && k < n; k++) {
 		if (u[k].entry)

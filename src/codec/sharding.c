@@ -468,10 +468,36 @@ int scout__shard_load_index(scout_shard_entry **entries_out, scout_store_version
 	return SCOUT_OK;
 }
 
+/* where decoded inner chunks go: dst[i], or one reused buffer handed to a sink */
+typedef struct {
+	void *const *dst;
+	scout_shard_sink sink;
+	void *payload;
+	void *tmp;
+} outs;
+
+static void *out_of(const outs *o, size_t i)
+{
+	return o->dst ? o->dst[i] : o->tmp;
+}
+
+static void emit(const outs *o, size_t i)
+{
+	if (o->sink)
+		o->sink(o->payload, i, o->tmp);
+}
+
+static void fill_out(const scout_shard_codec *c, const outs *o, size_t i)
+{
+	scout__fill_nd(out_of(o, i), c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
+		       c->layout.ndim, c->base.in.itemsize, c->fill);
+	emit(o, i);
+}
+
 /* Read the whole shard once and decode the wanted inner chunks from memory. */
 static int read_whole(const scout_shard_codec *c, const scout_store *store, const char *key,
 		      scout_shard_entry *entries, scout_store_version *ver, const uint64_t *wanted,
-		      size_t nw, void *const *dst)
+		      size_t nw, const outs *o)
 {
 	void *data = NULL;
 	size_t n = 0;
@@ -481,8 +507,7 @@ static int read_whole(const scout_shard_codec *c, const scout_store *store, cons
 		for (size_t i = 0; i < (size_t)c->layout.count; i++)
 			entries[i] = (scout_shard_entry){SCOUT_SHARD_EMPTY, SCOUT_SHARD_EMPTY};
 		for (size_t i = 0; i < nw; i++)
-			scout__fill_nd(dst[i], c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
-				       c->layout.ndim, c->base.in.itemsize, c->fill);
+			fill_out(c, o, i);
 		return SCOUT_OK;
 	}
 	if (rc < 0)
@@ -499,23 +524,25 @@ static int read_whole(const scout_shard_codec *c, const scout_store *store, cons
 	scout_chunk_source from = {store, key};
 	for (size_t i = 0; rc == SCOUT_OK && i < nw; i++) {
 		const scout_shard_entry *e = &entries[wanted[i]];
-		if (e->offset == SCOUT_SHARD_EMPTY)
-			scout__fill_nd(dst[i], c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
-				       c->layout.ndim, c->base.in.itemsize, c->fill);
-		else
-			rc = decode_inner(c, wanted[i], s + e->offset, (size_t)e->nbytes, dst[i],
-					  &from);
+		if (e->offset == SCOUT_SHARD_EMPTY) {
+			fill_out(c, o, i);
+			continue;
+		}
+		rc = decode_inner(c, wanted[i], s + e->offset, (size_t)e->nbytes, out_of(o, i),
+				  &from);
+		if (rc == SCOUT_OK)
+			emit(o, i);
 	}
 	free(data);
 	return rc;
 }
 
-int scout__shard_read_inner(const scout_shard_codec *c, const scout_store *store, const char *key,
-			    scout_shard_entry *entries, scout_store_version *ver,
-			    const uint64_t *wanted, size_t nw, void *const *dst, uint64_t gap)
+static int read_inner(const scout_shard_codec *c, const scout_store *store, const char *key,
+		      scout_shard_entry *entries, scout_store_version *ver, const uint64_t *wanted,
+		      size_t nw, const outs *o, uint64_t gap)
 {
 	if (!ver->strong)
-		return read_whole(c, store, key, entries, ver, wanted, nw, dst);
+		return read_whole(c, store, key, entries, ver, wanted, nw, o);
 	scout_byte_range *r = NULL;
 	size_t nr = 0;
 	size_t *of = malloc((nw ? nw : 1) * sizeof *of);
@@ -550,13 +577,14 @@ int scout__shard_read_inner(const scout_shard_codec *c, const scout_store *store
 	for (size_t i = 0; rc == SCOUT_OK && !stale && i < nw; i++) {
 		const scout_shard_entry *e = &entries[wanted[i]];
 		if (of[i] == SIZE_MAX) {
-			scout__fill_nd(dst[i], c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
-				       c->layout.ndim, c->base.in.itemsize, c->fill);
+			fill_out(c, o, i);
 			continue;
 		}
 		const unsigned char *b = bufs[of[i]];
 		rc = decode_inner(c, wanted[i], b + (e->offset - r[of[i]].offset),
-				  (size_t)e->nbytes, dst[i], &from);
+				  (size_t)e->nbytes, out_of(o, i), &from);
+		if (rc == SCOUT_OK)
+			emit(o, i);
 	}
 	for (size_t k = 0; k < nr; k++)
 		free(bufs[k]);
@@ -564,6 +592,28 @@ int scout__shard_read_inner(const scout_shard_codec *c, const scout_store *store
 	free(r);
 	free(of);
 	if (rc == SCOUT_OK && stale)
-		rc = read_whole(c, store, key, entries, ver, wanted, nw, dst);
+		rc = read_whole(c, store, key, entries, ver, wanted, nw, o);
+	return rc;
+}
+
+int scout__shard_read_inner(const scout_shard_codec *c, const scout_store *store, const char *key,
+			    scout_shard_entry *entries, scout_store_version *ver,
+			    const uint64_t *wanted, size_t nw, void *const *dst, uint64_t gap)
+{
+	outs o = {dst, NULL, NULL, NULL};
+	return read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
+}
+
+int scout__shard_read_inner_sink(const scout_shard_codec *c, const scout_store *store,
+				 const char *key, scout_shard_entry *entries,
+				 scout_store_version *ver, const uint64_t *wanted, size_t nw,
+				 scout_shard_sink sink, void *payload, uint64_t gap)
+{
+	size_t nb = c->inner_nbytes ? c->inner_nbytes : 1;
+	outs o = {NULL, sink, payload, scout__buf_alloc(nb)};
+	if (!o.tmp)
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
+	int rc = read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
+	scout__buf_free(o.tmp, nb);
 	return rc;
 }

@@ -81,6 +81,21 @@ SCOUT_HIDDEN int scout__shard_read_inner(const scout_shard_codec *c, const scout
 					 scout_store_version *ver, const uint64_t *wanted, size_t n,
 					 void *const *dst, uint64_t gap);
 
+/* Receives decoded inner chunk wanted[i] (inner_nbytes at chunk, valid during the call only). */
+typedef void (*scout_shard_sink)(void *payload, size_t i, const void *chunk);
+
+/*
+ * scout__shard_read_inner() handing each decoded inner chunk to sink, one
+ * reused buffer for all (no buffer per inner chunk: for reads not cached).
+ * On an error, the chunks handed over so far may come from a version of the
+ * shard the caller must not mix with others: it reads again or fails.
+ */
+SCOUT_HIDDEN int scout__shard_read_inner_sink(const scout_shard_codec *c, const scout_store *store,
+					      const char *key, scout_shard_entry *entries,
+					      scout_store_version *ver, const uint64_t *wanted,
+					      size_t n, scout_shard_sink sink, void *payload,
+					      uint64_t gap);
+
 /* The most bytes the inner chain can encode one inner chunk to (a bound for the index check). */
 SCOUT_HIDDEN uint64_t scout__pipeline_max_encoded(const scout_pipeline *p);
 
