@@ -168,6 +168,27 @@ def test_hostile_arrays():
                 check(not os.path.exists(out), "%s (%s): output left behind" % (kind, loc))
 
 
+def test_fault_during_shard_writes():
+    """SCOUT_FAULT on the shard writes of a sharded convert: exit 1, nothing at OUTPUT, no
+    temporary file; and the same convert without the fault succeeds (the harness check)."""
+    with TempDir() as tmp:
+        a = data("uint16", (16, 16, 16))
+        src = os.path.join(tmp, "in.zarr")
+        zarr.open(src, mode="w", shape=a.shape, chunks=(8, 8, 8), dtype=a.dtype)[...] = a
+        for spec in ("rename:3:EIO", "write:2:ENOSPC:short", "open_tmp:4:EDQUOT"):
+            out = os.path.join(tmp, "out-%s.zarr" % spec.split(":")[0])
+            env = dict(os.environ, SCOUT_FAULT=spec)
+            p = run(["convert", src, out, "--zarr-format", "3", "--shards", "8,8,8", "--chunks", "4,4,4",
+                     "-j", "1"], rc=1, env=env)
+            check("shard c/" in p.stderr, "%s: %s" % (spec, p.stderr))
+            check(not os.path.exists(out), "%s: output left" % spec)
+            left = [n for n in os.listdir(tmp) if "tmp" in n]
+            check(not left, "%s: left %s" % (spec, left))
+        out = os.path.join(tmp, "ok.zarr")
+        run(["convert", src, out, "--zarr-format", "3", "--shards", "8,8,8", "--chunks", "4,4,4"])
+        check(v3_spec.same_values(ss.read_sharded(out), a), "convert without faults")
+
+
 def test_usage_errors():
     with TempDir() as tmp:
         src = os.path.join(tmp, "in.zarr")
@@ -186,4 +207,5 @@ def test_usage_errors():
 
 
 if __name__ == "__main__":
-    main([test_scout_writes_zarrita_reads, test_scout_reads_spec_arrays, test_hostile_arrays, test_usage_errors])
+    main([test_scout_writes_zarrita_reads, test_scout_reads_spec_arrays, test_hostile_arrays,
+          test_fault_during_shard_writes, test_usage_errors])
