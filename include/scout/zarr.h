@@ -65,8 +65,15 @@ typedef struct {
  * @param out  receives the handle; free with scout_array_free()
  * @param path the array directory
  * @param opts options (NULL: defaults, which need ndim/shape/dtype so NULL is EINVAL)
+ * With shards (Zarr v3 only), the array is sharded: zarr.json's chunk grid is
+ * the shards and its codecs one sharding_indexed codec whose inner chunks are
+ * `chunks` and whose inner chain is what `codecs` / `compressor` give; the
+ * handle reads by inner chunk and writes whole shards (scout_array_chunks(),
+ * scout_array_write_chunks()).
+ *
  * @return SCOUT_OK, SCOUT_EINVAL (bad ndim, shape, chunks, order, separator,
- *         version), SCOUT_EFORMAT (bad dtype, codec, fill value), SCOUT_EOVERFLOW,
+ *         version, shards not multiples of chunks or without zarr_format 3,
+ *         index_location), SCOUT_EFORMAT (bad dtype, codec, fill value), SCOUT_EOVERFLOW,
  *         SCOUT_EIO (path exists and overwrite is 0, or a write failed)
  */
 SCOUT_API int scout_zarr_create(scout_array **out, const char *path,
