@@ -273,6 +273,18 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const char *key_encoding, const char *fill_value,
 			       const char *dimension_names);
 
+/*
+ * cli_zarr_output_create_fmt() for a sharded Zarr v3 output: shards (ndim
+ * extents, multiples of chunks, which are the inner chunks) and the index
+ * location ("end" or "start"; NULL: end).
+ */
+int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int ndim,
+				   const int64_t *shape, const int64_t *chunks,
+				   const int64_t *shards, const char *index_location,
+				   scout_dtype dtype, const char *codec_spec, char separator,
+				   const char *key_encoding, const char *fill_value,
+				   const char *dimension_names);
+
 /* ---- the commands ---- */
 
 int cli_info_main(int argc, char **argv);
@@ -295,6 +307,9 @@ typedef struct {
 	int overwrite;
 	int zarr_format;          /* 2 (default) or 3 */
 	const char *key_encoding; /* v3: "default" (NULL) or "v2" */
+	int64_t shards[SCOUT_MAX_NDIM];
+	int nshards;                /* 0: unsharded */
+	const char *index_location; /* sharded: "end" (NULL) or "start" */
 	cli_common common;
 } cli_convert_params;
 

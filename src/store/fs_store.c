@@ -156,6 +156,7 @@ static void fill_version(scout_store_version *v, const struct stat *sb, int64_t 
 	memcpy(v->data, f, sizeof f);
 	v->len = sizeof f;
 	v->strong = observed - mtime > TRUST_NS;
+	v->size = (int64_t)sb->st_size;
 }
 
 static int fs_head(const scout_store *store, const char *key, scout_store_version *ver_out)

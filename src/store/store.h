@@ -53,6 +53,7 @@ typedef struct {
 	unsigned char data[48]; /* compared over len bytes */
 	unsigned char len;
 	unsigned char strong; /* 1: equal tokens mean equal values */
+	int64_t size;         /* the whole value's size in bytes (-1: unknown); not compared */
 } scout_store_version;
 
 #define SCOUT_STORE_FSYNC  1 /* fsync each written value (and its directory) before renaming */
