@@ -353,6 +353,8 @@ typedef struct {
 	int levels; /* 0: automatic */
 	int nchunks;
 	int64_t chunks[SCOUT_MAX_NDIM];
+	int nshards; /* --shards values given (NGFF 0.5) */
+	int64_t shards[SCOUT_MAX_NDIM];
 	const char *codec;
 	int has_dtype;
 	scout_dtype dtype;

@@ -494,11 +494,11 @@ int cli_convert_main(int argc, char **argv)
 	    {"dtype", required_argument, NULL, OPT_DTYPE},
 	    {"separator", required_argument, NULL, OPT_SEPARATOR},
 	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {"shards", required_argument, NULL, OPT_SHARDS}, /* before the pyramid's */
 	    {"ome", no_argument, NULL, OPT_OME},
 	    CLI_PYRAMID_LONGOPTS,
 	    {"zarr-format", required_argument, NULL, OPT_ZARR_FORMAT},
 	    {"chunk-key-encoding", required_argument, NULL, OPT_KEY_ENCODING},
-	    {"shards", required_argument, NULL, OPT_SHARDS},
 	    {"index-location", required_argument, NULL, OPT_INDEX_LOCATION},
 	    {NULL, 0, NULL, 0},
 	};
@@ -597,7 +597,7 @@ int cli_convert_main(int argc, char **argv)
 	if (p.key_encoding && p.zarr_format != 3)
 		return cli_usage_error("convert", CONVERT_USAGE,
 				       "--chunk-key-encoding needs --zarr-format 3");
-	if ((p.nshards || p.index_location) && p.zarr_format != 3)
+	if (!ome && (p.nshards || p.index_location) && p.zarr_format != 3)
 		return cli_usage_error("convert", CONVERT_USAGE,
 				       "--shards and --index-location need --zarr-format 3");
 	if (p.index_location && !p.nshards)
@@ -624,6 +624,8 @@ int cli_convert_main(int argc, char **argv)
 		pp.output = p.output;
 		pp.nchunks = p.nchunks;
 		memcpy(pp.chunks, p.chunks, sizeof pp.chunks);
+		pp.nshards = p.nshards;
+		memcpy(pp.shards, p.shards, sizeof pp.shards);
 		pp.codec = p.codec;
 		pp.has_dtype = p.has_dtype;
 		pp.dtype = p.dtype;
