@@ -109,6 +109,21 @@ SCOUT_API int scout_zarr_group_describe(char **json_out, const char *path);
 SCOUT_API int scout_zarr_consolidate(const char *path);
 
 /**
+ * Remove the temporary files that interrupted writes left under a Zarr array
+ * or hierarchy. Every chunk, shard and metadata write goes to a temporary
+ * beside its key and is renamed into place; a writer killed by SIGKILL (or a
+ * crash) between the two leaves the temporary behind. Readers never see it,
+ * but it takes space and would be copied with the directory. `scout convert
+ * --resume` and `scout blur --resume` call this before they continue.
+ * Only call it while nothing writes under path: a live writer's temporary
+ * would be removed under it (its write then fails, the old value stays).
+ * @param path        the array or group directory
+ * @param removed_out receives how many files were removed (may be NULL)
+ * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EIO (naming the file)
+ */
+SCOUT_API int scout_zarr_remove_temporaries(const char *path, size_t *removed_out);
+
+/**
  * The metadata of a Zarr array (v2 or v3) as one JSON object (text):
  * "zarr_format" (2 or 3), "dtype" (the stored numpy typestr, e.g. ">u2"),
  * "data_type" (the v3 name, e.g. "uint16"), "fill_value", "codecs" (the codec
