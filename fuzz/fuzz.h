@@ -22,10 +22,16 @@ int scout_fuzz_tiff(const uint8_t *data, size_t size);
 int scout_fuzz_voxel_size(const uint8_t *data, size_t size);
 /* Parse the input as .zarray text (and its compressor) and as .zattrs. */
 int scout_fuzz_zarray(const uint8_t *data, size_t size);
-/* zarr.json text of a Zarr v3 array (fuzz_zarr_json.c) */
+/* Parse the input as a v3 zarr.json (array: dump + re-parse; group: describe, attributes). */
 int scout_fuzz_zarr_json(const uint8_t *data, size_t size);
 /* Decode the input as a sharding_indexed shard (index + inner chunks). */
 int scout_fuzz_shard(const uint8_t *data, size_t size);
+/* Decode a v3 chunk through a codec chain the input builds, then re-encode it. */
+int scout_fuzz_v3_chunk(const uint8_t *data, size_t size);
+/* Read the input as OME-Zarr multiscales metadata (0.4 .zattrs or 0.5 zarr.json). */
+int scout_fuzz_ngff(const uint8_t *data, size_t size);
+/* Parse the input as a CLI --codec SPEC (short form, numcodecs JSON or v3 list). */
+int scout_fuzz_codec_spec(const uint8_t *data, size_t size);
 
 /* Abort with a message when a property of a target does not hold. */
 #define SCOUT_FUZZ_ASSERT(cond)                                                                    \

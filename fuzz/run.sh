@@ -22,7 +22,7 @@ for t in $TARGETS; do
 	done
 	case $t in
 	tiff) maxlen=65536 ;;
-	codec) maxlen=16384 ;;
+	codec | v3_chunk) maxlen=16384 ;;
 	*) maxlen=4096 ;;
 	esac
 	echo "fuzz/run.sh: $t for ${SECS}s (log: $B/fuzz-$t.log)"

@@ -21,8 +21,11 @@
 #include <unistd.h>
 
 #include "../fuzz/fuzz_codec.c"
+#include "../fuzz/fuzz_codec_spec.c"
+#include "../fuzz/fuzz_ngff.c"
 #include "../fuzz/fuzz_tiff.c"
 #include "../fuzz/fuzz_voxel_size.c"
+#include "../fuzz/fuzz_v3_chunk.c"
 #include "../fuzz/fuzz_zarr_json.c"
 #include "../fuzz/fuzz_shard.c"
 #include "../fuzz/fuzz_zarray.c"
@@ -136,9 +139,15 @@ int main(void)
 		const char *name;
 		entry_fn fn;
 	} targets[] = {
-	    {"codec", scout_fuzz_codec},           {"tiff", scout_fuzz_tiff},
-	    {"voxel_size", scout_fuzz_voxel_size}, {"zarray", scout_fuzz_zarray},
-	    {"zarr_json", scout_fuzz_zarr_json},   {"shard", scout_fuzz_shard},
+	    {"codec", scout_fuzz_codec},
+	    {"tiff", scout_fuzz_tiff},
+	    {"voxel_size", scout_fuzz_voxel_size},
+	    {"zarray", scout_fuzz_zarray},
+	    {"zarr_json", scout_fuzz_zarr_json},
+	    {"v3_chunk", scout_fuzz_v3_chunk},
+	    {"ngff", scout_fuzz_ngff},
+	    {"codec_spec", scout_fuzz_codec_spec},
+	    {"shard", scout_fuzz_shard},
 	};
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
 		char dir[4096 + 64];

@@ -25,8 +25,10 @@
  * write, reads exactly what the fresh handle reads. fsync faults run with SCOUT_FSYNC=1 on smaller
  * regions (fsync costs ~10 ms per file on the test machine's disk).
  *
- * Also: metadata writes under faults (scout_zarr_create fresh and over an
- * existing array, attrs_set, group_create: old, none or new, never torn),
+ * Also: metadata writes under faults, Zarr v2 and v3 (scout_zarr_create fresh
+ * and over an existing array, attrs_set, group_create, consolidate: old, none
+ * or new, never torn; v3 attributes and consolidated metadata live in
+ * zarr.json),
  * read faults (SCOUT_EIO naming the chunk; the cache is not poisoned: the
  * next read after clearing the fault returns the right data, including after
  * another handle rewrote the chunk), and injected EINTR (retried: success).
@@ -529,9 +531,12 @@ static int shape_is(scout_array *a, int64_t d0, int64_t d1)
 	return scout_array_ndim(a) == 2 && sh[0] == d0 && sh[1] == d1;
 }
 
+static int meta_fmt = 2; /* the Zarr format of the metadata runs */
+
 static scout_zarr_options meta_opts(int64_t d0, int64_t d1)
 {
 	scout_zarr_options o = SCOUT_ZARR_OPTIONS_INIT;
+	o.zarr_format = meta_fmt;
 	o.ndim = 2;
 	o.shape[0] = d0;
 	o.shape[1] = d1;
@@ -542,7 +547,20 @@ static scout_zarr_options meta_opts(int64_t d0, int64_t d1)
 	return o;
 }
 
-enum { M_CREATE, M_OVERWRITE, M_ATTRS, M_GROUP };
+enum { M_CREATE, M_OVERWRITE, M_ATTRS, M_GROUP, M_CONSOLIDATE };
+
+static char *slurp(const char *p)
+{
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(65536);
+	size_t got = buf ? fread(buf, 1, 65535, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[got] = '\0';
+	return buf;
+}
 
 /* One metadata run; op < 0 counts into seen. */
 static void meta_one(int what, int fsync, int op, long nth, const variant *v, long *seen,
@@ -553,6 +571,15 @@ static void meta_one(int what, int fsync, int op, long nth, const variant *v, lo
 	rmtree(path);
 	int before = check_failures;
 	scout_array *a = NULL;
+	if (what == M_CONSOLIDATE) { /* a group holding one array, not consolidated */
+		CHECK_OK(scout_zarr_group_create_format(path, meta_fmt));
+		char member[160];
+		snprintf(member, sizeof member, "%s/member", path);
+		scout_zarr_options o = meta_opts(4, 4);
+		CHECK_OK(scout_zarr_create(&a, member, &o));
+		scout_array_free(a);
+		a = NULL;
+	}
 	if (what == M_OVERWRITE || what == M_ATTRS) {
 		scout_zarr_options o = meta_opts(4, 4);
 		CHECK_OK(scout_zarr_create(&a, path, &o));
@@ -583,8 +610,10 @@ static void meta_one(int what, int fsync, int op, long nth, const variant *v, lo
 	else if (what == M_ATTRS)
 		rc = a ? scout_array_attrs_set(a, "{\"generation\": \"new\", \"x\": [1, 2, 3]}")
 		       : SCOUT_EINVAL;
+	else if (what == M_GROUP)
+		rc = scout_zarr_group_create_format(path, meta_fmt);
 	else
-		rc = scout_zarr_group_create(path);
+		rc = scout_zarr_consolidate(path);
 	char msg[2048];
 	snprintf(msg, sizeof msg, "%s", scout_last_error());
 	long hits = 0;
@@ -606,7 +635,29 @@ static void meta_one(int what, int fsync, int op, long nth, const variant *v, lo
 	if (rc < 0)
 		CHECK(strstr(msg, path) != NULL && strstr(msg, strerror(v->err)) != NULL);
 	/* the outcome: old, none or new, and never a torn file */
-	if (what == M_GROUP) {
+	if (what == M_CONSOLIDATE) {
+		/* the group reads; its consolidated metadata is absent (old) or complete */
+		char *desc = NULL;
+		CHECK_OK(scout_zarr_group_describe(&desc, path));
+		CHECK(desc && strstr(desc, "\"member\""));
+		snprintf(zp, sizeof zp, "%s/%s", path, meta_fmt == 3 ? "zarr.json" : ".zmetadata");
+		char *text = slurp(zp);
+		int consolidated =
+		    meta_fmt == 3 ? text && strstr(text, "\"inline\"") != NULL : text != NULL;
+		CHECK(consolidated || rc < 0);
+		if (consolidated)
+			CHECK(strstr(text, "member") && desc &&
+			      strstr(desc, "\"consolidated\": true"));
+		free(text);
+		scout_free(desc);
+	} else if (what == M_GROUP && meta_fmt == 3) {
+		snprintf(zp, sizeof zp, "%s/zarr.json", path);
+		char *text = slurp(zp);
+		CHECK(text || rc < 0);
+		if (text)
+			CHECK(strcmp(text, group_ref) == 0);
+		free(text);
+	} else if (what == M_GROUP) {
 		snprintf(zp, sizeof zp, "%s/.zgroup", path);
 		FILE *f = fopen(zp, "rb");
 		if (f) {
@@ -618,7 +669,7 @@ static void meta_one(int what, int fsync, int op, long nth, const variant *v, lo
 		}
 		CHECK(f || rc < 0);
 	} else {
-		snprintf(zp, sizeof zp, "%s/.zarray", path);
+		snprintf(zp, sizeof zp, "%s/%s", path, meta_fmt == 3 ? "zarr.json" : ".zarray");
 		int has = exists(zp);
 		CHECK(has || (what == M_CREATE || what == M_OVERWRITE) == 1);
 		CHECK(has || rc < 0);
@@ -654,12 +705,13 @@ static void meta_one(int what, int fsync, int op, long nth, const variant *v, lo
 			v ? v->name : "", rc, msg);
 }
 
-static void test_metadata(void)
+static void test_metadata(int fmt)
 {
 	char ref_path[128], zp[160], group_ref[256] = "";
-	snprintf(ref_path, sizeof ref_path, "%s/group-ref", base);
-	CHECK_OK(scout_zarr_group_create(ref_path));
-	snprintf(zp, sizeof zp, "%s/.zgroup", ref_path);
+	meta_fmt = fmt;
+	snprintf(ref_path, sizeof ref_path, "%s/group-ref%d", base, fmt);
+	CHECK_OK(scout_zarr_group_create_format(ref_path, fmt));
+	snprintf(zp, sizeof zp, "%s/%s", ref_path, fmt == 3 ? "zarr.json" : ".zgroup");
 	FILE *f = fopen(zp, "rb");
 	CHECK(f != NULL);
 	if (f) {
@@ -667,8 +719,8 @@ static void test_metadata(void)
 		group_ref[got] = '\0';
 		fclose(f);
 	}
-	CHECK(strstr(group_ref, "\"zarr_format\": 2") != NULL);
-	for (int what = M_CREATE; what <= M_GROUP; what++)
+	CHECK(strstr(group_ref, fmt == 3 ? "\"zarr_format\": 3" : "\"zarr_format\": 2") != NULL);
+	for (int what = M_CREATE; what <= M_CONSOLIDATE; what++)
 		for (int fsync = 0; fsync <= 1; fsync++) {
 			long seen[NOPS];
 			meta_one(what, fsync, -1, 0, NULL, seen, group_ref);
@@ -909,7 +961,8 @@ int main(void)
 				run_scenario(&s, seps[j]);
 		}
 	}
-	test_metadata();
+	test_metadata(2);
+	test_metadata(3);
 	test_read_faults(&s3);
 
 	long total = 0;

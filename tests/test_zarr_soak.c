@@ -31,8 +31,11 @@
  * (both handles), and the parent reads it through its own long-lived handle
  * and a fresh one: every voxel must be new (otherwise a lost update).
  *
- * Rounds rotate through four phases (arrays) with different chunk shapes,
- * dtypes, codecs (blosc, lz4, none, zlib), orders and separators. Writer
+ * Rounds rotate through eight phases (arrays) with different chunk shapes,
+ * dtypes, codecs (blosc, lz4, none, zlib), orders and separators: four Zarr
+ * v2 arrays and four Zarr v3 ones (default and v2 chunk key encodings with
+ * both separators, transpose, crc32c, big endian, zstd with checksum, gzip),
+ * each phase checking that its zarr.json / .zarray says so. Writer
  * process 0 uses the parent's handle inherited through fork in the first
  * phase; reader process 0 likewise.
  *
@@ -75,7 +78,7 @@
 #define RTHREADS 2
 #define NWRITERS (WPROCS * sh->wthreads)
 #define NREADERS (RPROCS * RTHREADS)
-#define NPHASES  4
+#define NPHASES  8
 
 #define NX   30
 #define NY   28
@@ -91,13 +94,54 @@ typedef struct {
 	const char *dtype, *codec;
 	char order, sep;
 	int64_t chunks[3];
+	/* Zarr v3 phases: zarr_format 3, the codec chain (NULL: bytes + `codec`), the
+	 * chunk key encoding, and a string zarr.json must hold (the layout really used) */
+	int zarr_format;
+	const char *codecs, *key_encoding, *marker;
 } phase_config;
 
 static const phase_config phases[NPHASES] = {
-    {"<u8", NULL, 'C', '/', {7, 6, 5}},
-    {">u8", "{\"id\": \"lz4\"}", 'F', '.', {16, 14, 13}},
-    {"<u8", "null", 'C', '/', {5, 9, 7}},
-    {"<u8", "{\"id\": \"zlib\", \"level\": 1}", 'F', '/', {10, 10, 10}},
+    {"<u8", NULL, 'C', '/', {7, 6, 5}, 2, NULL, NULL, "\"zarr_format\": 2"},
+    {">u8", "{\"id\": \"lz4\"}", 'F', '.', {16, 14, 13}, 2, NULL, NULL, "\"F\""},
+    {"<u8", "null", 'C', '/', {5, 9, 7}, 2, NULL, NULL, "\"compressor\": null"},
+    {"<u8", "{\"id\": \"zlib\", \"level\": 1}", 'F', '/', {10, 10, 10}, 2, NULL, NULL, "zlib"},
+    /* v3: default keys (c/x/y/z) and SCOUT's default chain (bytes + blosc) */
+    {"<u8", NULL, 'C', '/', {7, 6, 5}, 3, NULL, "default", "\"blosc\""},
+    /* v3: v2 keys (x.y.z), transpose + crc32c */
+    {"<u8",
+     NULL,
+     'C',
+     '.',
+     {16, 14, 13},
+     3,
+     "[{\"name\": \"transpose\", \"configuration\": {\"order\": [2, 1, 0]}}, "
+     "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}, "
+     "{\"name\": \"crc32c\"}]",
+     "v2",
+     "\"crc32c\""},
+    /* v3: big endian, zstd with its checksum, default keys with '.' */
+    {"<u8",
+     NULL,
+     'C',
+     '.',
+     {5, 9, 7},
+     3,
+     "[{\"name\": \"bytes\", \"configuration\": {\"endian\": \"big\"}}, "
+     "{\"name\": \"zstd\", \"configuration\": {\"level\": 1, \"checksum\": true}}]",
+     "default",
+     "\"big\""},
+    /* v3: v2 keys with '/', a partial transpose, gzip then crc32c */
+    {"<u8",
+     NULL,
+     'C',
+     '/',
+     {10, 10, 10},
+     3,
+     "[{\"name\": \"transpose\", \"configuration\": {\"order\": [1, 0, 2]}}, "
+     "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}, "
+     "{\"name\": \"gzip\", \"configuration\": {\"level\": 1}}, {\"name\": \"crc32c\"}]",
+     "v2",
+     "\"gzip\""},
 };
 
 typedef struct {
@@ -666,14 +710,34 @@ static long long verify_all(scout_array *arr, int round, uint64_t *buf)
 	return bad;
 }
 
+/* the metadata file of a phase's array says what the phase means to test */
+static void check_layout(const char *path, const phase_config *pc)
+{
+	char file[256];
+	snprintf(file, sizeof file, "%s/%s", path, pc->zarr_format == 3 ? "zarr.json" : ".zarray");
+	FILE *f = fopen(file, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	char text[8192];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	CHECK(strstr(text, pc->marker) != NULL);
+	if (pc->zarr_format == 3) {
+		CHECK(strstr(text, "\"zarr_format\": 3") != NULL);
+		CHECK(strstr(text, pc->key_encoding) != NULL);
+	}
+}
+
 int main(void)
 {
 	int rounds = SOAK_ROUNDS;
 	const char *env = getenv("SCOUT_SOAK_ROUNDS");
 	if (env && atoi(env) > 0)
 		rounds = atoi(env);
-	if (rounds < NPHASES)
-		rounds = NPHASES;
+	if (rounds < 2)
+		rounds = 2;
 	snprintf(root, sizeof root, "/tmp/scout_soak_XXXXXX");
 	if (!mkdtemp(root))
 		return 1;
@@ -692,13 +756,14 @@ int main(void)
 
 	/* the first phase's array exists before the fork: process 0 of each kind inherits it */
 	scout_array *arr = NULL;
-	int per_phase = rounds / NPHASES;
 	uint64_t rng = 0x2545F4914F6CDD1Dull;
 	uint64_t *buf = malloc(NVOX * sizeof(uint64_t));
 	double t0 = now_s();
 	int failed = 0;
 	for (int r = 0; r < rounds && !failed; r++) {
-		int ph = r / per_phase < NPHASES ? r / per_phase : NPHASES - 1;
+		/* phases in turn, each for rounds / NPHASES rounds (fewer rounds than
+		 * phases: every other phase, v2 and v3 alike) */
+		int ph = (int)((long long)r * NPHASES / rounds);
 		if (r == 0 || ph != sh->phase) {
 			const phase_config *pc = &phases[ph];
 			scout_array_free(arr);
@@ -714,11 +779,15 @@ int main(void)
 			o.compressor = pc->codec;
 			o.order = pc->order;
 			o.dimension_separator = pc->sep;
+			o.zarr_format = pc->zarr_format;
+			o.codecs = pc->codecs;
+			o.chunk_key_encoding = pc->key_encoding;
 			CHECK_OK(scout_zarr_create(&arr, sh->path, &o));
 			if (!arr) {
 				failed = 1;
 				break;
 			}
+			check_layout(sh->path, pc);
 			/* the parent's long-lived handle caches the fill-value chunks... */
 			int64_t zero[3] = {0, 0, 0};
 			CHECK_OK(scout_extract_box(buf, arr, zero, shape));

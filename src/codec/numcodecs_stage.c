@@ -217,6 +217,12 @@ static int nc_decoded_size(const scout_stage *st, const void *src, size_t n, siz
 		    (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
 		return SCOUT_OK;
 	}
+	if (strcmp(id, "blosc") == 0 || strcmp(id, "zstd") == 0 || strcmp(id, "lz4") == 0)
+		/* these store the size; data without it is corrupt or truncated */
+		return scout__error(SCOUT_ECODEC,
+				    "%s: the data does not state its decoded size (truncated or "
+				    "not %s data)",
+				    s->name, id);
 	return scout__error(SCOUT_EUNSUPPORTED,
 			    "%s: the decoded size is unknown before decoding, so it must be the "
 			    "first bytes->bytes codec of the chain",

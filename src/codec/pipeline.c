@@ -72,6 +72,35 @@ static const char *kind_name(scout_stage_kind k)
 				     : "bytes->bytes";
 }
 
+/*
+ * The decoded size of bytes->bytes stage i when every bytes->bytes stage
+ * inside it is crc32c (a fixed 4-byte suffix): the array->bytes output plus
+ * 4 per checksum; 0 when some inner stage has no fixed overhead.
+ */
+static int fixed_decoded_size(const scout_pipeline *p, int i, size_t *size_out)
+{
+	size_t size = p->bytes_len;
+	for (int j = i - 1; j >= 0 && p->active[j]->vt->kind == SCOUT_STAGE_BB; j--) {
+		if (p->active[j]->vt != &scout__stage_crc32c)
+			return 0;
+		size += 4;
+	}
+	*size_out = size;
+	return 1;
+}
+
+/* 1 when a bytes->bytes stage's encoded data states its decoded size */
+static int size_in_header(const scout_stage *st)
+{
+	if (st->vt == &scout__stage_crc32c)
+		return 1;
+	json_t *config = scout__stage_numcodecs_config(st);
+	const char *id = json_string_value(json_object_get(config, "id"));
+	int yes = id && (!strcmp(id, "blosc") || !strcmp(id, "zstd") || !strcmp(id, "lz4"));
+	json_decref(config);
+	return yes;
+}
+
 int scout__pipeline_new(scout_pipeline **out, const json_t *codecs, const scout_chunk_spec *spec,
 			const char *what)
 {
@@ -182,6 +211,23 @@ int scout__pipeline_new(scout_pipeline **out, const json_t *codecs, const scout_
 	for (int i = 0; i < p->nstages; i++)
 		if (!p->stages[i]->passthrough)
 			p->active[p->nactive++] = p->stages[i];
+	/* decoding needs each bytes->bytes codec's output size: from the data's header
+	 * (blosc, zstd, lz4, crc32c) or, inside only crc32c, from the chunk's size */
+	for (int i = 0; i < p->nactive; i++) {
+		const scout_stage *st = p->active[i];
+		size_t unused;
+		if (st->vt->kind != SCOUT_STAGE_BB || i == 0 ||
+		    p->active[i - 1]->vt->kind != SCOUT_STAGE_BB || size_in_header(st) ||
+		    fixed_decoded_size(p, i, &unused))
+			continue;
+		json_t *j = st->vt->to_json(st);
+		rc = scout__error(SCOUT_EUNSUPPORTED,
+				  "%s: field \"codecs\": codec %s after another compressor: its "
+				  "decoded size is not stored, so scout cannot decode it there",
+				  what, json_string_value(json_object_get(j, "name")));
+		json_decref(j);
+		goto fail;
+	}
 	*out = p;
 	return SCOUT_OK;
 fail:
@@ -302,6 +348,8 @@ int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n, v
 			int innermost = i == 0 || p->active[i - 1]->vt->kind != SCOUT_STAGE_BB;
 			if (innermost) {
 				expected = p->bytes_len;
+			} else if (fixed_decoded_size(p, i, &expected)) {
+				/* inside it only checksums: the size is known exactly */
 			} else {
 				rc = st->vt->decoded_size
 					 ? st->vt->decoded_size(st, cur, cur_n, &expected)

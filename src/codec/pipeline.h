@@ -24,7 +24,10 @@
  * A pipeline is immutable after creation; encode and decode use per-call
  * state only, so any number of threads may use one pipeline at once.
  * Decoded sizes are known or read from each codec's header and checked before
- * anything is allocated.
+ * anything is allocated: a bytes->bytes codec that follows another one must
+ * store its decoded size (blosc, zstd, lz4, crc32c) unless only crc32c
+ * codecs lie between it and the array->bytes codec; other chains (gzip
+ * after zstd, ...) fail scout__pipeline_new with SCOUT_EUNSUPPORTED.
  */
 #ifndef SCOUT_PIPELINE_H
 #define SCOUT_PIPELINE_H

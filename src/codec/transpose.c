@@ -5,6 +5,7 @@
  * Zarr v2 "order": "F" maps onto it. "C" and "F" strings (early v3 drafts)
  * are accepted and normalised to lists.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,10 @@ void scout__permute_axes(void *dst, const void *src, const int64_t *src_shape, c
 	if (total == 0)
 		return;
 	int64_t inner = dshape[ndim - 1], istr = str[ndim - 1], off = 0;
-	switch (itemsize) {
+	/* typed loops only on aligned buffers: an encoded chunk may sit at any
+	 * offset (a shard's inner chunk, a caller's buffer) */
+	int aligned = ((uintptr_t)dst % itemsize == 0) && ((uintptr_t)src % itemsize == 0);
+	switch (aligned ? itemsize : 0) {
 	case 1:
 		PERMUTE_LOOP(uint8_t);
 	case 2:

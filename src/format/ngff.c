@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/internal.h"
@@ -149,10 +150,34 @@ static json_t *multiscales_json(const scout_ngff_multiscale *ms, int with_versio
 	return list;
 }
 
+/* the fewest significant digits (15..17) that print every real under v exactly */
+static int real_digits(const json_t *v, int digits)
+{
+	if (json_is_real(v)) {
+		double x = json_real_value(v);
+		char buf[40];
+		for (; digits < 17; digits++) {
+			snprintf(buf, sizeof buf, "%.*g", digits, x);
+			if (strtod(buf, NULL) == x)
+				break;
+		}
+	} else if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			digits = real_digits(json_array_get(v, i), digits);
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *e;
+		json_object_foreach((json_t *)v, k, e) digits = real_digits(e, digits);
+	}
+	return digits;
+}
+
 static int write_json(const scout_store *st, const char *key, json_t *root, size_t indent)
 {
-	char *text =
-	    json_dumps(root, JSON_INDENT(indent) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+	/* 15 digits as Python prints most voxel sizes ("0.65"), more when a value
+	 * needs them to read back the same (0.9750000000000001) */
+	char *text = json_dumps(root, JSON_INDENT(indent) | JSON_SORT_KEYS |
+					  JSON_REAL_PRECISION(real_digits(root, 15)));
 	if (!text)
 		return scout__error(SCOUT_ENOMEM, "%s/%s: cannot format JSON",
 				    scout__store_root(st), key);

@@ -144,8 +144,50 @@ int scout__v3_fill_parse(unsigned char *out, const json_t *v, scout_dtype dt, co
 	return scout__fill_value_parse(out, &is_null, v, dt, what);
 }
 
+/* A float part as JSON: a NaN other than the one "NaN" reads as keeps its bits ("0x..."). */
+static json_t *float_part_json(const unsigned char *part, size_t size, scout_dtype dt)
+{
+	unsigned char canon[16] = {0};
+	json_t *nan = json_string("NaN");
+	int rc = float_part(canon, nan, size, dt, "NaN");
+	json_decref(nan);
+	scout_dtype ft = size == 2 ? SCOUT_FLOAT16 : size == 4 ? SCOUT_FLOAT32 : SCOUT_FLOAT64;
+	json_t *j = scout__fill_value_json(part, 0, ft);
+	const char *str = json_string_value(j);
+	if (rc == SCOUT_OK && str && !strcmp(str, "NaN") && memcmp(canon, part, size) != 0) {
+		uint64_t bits = 0;
+		if (size == 2) {
+			uint16_t x;
+			memcpy(&x, part, 2);
+			bits = x;
+		} else if (size == 4) {
+			uint32_t x;
+			memcpy(&x, part, 4);
+			bits = x;
+		} else {
+			memcpy(&bits, part, 8);
+		}
+		char hex[24];
+		snprintf(hex, sizeof hex, "0x%0*llx", (int)(size * 2), (unsigned long long)bits);
+		json_decref(j);
+		j = json_string(hex);
+	}
+	return j;
+}
+
 json_t *scout__v3_fill_json(const unsigned char *fill, scout_dtype dt)
 {
+	/* NaNs with other bits than the canonical one are written as their bit
+	 * pattern (spec: "0x..."), so the fill value reads back exactly */
+	if (dt == SCOUT_COMPLEX64 || dt == SCOUT_COMPLEX128) {
+		size_t half = scout_dtype_size(dt) / 2;
+		json_t *a = json_array();
+		json_array_append_new(a, float_part_json(fill, half, dt));
+		json_array_append_new(a, float_part_json(fill + half, half, dt));
+		return a;
+	}
+	if (scout_dtype_is_float(dt))
+		return float_part_json(fill, scout_dtype_size(dt), dt);
 	return scout__fill_value_json(fill, 0, dt);
 }
 

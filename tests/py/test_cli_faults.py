@@ -51,7 +51,26 @@ def env_with(spec, fsync=False):
 def command(cmd, inp, out):
     if cmd == "convert":
         return ["convert", "-j", "2", "--chunks", CHUNKS, "--no-progress", inp, out]
+    if cmd == "convert-v3":  # zarr.json, default chunk keys c/z/y/x
+        return ["convert", "-j", "2", "--chunks", CHUNKS, "--zarr-format", "3",
+                "--no-progress", inp, out]
+    if cmd == "convert-v3-v2keys":  # zarr.json, v2 chunk keys, threads -> processes
+        return ["convert", "-j", "2", "--processes", "--chunks", CHUNKS, "--zarr-format", "3",
+                "--chunk-key-encoding", "v2", "--no-progress", inp, out]
+    if cmd == "pyramid":  # NGFF 0.4: .zgroup, .zattrs and a Zarr v2 array per level
+        return ["pyramid", "-j", "2", "--chunks", CHUNKS, "--voxel-size", "2,1,1",
+                "--no-progress", inp, out]
+    if cmd == "pyramid-0.5":  # NGFF 0.5: zarr.json group and v3 levels, processes
+        return ["pyramid", "-j", "2", "--processes", "--ngff", "0.5", "--chunks", CHUNKS,
+                "--voxel-size", "2,1,1", "--no-progress", inp, out]
+    if cmd == "convert-ome":
+        return ["convert", "-j", "2", "--chunks", CHUNKS, "--ome", "--voxel-size", "2,1,1",
+                "--no-progress", inp, out]
     return ["blur", "-j", "2", "--sigma", "1", "--chunks", CHUNKS, "--no-progress", inp, out]
+
+
+# the v3 and pyramid outputs (metadata: zarr.json, .zattrs of the group, each level's)
+V3_COMMANDS = ("convert-v3", "convert-v3-v2keys", "pyramid", "pyramid-0.5", "convert-ome")
 
 
 SPECS = [
@@ -72,8 +91,10 @@ def test_faults_fail_cleanly():
     with TempDir() as d:
         inp, a = make_input(d)
         before = {n: open(os.path.join(inp, n), "rb").read() for n in os.listdir(inp)}
-        for cmd in ("convert", "blur"):
+        for cmd in ("convert", "blur") + V3_COMMANDS:
             for spec, fsync in SPECS:
+                if cmd == "convert-v3-v2keys" and spec.startswith("mkdir"):
+                    continue  # flat keys: the store makes no directory
                 out = os.path.join(d, "out-%s.zarr" % cmd)
                 p = run(command(cmd, inp, out), rc=1, env=env_with(spec, fsync))
                 err = p.stderr
@@ -87,7 +108,8 @@ def test_faults_fail_cleanly():
                 injected += 1
         after = {n: open(os.path.join(inp, n), "rb").read() for n in os.listdir(inp)}
         check(before == after, "the input changed")
-    print("cli faults: %d faulted runs of convert and blur, all exit 1 and clean" % injected)
+    print("cli faults: %d faulted runs of convert, blur, v3 convert, pyramid and convert --ome, "
+          "all exit 1 and clean" % injected)
 
 
 def test_no_fault_succeeds():
@@ -106,6 +128,38 @@ def test_no_fault_succeeds():
             shutil.rmtree(out)
 
 
+def test_no_fault_succeeds_v3_pyramid():
+    """Positive controls of the v3 and pyramid commands: a fault past the last operation
+    changes nothing. v3 chunks are checked with numcodecs (bytes + blosc, as zarr.json
+    says), pyramid level 0 with zarr-python."""
+    import json
+    import shutil
+    from numcodecs import Blosc
+    with TempDir() as d:
+        inp, a = make_input(d)
+        env = env_with("write:100000:ENOSPC")
+        for cmd, key in (("convert-v3", "c/1/2/0"), ("convert-v3-v2keys", "1.2.0")):
+            out = os.path.join(d, "out.zarr")
+            run(command(cmd, inp, out), rc=0, env=env)
+            meta = json.load(open(os.path.join(out, "zarr.json")))
+            check(meta["zarr_format"] == 3, cmd)
+            names = [c["name"] for c in meta["codecs"]]
+            check(names == ["bytes", "blosc"], "%s: %s" % (cmd, names))
+            raw = Blosc().decode(open(os.path.join(out, key), "rb").read())
+            got = np.frombuffer(raw, dtype="<u2").reshape(8, 10, 16)
+            check(np.array_equal(got, a[8:16, 20:30, 0:16]), "%s chunk %s" % (cmd, key))
+            check(leftovers(d) == [], "temporary files %s" % leftovers(d))
+            shutil.rmtree(out)
+        for cmd in ("pyramid", "convert-ome"):
+            out = os.path.join(d, "out.ome.zarr")
+            run(command(cmd, inp, out), rc=0, env=env)
+            attrs = json.load(open(os.path.join(out, ".zattrs")))
+            path0 = attrs["multiscales"][0]["datasets"][0]["path"]
+            check(np.array_equal(zarr.open(os.path.join(out, path0), mode="r")[...], a), cmd)
+            check(leftovers(d) == [], "temporary files %s" % leftovers(d))
+            shutil.rmtree(out)
+
+
 def test_bad_fault_spec():
     """A malformed SCOUT_FAULT is refused, never silently ignored."""
     with TempDir() as d:
@@ -117,4 +171,5 @@ def test_bad_fault_spec():
 
 
 if __name__ == "__main__":
-    main([test_faults_fail_cleanly, test_no_fault_succeeds, test_bad_fault_spec])
+    main([test_faults_fail_cleanly, test_no_fault_succeeds, test_no_fault_succeeds_v3_pyramid,
+          test_bad_fault_spec])

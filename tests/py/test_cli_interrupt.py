@@ -60,10 +60,19 @@ def make_input(d):
 
 
 def command(cmd, src, out, processes, extra=()):
-    args = [SCOUT, cmd, "-j", "2", "--no-progress", "--processes" if processes else "--threads"]
-    if cmd == "convert":
+    sub = {"convert-v3": "convert"}.get(cmd, cmd)
+    args = [SCOUT, sub, "-j", "2", "--no-progress", "--processes" if processes else "--threads"]
+    if cmd in ("convert", "convert-v3", "pyramid"):
         # thread workers stop after the output chunk they are writing: keep chunks small
         args += ["--codec", "bz2:9", "--chunks", "32,64,64"]
+        if cmd == "convert-v3":  # zarr.json, chain bytes + numcodecs.bz2
+            args += ["--zarr-format", "3"]
+        if cmd == "pyramid":  # NGFF 0.5: a v3 group and v3 levels
+            args += ["--ngff", "0.5", "--voxel-size", "2,1,1"]
+            if not processes:
+                # a thread stops after writing its whole block's level-0 chunks (one step
+                # of pyramid): bz2:9 makes that step last over a second on a busy machine
+                args[args.index("bz2:9")] = "zlib:9"
     else:
         args += ["--sigma", SIGMA]
     if cmd == "blur" and (SANITIZED or not processes):
@@ -74,7 +83,8 @@ def command(cmd, src, out, processes, extra=()):
 
 
 def output_name(cmd):
-    return {"convert": "out.zarr", "blur": "out.zarr", "peaks": "out.csv"}[cmd]
+    return {"convert": "out.zarr", "convert-v3": "out.zarr", "pyramid": "out.ome.zarr",
+            "blur": "out.zarr", "peaks": "out.csv"}[cmd]
 
 
 def shm_segments(pids=None):
@@ -273,6 +283,25 @@ def test_interrupt_matrix():
     check(not errors, "%d of 24 interruptions failed:\n%s" % (len(errors), "\n".join(errors)))
 
 
+def test_interrupt_v3_and_pyramid():
+    """8 interruptions of the v3 outputs: {convert --zarr-format 3, pyramid --ngff 0.5} x
+    {SIGINT to the process group, SIGTERM to scout alone} x {threads, processes}."""
+    errors = []
+    with TempDir() as d:
+        src = make_input(d)
+        for cmd in ("convert-v3", "pyramid"):
+            for sig, group in ((signal.SIGINT, True), (signal.SIGTERM, False)):
+                for processes in (False, True):
+                    try:
+                        retry_slow(interrupt_once, d, src, cmd, sig, processes, group)
+                    except AssertionError as e:
+                        errors.append(str(e))
+                        for f in os.listdir(d):
+                            if f != "in.zarr":
+                                shutil.rmtree(os.path.join(d, f), ignore_errors=True)
+    check(not errors, "%d of 8 interruptions failed:\n%s" % (len(errors), "\n".join(errors)))
+
+
 def test_interrupt_keeps_existing_output():
     """--overwrite of an existing OUTPUT: after the signal OUTPUT is byte for byte the old one;
     a run that completes replaces it."""
@@ -376,5 +405,5 @@ def test_report_latencies():
 
 
 if __name__ == "__main__":
-    main([test_interrupt_matrix, test_interrupt_keeps_existing_output, test_failing_workers,
+    main([test_interrupt_matrix, test_interrupt_v3_and_pyramid, test_interrupt_keeps_existing_output, test_failing_workers,
           test_report_latencies])
