@@ -9,15 +9,18 @@
  *        round((x - offset) * scale) to nearest even, cast to astype; decode
  *        enc / scale + offset cast to dtype. float32 data is computed in
  *        float32 (numpy casts the Python scalars to the array's type), the
- *        rest in double (integer data: equal to numpy's unless the integer
- *        arithmetic numpy uses for integer offset and scale overflows).
+ *        rest in double. Integer data with an integer offset: numpy computes
+ *        x - offset in an integer type, which wraps where double does not;
+ *        scout matches numpy where that does not overflow.
  *  numcodecs.quantize  {digits, dtype, astype} (floats): encode
  *        round(2^bits * x) / 2^bits in dtype, bits = ceil(log2(10^-e)),
  *        e = floor(log10(10^-digits)) as numcodecs computes them; decode casts.
  *  numcodecs.astype  {encode_dtype, decode_dtype}: numpy's astype each way.
  *
- * Casts follow core/cast.c (numpy's astype for in-range values). float16 and
- * complex data are refused by these filters.
+ * Casts follow core/cast.c (numpy's astype for in-range values; a float out
+ * of an integer astype's range saturates, where numpy's result is undefined
+ * and, on x86-64, wraps). float16 and complex data are refused by these
+ * filters.
  */
 #include <math.h>
 #include <stdlib.h>

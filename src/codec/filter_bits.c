@@ -6,9 +6,9 @@
  *        keepbits bits, to nearest with ties to even, in the integer view
  *        (b += ((b >> m) & 1) + (1 << (m-1)) - 1; b &= ~0 << m, m = mantissa
  *        bits - keepbits). Decoding is the identity.
- *  numcodecs.packbits  {}: bool data; 1 header byte (the number of bits used
- *        in the last byte, 0 when all 8 are) then the bits, most significant
- *        first (numpy's packbits). The chunk becomes 1-D uint8 of
+ *  numcodecs.packbits  {}: bool data; 1 header byte (the number of padding
+ *        bits in the last byte, 0 when all 8 are used) then the bits, most
+ *        significant first (numpy's packbits). The chunk becomes 1-D uint8 of
  *        ceil(n / 8) + 1 bytes.
  *  numcodecs.shuffle  {elementsize, default 4}: byte shuffle of the chunk's
  *        bytes with elements of elementsize bytes (all byte 0s, then all byte
@@ -183,7 +183,7 @@ static int packbits_encode(const scout_stage *st, const void *src, size_t n, voi
 		return SCOUT_ENOMEM;
 	memset(d, 0, nb);
 	const unsigned char *a = src;
-	d[0] = (unsigned char)(n % 8);
+	d[0] = (unsigned char)((8 - n % 8) % 8);
 	for (size_t i = 0; i < n; i++)
 		if (a[i])
 			d[1 + i / 8] |= (unsigned char)(0x80u >> (i % 8));
@@ -200,10 +200,10 @@ static int packbits_decode(const scout_stage *st, const void *src, size_t n, voi
 	size_t nb = (expected + 7) / 8 + 1;
 	if (n != nb)
 		return scout__codec_size_error(st->vt->name, n, nb);
-	if (e[0] != expected % 8)
+	if (e[0] != (8 - expected % 8) % 8)
 		return scout__error(SCOUT_ECODEC,
-				    "%s: header says %u bits in the last byte, the chunk needs %zu",
-				    st->vt->name, e[0], expected % 8);
+				    "%s: header says %u padding bits, the chunk needs %zu",
+				    st->vt->name, e[0], (8 - expected % 8) % 8);
 	unsigned char *d = dst;
 	for (size_t i = 0; i < expected; i++)
 		d[i] = (e[1 + i / 8] >> (7 - i % 8)) & 1;
