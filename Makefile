@@ -20,11 +20,11 @@ CTEST ?= ctest
 
 DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
-	libjansson-dev libtiff-dev libpng-dev \
+	libjansson-dev libtiff-dev libpng-dev libopenmpi-dev openmpi-bin \
 	zstd valgrind python3 python3-dev python3-numpy python3-pytest python3-zarr python3-numcodecs python3-scipy python3-tifffile python3-pil \
 	python3-crc32c python3-gdal
 
-.PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench fuzz install clean format
+.PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench bench-box-io fuzz install clean format
 
 all: build
 
@@ -85,6 +85,13 @@ bench: deps
 	$(CMAKE) --build build-release -j $(JOBS)
 	@if [ -x bench/run ]; then bench/run build-release; else \
 		for b in build-release/bench_*; do [ -x $$b ] && $$b; done; fi
+
+# One box, the whole array: scout vs the codec floors, GDAL's Zarr driver, zarr-python.
+bench-box-io: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3-gdal"
+	$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSCOUT_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target bench_box_io codec_floor
+	bench/box_io.py build-release
 
 # libFuzzer targets (clang, ASan + UBSan), each run for SECONDS (fuzz/README.md).
 fuzz: deps

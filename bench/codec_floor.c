@@ -5,10 +5,16 @@
  * each into its own reused buffer. Nothing scout does can be faster than this
  * on the same chunks with the same number of threads.
  *
- * usage: codec_floor ARRAY_DIR [THREADS] [REPS]
+ * usage: codec_floor [--encode] ARRAY_DIR [THREADS] [REPS]
  * prints: "floor_seconds <median> chunks <n> bytes <decoded bytes> threads <T>
  *          cpu_seconds <median CPU time of the decode, all threads>"
  * The CPU time is what compares fairly on a machine shared with other work.
+ *
+ * --encode: the encode floor instead. Every chunk is decoded into a buffer of
+ * its own first (not timed), then T threads only compress them again with
+ * blosc_compress_ctx, with the array's compressor settings (cname, clevel,
+ * shuffle from .zarray; typesize from the chunks' blosc headers), each into
+ * its own reused buffer. prints "encode_floor_seconds <median> ... cpu_seconds".
  */
 #include <blosc.h>
 #include <dirent.h>
@@ -84,6 +90,51 @@ static int walk(const char *dir)
 	return rc;
 }
 
+/* --encode: the decoded chunks and the compressor settings */
+static void **raw;
+static size_t *raw_n;
+static int enc_clevel = 1, enc_shuffle = 2;
+static size_t enc_typesize = 1;
+static char enc_cname[32] = "zstd";
+
+/* the compressor settings of ARRAY_DIR/.zarray (a blosc compressor) */
+static void read_settings(const char *dir)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/.zarray", dir);
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return;
+	char text[8192];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *q;
+	if ((q = strstr(text, "\"clevel\"")))
+		sscanf(q, "\"clevel\": %d", &enc_clevel);
+	if ((q = strstr(text, "\"shuffle\"")))
+		sscanf(q, "\"shuffle\": %d", &enc_shuffle);
+	if ((q = strstr(text, "\"cname\"")))
+		sscanf(q, "\"cname\": \"%31[a-z0-9]\"", enc_cname);
+}
+
+static void *encode_worker(void *arg)
+{
+	(void)arg;
+	size_t cap = max_nbytes + BLOSC_MAX_OVERHEAD;
+	void *buf = malloc(cap);
+	size_t i;
+	while ((i = atomic_fetch_add(&next_blob, 1)) < nblobs) {
+		if (blosc_compress_ctx(enc_clevel, enc_shuffle, enc_typesize, raw_n[i], raw[i], buf,
+				       cap, enc_cname, 0, 1) <= 0) {
+			fprintf(stderr, "codec_floor: chunk %zu does not encode\n", i);
+			exit(1);
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
 static void *decode_worker(void *arg)
 {
 	(void)arg;
@@ -121,8 +172,13 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+	int encode = argc > 1 && strcmp(argv[1], "--encode") == 0;
+	if (encode) {
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: codec_floor ARRAY_DIR [THREADS] [REPS]\n");
+		fprintf(stderr, "usage: codec_floor [--encode] ARRAY_DIR [THREADS] [REPS]\n");
 		return 2;
 	}
 	int threads = argc > 2 ? atoi(argv[2]) : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -135,6 +191,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "codec_floor: cannot read %s\n", argv[1]);
 		return 1;
 	}
+	if (encode) {
+		read_settings(argv[1]);
+		raw = calloc(nblobs ? nblobs : 1, sizeof *raw);
+		raw_n = calloc(nblobs ? nblobs : 1, sizeof *raw_n);
+		for (size_t i = 0; i < nblobs; i++) {
+			size_t nbytes, cbytes, blocksize;
+			int flags;
+			blosc_cbuffer_sizes(blobs[i].data, &nbytes, &cbytes, &blocksize);
+			blosc_cbuffer_metainfo(blobs[i].data, &enc_typesize, &flags);
+			raw_n[i] = nbytes;
+			raw[i] = malloc(nbytes ? nbytes : 1);
+			if (!raw[i] || blosc_decompress_ctx(blobs[i].data, raw[i], nbytes, 1) < 0) {
+				fprintf(stderr, "codec_floor: chunk %zu does not decode\n", i);
+				return 1;
+			}
+		}
+	}
 	double times[64], cpu[64];
 	if (reps > 64)
 		reps = 64;
@@ -145,7 +218,8 @@ int main(int argc, char **argv)
 		atomic_store(&next_blob, 0);
 		double t0 = now(), c0 = cpu_now();
 		for (int t = 0; t < threads; t++)
-			pthread_create(&tids[t], NULL, decode_worker, NULL);
+			pthread_create(&tids[t], NULL, encode ? encode_worker : decode_worker,
+				       NULL);
 		for (int t = 0; t < threads; t++)
 			pthread_join(tids[t], NULL);
 		times[r] = now() - t0;
@@ -159,9 +233,13 @@ int main(int argc, char **argv)
 		blosc_cbuffer_sizes(blobs[i].data, &nbytes, &cbytes, &blocksize);
 		total += nbytes;
 		free(blobs[i].data);
+		if (raw)
+			free(raw[i]);
 	}
 	free(blobs);
-	printf("floor_seconds %.4f chunks %zu bytes %zu threads %d cpu_seconds %.4f\n",
-	       times[reps / 2], nblobs, total, threads, cpu[reps / 2]);
+	free(raw);
+	free(raw_n);
+	printf("%sfloor_seconds %.4f chunks %zu bytes %zu threads %d cpu_seconds %.4f\n",
+	       encode ? "encode_" : "", times[reps / 2], nblobs, total, threads, cpu[reps / 2]);
 	return 0;
 }

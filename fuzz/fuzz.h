@@ -22,6 +22,8 @@ int scout_fuzz_tiff(const uint8_t *data, size_t size);
 int scout_fuzz_voxel_size(const uint8_t *data, size_t size);
 /* Parse the input as .zarray text (and its compressor) and as .zattrs. */
 int scout_fuzz_zarray(const uint8_t *data, size_t size);
+/* zarr.json text of a Zarr v3 array (fuzz_zarr_json.c) */
+int scout_fuzz_zarr_json(const uint8_t *data, size_t size);
 
 /* Abort with a message when a property of a target does not hold. */
 #define SCOUT_FUZZ_ASSERT(cond)                                                                    \

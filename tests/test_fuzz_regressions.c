@@ -23,6 +23,7 @@
 #include "../fuzz/fuzz_codec.c"
 #include "../fuzz/fuzz_tiff.c"
 #include "../fuzz/fuzz_voxel_size.c"
+#include "../fuzz/fuzz_zarr_json.c"
 #include "../fuzz/fuzz_zarray.c"
 #include "check.h"
 
@@ -134,10 +135,9 @@ int main(void)
 		const char *name;
 		entry_fn fn;
 	} targets[] = {
-	    {"codec", scout_fuzz_codec},
-	    {"tiff", scout_fuzz_tiff},
-	    {"voxel_size", scout_fuzz_voxel_size},
-	    {"zarray", scout_fuzz_zarray},
+	    {"codec", scout_fuzz_codec},           {"tiff", scout_fuzz_tiff},
+	    {"voxel_size", scout_fuzz_voxel_size}, {"zarray", scout_fuzz_zarray},
+	    {"zarr_json", scout_fuzz_zarr_json},
 	};
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
 		char dir[4096 + 64];

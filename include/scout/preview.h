@@ -254,9 +254,10 @@ SCOUT_API int scout_draw_marker(void *rgb, int depth, int64_t height, int64_t wi
  * Write a picture as a PNG file with libpng: greyscale (channels 1) or RGB
  * (channels 3), 8 or 16 bits per sample, no interlacing, default zlib level.
  * The file is written to a temporary beside path ("PATH.tmp-<pid>-<n>"),
- * flushed to disk and renamed to path: readers see the old file or the whole
- * new one, and on any error nothing is left at path (an existing file is kept)
- * nor beside it. An existing path is replaced.
+ * flushed (and fsync'ed when the environment has SCOUT_FSYNC=1, as the Zarr
+ * stores) and renamed to path: readers see the old file or the whole new one,
+ * and on any error nothing is left at path (an existing file is kept) nor
+ * beside it. An existing path is replaced.
  *
  * @param path     the PNG file
  * @param pixels   height rows of width * channels samples: uint8 for depth 8,

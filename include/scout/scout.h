@@ -7,6 +7,7 @@
  *  - scout/dtype.h    element types, numpy typestrs
  *  - scout/geometry.h chunk grids and boxes
  *  - scout/array.h    array handles, extract/insert box
+ *  - scout/iothreads.h threads used by one extract/insert of a large box
  *  - scout/shm.h      shared memory between processes
  *  - scout/pmap.h     parallel map over chunks
  *  - scout/ghost.h    ghosted chunks and point filtering
@@ -23,6 +24,7 @@
 #include "dtype.h"
 #include "geometry.h"
 #include "array.h"
+#include "iothreads.h"
 #include "shm.h"
 #include "pmap.h"
 #include "ghost.h"

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "scout/files.h"
+#include "chunk_runner.h"
+#include "core/prefault.h"
+#include "core/workpool.h"
 #include "format/tiff.h"
 #include "tiff_array.h"
 
@@ -116,21 +119,48 @@ static int slice_open(scout__tiff_file *f, scout__tiff_page *pg, const tiff_impl
 	return rc;
 }
 
+/* One box of a stack (the payload of slice_read). */
+typedef struct {
+	const tiff_impl *t;
+	char *dst;
+	const int64_t *start, *stop;
+	size_t plane; /* bytes of one slice of the box */
+} stack_box;
+
+/* read slice start[0] + item of the box into its plane of dst */
+static int slice_read(size_t item, void *payload)
+{
+	const stack_box *b = payload;
+	int64_t z = b->start[0] + (int64_t)item;
+	scout__tiff_file f;
+	scout__tiff_page pg;
+	int rc = slice_open(&f, &pg, b->t, (size_t)z);
+	if (rc < 0)
+		return rc;
+	rc = box_plane_read(&f, &pg, -1, b->dst + item * b->plane, b->start + 1, b->stop + 1);
+	scout__tiff_file_close(&f);
+	if (rc < 0)
+		return scout__error_prefix(rc, "slice %lld: ", (long long)z);
+	return SCOUT_OK;
+}
+
+/*
+ * Slices are independent files: a box of several slices reads them in
+ * parallel on the I/O pool (chunk_runner.h), each into its own plane of dst.
+ */
 static int stack_read(scout_array *arr, void *dst, const int64_t *start, const int64_t *stop)
 {
-	tiff_impl *t = arr->impl;
-	size_t plane = (size_t)(stop[1] - start[1]) * (size_t)(stop[2] - start[2]) * arr->itemsize;
-	for (int64_t z = start[0]; z < stop[0]; z++) {
-		scout__tiff_file f;
-		scout__tiff_page pg;
-		int rc = slice_open(&f, &pg, t, (size_t)z);
+	stack_box b = {arr->impl, dst, start, stop,
+		       (size_t)(stop[1] - start[1]) * (size_t)(stop[2] - start[2]) * arr->itemsize};
+	size_t n = (size_t)(stop[0] - start[0]);
+	if (scout__chunks_parallel(n, n * b.plane)) {
+		scout__prefault(dst, n * b.plane);
+		return scout__workpool_run(n, slice_read, &b, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = slice_read(i, &b);
 		if (rc < 0)
 			return rc;
-		rc = box_plane_read(&f, &pg, -1, (char *)dst + (size_t)(z - start[0]) * plane,
-				    start + 1, stop + 1);
-		scout__tiff_file_close(&f);
-		if (rc < 0)
-			return scout__error_prefix(rc, "slice %lld: ", (long long)z);
 	}
 	return SCOUT_OK;
 }

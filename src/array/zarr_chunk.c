@@ -197,10 +197,15 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 		return rc;
 	uint64_t lin = scout__zarr_linear_index(z, nd, idx);
 	int64_t zero[SCOUT_MAX_NDIM] = {0};
-	/* the source is exactly this whole chunk: encode it in place */
-	int direct = p->full && !p->edge;
-	for (int i = 0; i < nd && direct; i++)
-		direct = p->sshape[i] == arr->chunks[i];
+	/* the whole chunk is one contiguous run of the source: encode it in place */
+	int direct = p->full && !p->edge && scout__zarr_region_contiguous(p->sshape, p->ext, nd);
+	const unsigned char *direct_src = p->src;
+	if (direct) {
+		size_t off = 0;
+		for (int i = 0; i < nd; i++)
+			off = off * (size_t)p->sshape[i] + (size_t)p->soff[i];
+		direct_src += off * isz;
+	}
 	void *buf = direct ? NULL : scout__buf_alloc(nb), *enc = NULL;
 	size_t n = 0;
 	if (!direct && !buf)
@@ -227,7 +232,7 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 	if (!direct)
 		scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd,
 			       isz);
-	rc = scout__pipeline_encode(z->pipeline, direct ? p->src : buf, &enc, &n);
+	rc = scout__pipeline_encode(z->pipeline, direct ? (const void *)direct_src : buf, &enc, &n);
 	if (rc < 0) {
 		rc = chunk_error(rc, z, key);
 		goto done;

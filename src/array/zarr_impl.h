@@ -84,6 +84,13 @@ SCOUT_HIDDEN void scout__zarr_view_release(const scout_array *arr, scout_chunk_v
 SCOUT_HIDDEN int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx,
 					 const scout_chunk_part *p);
 
+/*
+ * 1 when the region of extents ext in a C-order array of shape `shape` is one
+ * contiguous run wherever it starts: every axis before the first one longer
+ * than 1 has extent 1 and every axis after it is whole (zarr_box.c).
+ */
+SCOUT_HIDDEN int scout__zarr_region_contiguous(const int64_t *shape, const int64_t *ext, int nd);
+
 /* scout_array_ops read and write of the backend (zarr_box.c). */
 SCOUT_HIDDEN int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start,
 				      const int64_t *stop);

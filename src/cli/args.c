@@ -50,6 +50,11 @@ int cli_common_option(cli_common *c, int opt, const char *cmd)
 	case CLI_OPT_JSON:
 		c->json = 1;
 		return 1;
+	case CLI_OPT_RESUME:
+		if (strcmp(cmd, "convert") && strcmp(cmd, "blur"))
+			return 0; /* only commands that write an array resume */
+		c->resume = 1;
+		return 1;
 	default:
 		return 0;
 	}
@@ -69,7 +74,14 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 int cli_fail(void)
 {
 	const char *msg = scout_last_error();
-	fprintf(stderr, "scout: error: %s\n", msg && *msg ? msg : "unknown failure");
+	/* under MPI, an error every rank agreed on is reported by rank 0 alone */
+	if (cli_mpi_rank() > 0 && cli_mpi_error_shared())
+		return CLI_EXIT_FAIL;
+	if (cli_mpi_rank() > 0)
+		fprintf(stderr, "scout: error: rank %d: %s\n", cli_mpi_rank(),
+			msg && *msg ? msg : "unknown failure");
+	else
+		fprintf(stderr, "scout: error: %s\n", msg && *msg ? msg : "unknown failure");
 	return CLI_EXIT_FAIL;
 }
 
@@ -280,12 +292,13 @@ int cli_output_begin(cli_output *o, const char *path, int overwrite)
 		o->path = NULL;
 		return rc;
 	}
-	if (asprintf(&o->tmp, "%s.tmp-%ld", o->path, (long)getpid()) < 0) {
+	/* the same name on every rank of an MPI job: rank 0's pid */
+	if (asprintf(&o->tmp, "%s.tmp-%ld", o->path, cli_mpi_job_id()) < 0) {
 		free(o->path);
 		o->path = NULL;
 		return scout__error(SCOUT_ENOMEM, "out of memory");
 	}
-	int rc = cli_remove_tree(o->tmp);
+	int rc = cli_mpi_rank() == 0 ? cli_remove_tree(o->tmp) : SCOUT_OK;
 	if (rc < 0) {
 		cli_output_abort(o);
 		return rc;
@@ -296,7 +309,29 @@ int cli_output_begin(cli_output *o, const char *path, int overwrite)
 	return SCOUT_OK;
 }
 
+static int output_commit_here(cli_output *o);
+
 int cli_output_commit(cli_output *o)
+{
+	if (cli_mpi_size() < 2) {
+		cli_journal_end(o, 1);
+		return output_commit_here(o);
+	}
+	/* every rank wrote its chunks and closed the output: rank 0 renames */
+	cli_mpi_barrier();
+	cli_journal_end(o, 1);
+	int rc = cli_mpi_rank() == 0 ? output_commit_here(o) : SCOUT_OK;
+	rc = cli_mpi_agree(rc);
+	if (rc == 0 && cli_mpi_rank() > 0) {
+		o->active = 0;
+		free(o->tmp);
+		free(o->path);
+		o->tmp = o->path = NULL;
+	}
+	return rc;
+}
+
+static int output_commit_here(cli_output *o)
 {
 	int rc = cli_check_interrupt();
 	if (rc < 0)
@@ -344,7 +379,13 @@ int cli_output_commit(cli_output *o)
 
 void cli_output_abort(cli_output *o)
 {
-	if (o->active && o->tmp) {
+	cli_journal_end(o, 0);
+	if (o->active && o->tmp && o->resume && cli_mpi_rank() == 0 && access(o->tmp, F_OK) == 0) {
+		fprintf(stderr,
+			"scout: the finished part is kept in %s: run the same command "
+			"with --resume to complete it\n",
+			o->tmp);
+	} else if (o->active && o->tmp && cli_mpi_rank() == 0) {
 		/* keep the error that made us abort */
 		char msg[1024];
 		int code = scout_last_error_code();

@@ -7,8 +7,8 @@
 
 #define BLUR_USAGE                                                                                 \
 	"scout blur [-j N] --sigma S[,S,S] [--dtype T] [--chunks Z,Y,X] [--block Z,Y,X]\n"         \
-	"                  [--codec SPEC] [--overwrite] [--processes] [--[no-]progress]\n"         \
-	"                  INPUT OUTPUT"
+	"                  [--codec SPEC] [--overwrite] [--resume] [--processes]\n"                \
+	"                  [--[no-]progress] INPUT OUTPUT"
 
 static void blur_help(void)
 {
@@ -30,6 +30,8 @@ static void blur_help(void)
 	       "  --codec SPEC      output compressor, as for convert (default blosc zstd 1\n"
 	       "                    bitshuffle)\n"
 	       "  --overwrite       replace an existing OUTPUT\n"
+	       "  --resume          build in OUTPUT.partial with a journal of finished blocks,\n"
+	       "                    kept after a failure; run again with --resume to complete\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	       "  --processes       fork worker processes instead of threads\n"
 	       "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
@@ -157,7 +159,8 @@ int cli_blur_run(const cli_blur_params *p)
 				   scout_dtype_size(c.out_type),
 			       (size_t)48 << 20, 2 * (size_t)p->common.workers);
 	}
-	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+	if ((rc = cli_output_begin_resumable(&o, p->output, p->overwrite, p->common.resume,
+					     cli_resume_params())) < 0)
 		goto done;
 	if ((rc = cli_zarr_output_create(&out, &o, ndim, shape, chunks, c.out_type, p->codec,
 					 '/')) < 0)
@@ -165,7 +168,7 @@ int cli_blur_run(const cli_blur_params *p)
 	c.out = out;
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	cli_pmap_options(&po, &p->common);
-	rc = scout_pmap_chunks(NULL, blur_chunk, &c, in, block, &po);
+	rc = cli_pmap_chunks(NULL, blur_chunk, &c, in, block, &po, &o);
 	if (rc < 0 && cli_interrupted())
 		rc = cli_check_interrupt();
 finish:

@@ -30,6 +30,7 @@ typedef struct {
 	int processes; /* --processes: forked worker processes instead of threads */
 	int progress;  /* 0 or 1 (resolved: stderr is a terminal unless forced) */
 	int json;      /* --json */
+	int resume;    /* --resume (convert, blur): keep and reuse OUTPUT.partial */
 } cli_common;
 
 /* Long-option ids of the shared options (above any short option character). */
@@ -39,6 +40,7 @@ enum {
 	CLI_OPT_JSON,
 	CLI_OPT_PROCESSES,
 	CLI_OPT_THREADS,
+	CLI_OPT_RESUME,
 	CLI_OPT_FIRST_CMD /* commands number their own long-only options from here */
 };
 
@@ -50,6 +52,7 @@ enum {
 	{"workers", required_argument, NULL, 'j'},                                                 \
 	    {"processes", no_argument, NULL, CLI_OPT_PROCESSES},                                   \
 	    {"threads", no_argument, NULL, CLI_OPT_THREADS},                                       \
+	    {"resume", no_argument, NULL, CLI_OPT_RESUME},                                         \
 	    {"progress", no_argument, NULL, CLI_OPT_PROGRESS},                                     \
 	    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS},                               \
 	{                                                                                          \
@@ -121,11 +124,80 @@ typedef struct {
 	char *tmp;  /* temporary path */
 	int overwrite;
 	int active;
+	int resume;                  /* --resume: tmp is OUTPUT.partial, kept on failure */
+	int resuming;                /* OUTPUT.partial of the same run was found */
+	struct cli_journal *journal; /* resume.c; NULL without --resume */
 } cli_output;
 
 int cli_output_begin(cli_output *o, const char *path, int overwrite);
 int cli_output_commit(cli_output *o);
 void cli_output_abort(cli_output *o);
+
+/* ---- MPI (mpi_run.c): scout under mpirun ---- */
+
+/*
+ * Initialise MPI (MPI_THREAD_FUNNELED) when launched by mpirun or srun (their
+ * environment variables), else do nothing. 0 or -1 (message printed).
+ */
+int cli_mpi_init(int *argc, char ***argv);
+/* MPI_Finalize when initialised. */
+void cli_mpi_finalize(void);
+/* This process's rank (0 without MPI) and the number of ranks (1). */
+int cli_mpi_rank(void);
+int cli_mpi_size(void);
+/* The job's id for temporary names: rank 0's pid (this pid without MPI). */
+long cli_mpi_job_id(void);
+/* Rank 0's value of v (v without MPI). */
+long cli_mpi_bcast_long(long v);
+double cli_mpi_bcast_double(double v);
+/* 1 when the last error was agreed by every rank (only rank 0 reports it). */
+int cli_mpi_error_shared(void);
+/* Wait for every rank (no-op without MPI). */
+void cli_mpi_barrier(void);
+/*
+ * Collective: every rank passes its status and gets the first failing
+ * rank's code and message ("rank N: ..."), or rc when none failed.
+ */
+int cli_mpi_agree(int rc);
+/*
+ * scout_pmap_chunks(), or scout_pmap_chunks_mpi() across the ranks under
+ * mpirun (results and on_result on rank 0 only); with an output o built with
+ * --resume, blocks its journal lists are skipped and finished ones recorded.
+ */
+int cli_pmap_chunks(scout_results **out, scout_chunk_fn f, void *payload, scout_array *arr,
+		    const int64_t *chunks, const scout_pmap_options *po, cli_output *o);
+
+/* ---- resumable outputs (resume.c) ---- */
+
+/*
+ * cli_output_begin(); with resume, the output is built in OUTPUT.partial with
+ * a journal (see resume.c), reused when params (what the run computes) match
+ * the partial output's.
+ */
+/* Remember the command line: what a --resume run must match (see resume.c). */
+void cli_resume_set_command(int argc, char **argv);
+/* That command line without the options that do not change the output. */
+const char *cli_resume_params(void);
+int cli_output_begin_resumable(cli_output *o, const char *path, int overwrite, int resume,
+			       const char *params);
+/*
+ * Create the Zarr output at o->tmp (rank 0; the other ranks open it after),
+ * or reopen the partial output being resumed; opens this rank's journal.
+ */
+int cli_output_create_zarr(scout_array **out, cli_output *o, const scout_zarr_options *zo);
+/* Close the journal; committing: rank 0 removes it (before the rename). */
+void cli_journal_end(cli_output *o, int committing);
+
+typedef struct {
+	struct cli_journal *j;
+	scout_chunk_fn f;
+	void *payload;
+} cli_resume_wrap;
+/* 1 and w set up when o has a journal, else 0. */
+int cli_resume_wrap_init(cli_resume_wrap *w, cli_output *o, scout_chunk_fn f, void *payload);
+/* Skip a block the journal lists, else run w->f and append the block to the journal. */
+int cli_resume_chunk(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		     scout_result *result, void *payload);
 
 /* Remove a file or directory tree; 0 or a scout error. Missing path is fine. */
 int cli_remove_tree(const char *path);

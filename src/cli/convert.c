@@ -12,11 +12,10 @@
 
 #define CONVERT_USAGE                                                                              \
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--filters JSON] [--dtype T]\n"      \
-	"                     [--separator /|.]"                                                   \
-	" [--zarr-format 2|3] [--chunk-key-encoding default|v2]\n"                                 \
-	"                     [--ome [NGFF options of scout pyramid]] [--overwrite] "              \
-	"[--processes]\n"                                                                          \
-	"                     [--[no-]progress] INPUT OUTPUT"
+	"                     [--separator /|.] [--zarr-format 2|3]"                               \
+	" [--chunk-key-encoding default|v2]\n"                                                     \
+	"                     [--ome [NGFF options of scout pyramid]] [--overwrite] [--resume]\n"  \
+	"                     [--processes] [--[no-]progress] INPUT OUTPUT"
 
 static void convert_help(void)
 {
@@ -62,6 +61,8 @@ static void convert_help(void)
 	    "                    documents the options this adds: --ngff, --voxel-size,\n"
 	    "                    --voxel-size-file, --unit, --method, --levels\n"
 	    "  --overwrite       replace an existing OUTPUT\n"
+	    "  --resume          build in OUTPUT.partial with a journal of finished blocks,\n"
+	    "                    kept after a failure; run again with --resume to complete\n"
 	    "  -j, --workers N   parallel workers (default: online CPUs)\n"
 	    "  --processes       fork worker processes instead of threads\n"
 	    "  --progress, --no-progress  progress bar on stderr (default: when a terminal)\n"
@@ -127,8 +128,8 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 	zo.fill_value = fill_value;
 	zo.dimension_names = zarr_format == 3 ? dimension_names : NULL;
 	zo.filters = filters;
-	zo.overwrite = 1; /* the temporary name is ours */
-	rc = scout_zarr_create(out, o->tmp, &zo);
+	zo.overwrite = 1;                                       /* the temporary name is ours */
+	rc = cli_output_create_zarr(out, (cli_output *)o, &zo); /* MPI, --resume: resume.c */
 	free(comp);
 	if (rc < 0)
 		return scout__error_prefix(rc, "%s: ", o->path);
@@ -345,7 +346,8 @@ int cli_convert_run(const cli_convert_params *p)
 			goto done;
 		if ((rc = cli_cast_view(&view, in, ot)) < 0)
 			goto done;
-		rc = scout_tiff_write(o.tmp, view, &to);
+		/* one file: written by rank 0 alone under MPI */
+		rc = cli_mpi_rank() == 0 ? scout_tiff_write(o.tmp, view, &to) : 0;
 		if (rc == 0)
 			rc = cli_check_interrupt();
 		goto finish;
@@ -354,7 +356,8 @@ int cli_convert_run(const cli_convert_params *p)
 	int64_t chunks[SCOUT_MAX_NDIM], slab[SCOUT_MAX_NDIM];
 	if ((rc = cli_resolve_chunks(chunks, p->nchunks, p->chunks, ndim, shape)) < 0)
 		goto done;
-	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+	if ((rc = cli_output_begin_resumable(&o, p->output, p->overwrite, p->common.resume,
+					     cli_resume_params())) < 0)
 		goto done;
 	char sep = p->separator;
 	if (!sep)
@@ -389,7 +392,7 @@ int cli_convert_run(const cli_convert_params *p)
 	convert_ctx ctx = {out, it, ot};
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	cli_pmap_options(&po, &p->common);
-	rc = scout_pmap_chunks(NULL, convert_chunk, &ctx, in, slab, &po);
+	rc = cli_pmap_chunks(NULL, convert_chunk, &ctx, in, slab, &po, &o);
 	if (rc == 0)
 		rc = cli_check_interrupt();
 	if (rc < 0 && cli_interrupted())

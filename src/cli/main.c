@@ -36,7 +36,11 @@ static void help(FILE *f)
 		   "  --progress, --no-progress\n"
 		   "                    force the progress bar on stderr on or off\n"
 		   "                    (default: on when stderr is a terminal)\n"
-		   "  -h, --help        the command's help\n\n"
+		   "  -h, --help        the command's help\n"
+		   "  --resume          (convert, blur) build OUTPUT in OUTPUT.partial, keep it\n"
+		   "                    on failure, and complete it when run again\n\n"
+		   "Under MPI: mpirun -n N scout COMMAND ... shares the work among the ranks\n"
+		   "(each with its -j workers); results are identical; rank 0 prints.\n\n"
 		   "Exit status: 0 success, 1 failure (scout: error: ...) or interrupted\n"
 		   "(SIGINT, SIGTERM: nothing is left at OUTPUT), 2 bad usage.\n"
 		   "Run 'scout COMMAND --help' for a command's options.\n");
@@ -59,9 +63,21 @@ static void tune_malloc(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	tune_malloc();
+	/* under mpirun (its environment): MPI, every rank runs the command */
+	if (cli_mpi_init(&argc, &argv) < 0)
+		return CLI_EXIT_FAIL;
+	int rc = run(argc, argv);
+	cli_mpi_finalize();
+	return rc;
+}
+
+static int run(int argc, char **argv)
+{
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -94,6 +110,7 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, commands[i].name)) {
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
+			cli_resume_set_command(sub_argc, sub_argv);
 			optind = 0; /* re-initialise getopt for the command's parser */
 			return commands[i].main(sub_argc, sub_argv);
 		}

@@ -200,7 +200,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 
 	scout_pmap_options po = SCOUT_PMAP_OPTIONS_INIT;
 	cli_pmap_options(&po, &p->common);
-	rc = scout_pmap_chunks(&res, peaks_chunk, &c, in, chunks, &po);
+	rc = cli_pmap_chunks(&res, peaks_chunk, &c, in, chunks, &po, NULL);
 	if (rc < 0) {
 		if (cli_interrupted())
 			rc = cli_check_interrupt();
@@ -234,7 +234,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 	}
 	sort_ndim = ndim;
 	qsort(all, total, rowsize, cmp_points);
-	if (p->output)
+	if (p->output && cli_mpi_rank() == 0) /* the results are on rank 0 */
 		rc = write_csv(o.tmp, all, total, ndim);
 finish:
 	scout_results_free(res);
@@ -342,6 +342,8 @@ int cli_peaks_main(int argc, char **argv)
 	size_t count = 0;
 	if (cli_peaks_run(NULL, &count, NULL, &p) < 0)
 		return cli_fail();
+	if (cli_mpi_rank() > 0) /* rank 0 reports */
+		return CLI_EXIT_OK;
 	if (p.common.json) {
 		json_t *j = json_pack("{s:I, s:s}", "count", (json_int_t)count, "output", p.output);
 		char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -124,7 +124,7 @@ static int stats_pass(stats_ctx *c, scout_array *arr, const int64_t *work, const
 	po.on_result = stats_merge;
 	po.on_result_payload = c;
 	c->merge_rc = 0;
-	int rc = scout_pmap_chunks(NULL, stats_chunk, c, arr, work, &po);
+	int rc = cli_pmap_chunks(NULL, stats_chunk, c, arr, work, &po, NULL);
 	if (rc == 0 && c->merge_rc < 0)
 		rc = c->merge_rc;
 	if (rc < 0 && cli_interrupted())
@@ -174,8 +174,9 @@ int cli_stats_run(cli_stats_result *out, const cli_stats_params *p)
 		/* second pass over the data with the range found by the first */
 		c.want_stats = 0;
 		c.nbins = (size_t)p->nbins;
-		c.lo = out->res.count ? out->res.min : 0.0;
-		c.hi = out->res.count ? out->res.max : 1.0;
+		/* under MPI the first pass's results are on rank 0 */
+		c.lo = cli_mpi_bcast_double(out->res.count ? out->res.min : 0.0);
+		c.hi = cli_mpi_bcast_double(out->res.count ? out->res.max : 1.0);
 		if (!isfinite(c.lo) || !isfinite(c.hi)) {
 			rc = scout__error(SCOUT_EINVAL,
 					  "%s: the data range [%g, %g] is not finite: give --range",
@@ -306,7 +307,8 @@ int cli_stats_main(int argc, char **argv)
 	cli_stats_result r;
 	if (cli_stats_run(&r, &p) < 0)
 		return cli_fail();
-	cli_stats_print(stdout, &r, p.common.json);
+	if (cli_mpi_rank() == 0) /* the results are on rank 0 */
+		cli_stats_print(stdout, &r, p.common.json);
 	cli_stats_result_free(&r);
 	return CLI_EXIT_OK;
 }

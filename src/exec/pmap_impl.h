@@ -1,6 +1,10 @@
 /*
- * Inside scout_pmap_chunks(): the chunk grid, result slots and delivery to
- * on_result shared by the inline, thread and process runners. Not installed.
+ * Inside the parallel map: what the fronts (scout_pmap_chunks() in pmap.c,
+ * scout_pmap_chunks_mpi() in pmap_mpi.c) and the runners (pmap_inline.c,
+ * pmap_threads.c, pmap_process.c) share, all written once in pmap_ctx.c: the
+ * chunk grid, the options resolved into a context, result slots, delivery to
+ * on_result, cancel. Calls go one way: fronts -> runners -> pmap_ctx.c.
+ * Not installed.
  */
 #ifndef SCOUT_EXEC_PMAP_IMPL_H
 #define SCOUT_EXEC_PMAP_IMPL_H
@@ -34,6 +38,35 @@ typedef struct pmap_grid {
 	size_t count;
 } pmap_grid;
 
+/*
+ * Where batches come from when they are not the runner's own (a cluster-wide
+ * counter: pmap_mpi.c). NULL in pmap_ctx: the runner hands out batches 0,
+ * 1, ... nbatches - 1 itself.
+ */
+typedef struct pmap_source {
+	/*
+	 * The next batch to run: 1 with *batch set, 0 when no batch will come
+	 * any more. in_caller: called by the calling thread (process runner),
+	 * which must not wait for poll(); else by a worker thread, which may
+	 * block until poll() has one.
+	 */
+	int (*take)(struct pmap_source *s, size_t *batch, int in_caller);
+	/*
+	 * Called by the calling thread at least every poll_ms while the runner
+	 * waits; a negative code stops the map with that error (message set).
+	 */
+	int (*poll)(struct pmap_source *s);
+	/* The local map stops (error, cancel): stop the hand-out everywhere. Calling thread. */
+	void (*stop)(struct pmap_source *s);
+	int poll_ms;
+} pmap_source;
+
+/*
+ * Where finished chunks go instead of the slots and on_result (a rank that
+ * ships its results to rank 0); takes ownership of data. Calling thread.
+ */
+typedef void (*pmap_sink_fn)(void *self, size_t index, void *data, size_t size);
+
 /* Everything a runner needs. */
 typedef struct pmap_ctx {
 	scout_chunk_fn f;
@@ -55,8 +88,51 @@ typedef struct pmap_ctx {
 	scout__progress progress;
 	scout_cancel_cb cancel; /* NULL: never cancelled */
 	void *cancel_payload;
-	int cancelled; /* cancel returned non-zero (sticky) */
+	int cancelled;     /* cancel returned non-zero (sticky) */
+	size_t nbatches;   /* batches of chunksize chunks (the last may be shorter) */
+	pmap_source *src;  /* NULL: batches 0..nbatches-1 handed out by the runner */
+	pmap_sink_fn sink; /* NULL: results delivered here */
+	void *sink_self;
+	/* resolved options */
+	scout_workers workers;
+	int inline_mode; /* nb_workers == 1: run in the calling thread */
+	int progress_on;
 } pmap_ctx;
+
+/*
+ * Validate f, arr, chunks and opts (any supported version) and make a context:
+ * the grid, workers, chunksize (automatic: count / (8 x total_workers),
+ * total_workers 0 meaning nb_workers), keep = caller wants scout_results.
+ * Nothing is allocated for results yet (scout__pmap_ctx_start()).
+ */
+SCOUT_HIDDEN int scout__pmap_ctx_new(pmap_ctx **out, scout_chunk_fn f, void *payload,
+				     scout_array *arr, const int64_t *chunks,
+				     const scout_pmap_options *opts, int keep);
+
+/* Automatic chunksize for count chunks over total_workers workers. */
+SCOUT_HIDDEN size_t scout__pmap_auto_chunksize(size_t count, size_t total_workers);
+
+/* Allocate the result slots (need_data) and start the progress bar on progress_out. */
+SCOUT_HIDDEN int scout__pmap_ctx_start(pmap_ctx *c, FILE *progress_out);
+
+/* Run the local runner the context asks for (inline, threads, processes). */
+SCOUT_HIDDEN int scout__pmap_run(pmap_ctx *c);
+
+/*
+ * End the map: finish the progress bar, report a failure racing with cancel
+ * as SCOUT_EINTERRUPTED, hand the slots to *out on success (out may be NULL),
+ * free the context. Returns rc (or a new error).
+ */
+SCOUT_HIDDEN int scout__pmap_ctx_end(pmap_ctx *c, int rc, scout_results **out);
+
+/*
+ * Detach the current result buffer for the slots (returned, *size set) or
+ * leave it in r for reuse (NULL).
+ */
+SCOUT_HIDDEN void *scout__pmap_take_result(pmap_ctx *c, scout_result *r, size_t *size);
+
+/* First chunk and number of chunks of batch b. */
+SCOUT_HIDDEN void scout__pmap_batch_range(const pmap_ctx *c, size_t b, size_t *first, size_t *n);
 
 /* How often the thread and process runners ask cancel, at least (ms). */
 #define PMAP_CANCEL_POLL_MS 50
@@ -86,6 +162,7 @@ SCOUT_HIDDEN void scout__pmap_finish(pmap_ctx *c, size_t index, void *data, size
 /* Run f on one chunk with a reusable result; prefixes the error with the chunk. */
 SCOUT_HIDDEN int scout__pmap_call(pmap_ctx *c, const int64_t *start, scout_result *r);
 
+SCOUT_HIDDEN int scout__pmap_run_inline(pmap_ctx *c);
 SCOUT_HIDDEN int scout__pmap_run_threads(pmap_ctx *c);
 SCOUT_HIDDEN int scout__pmap_run_processes(pmap_ctx *c);
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/workpool.h"
 #include "pmap_impl.h"
 
 enum { REC_RESULT = 1, REC_BATCH_DONE = 2, REC_ERROR = 3, REC_EMPTY = 4 };
@@ -68,6 +69,7 @@ typedef struct ppool {
 	int64_t *current; /* shared: index + 1 of the chunk each child is running */
 	pid_t parent;
 	int failed;
+	int src_done; /* c->src gave its last batch */
 } ppool;
 
 /* ---- plumbing ---- */
@@ -152,6 +154,7 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 	if (getppid() != pp->parent)
 		_exit(122);
 	scout__progress_init(&c->progress, NULL, NULL, 0); /* never draw in a child */
+	scout__workpool_mark_worker(); /* box I/O of f runs inline: every core is busy */
 	scout__array_after_fork(c->arr);
 	cbuf b = {res_fd, malloc(CHILD_BUF), 0};
 	if (!b.p)
@@ -199,14 +202,26 @@ static _Noreturn void child_main(ppool *pp, int w, int task_fd, int res_fd)
 
 static void send_task(ppool *pp, pworker *w)
 {
-	if (pp->next_batch >= pp->nbatches || w->task_fd < 0)
+	pmap_ctx *c = pp->c;
+	if (w->task_fd < 0 || pp->src_done)
 		return;
-	size_t cs = pp->c->chunksize, first = pp->next_batch * cs;
-	size_t left = pp->c->grid.count - first;
-	task_msg t = {first, left < cs ? left : cs};
+	size_t b, first, n;
+	if (c->src) {
+		if (!c->src->take(c->src, &b, 1)) {
+			pp->src_done = 1;
+			return;
+		}
+	} else if (pp->next_batch < pp->nbatches) {
+		b = pp->next_batch;
+	} else {
+		return;
+	}
+	scout__pmap_batch_range(c, b, &first, &n);
+	task_msg t = {first, n};
 	/* at most two 16-byte tasks are in a pipe: this never blocks */
 	if (write_full(w->task_fd, &t, sizeof t) == 0) {
-		pp->next_batch++;
+		if (!c->src)
+			pp->next_batch++;
 		w->outstanding++;
 	}
 	/* on failure (the child died) the end of its result pipe reports it */
@@ -392,6 +407,19 @@ static int receive(ppool *pp, int wi)
 	return parse(pp, wi);
 }
 
+/* Every chunk of this map that runs here is done. */
+static int local_done(const ppool *pp)
+{
+	if (!pp->c->src)
+		return pp->c->completed >= pp->c->grid.count;
+	if (!pp->src_done)
+		return 0;
+	for (int i = 0; i < pp->nw; i++)
+		if (pp->w[i].outstanding > 0)
+			return 0;
+	return 1;
+}
+
 /*
  * After a failure or a cancel: SIGTERM every child still running, give them
  * STOP_GRACE_MS to exit (a child whose SIGTERM handler sets a flag its chunk
@@ -474,7 +502,7 @@ int scout__pmap_run_processes(pmap_ctx *c)
 	pp.c = c;
 	pp.nw = c->nb_workers;
 	pp.parent = getpid();
-	pp.nbatches = c->grid.count / c->chunksize + (c->grid.count % c->chunksize != 0);
+	pp.nbatches = c->nbatches;
 	pp.w = calloc((size_t)pp.nw, sizeof *pp.w);
 	if (!pp.w)
 		return scout__error(SCOUT_ENOMEM, "pmap_chunks: out of memory");
@@ -555,8 +583,11 @@ int scout__pmap_run_processes(pmap_ctx *c)
 	 * poll() also returns early (EINTR) when a signal handler runs in this
 	 * thread; the timeout covers a flag set from another thread.
 	 */
-	int timeout = c->cancel ? PMAP_CANCEL_POLL_MS : c->progress.out ? 100 : -1;
-	while (!pp.failed && c->completed < c->grid.count) {
+	int timeout = c->src            ? c->src->poll_ms
+		      : c->cancel       ? PMAP_CANCEL_POLL_MS
+		      : c->progress.out ? 100
+					: -1;
+	while (!pp.failed && !local_done(&pp)) {
 		if (scout__pmap_cancelled(c)) {
 			pp.failed = 1;
 			rc = scout__pmap_interrupted(c);
@@ -589,8 +620,12 @@ int scout__pmap_run_processes(pmap_ctx *c)
 			if (r < 0)
 				rc = r;
 		}
+		if (!pp.failed && c->src && (rc = c->src->poll(c->src)) < 0)
+			pp.failed = 1;
 		scout__progress_update(&c->progress, c->completed);
 	}
+	if (pp.failed && c->src)
+		c->src->stop(c->src);
 	free(fds);
 	free(idx);
 

@@ -3,7 +3,9 @@
  * an atomic counter, write results straight into their chunks' slots, and
  * publish each finished batch to the calling thread, which delivers results
  * to on_result and draws the progress bar. The first error stops the
- * hand-out of new chunks and is returned.
+ * hand-out of new chunks and is returned. With a batch source (c->src: the
+ * MPI front), workers take their batches from it instead of the counter, and
+ * the calling thread calls its poll() every poll_ms.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/workpool.h"
 #include "pmap_impl.h"
 
 typedef struct tpool {
@@ -30,10 +33,16 @@ typedef struct tpool {
 
 static void batch_range(const tpool *tp, size_t b, size_t *first, size_t *n)
 {
-	size_t cs = tp->c->chunksize;
-	*first = b * cs;
-	size_t left = tp->c->grid.count - *first;
-	*n = left < cs ? left : cs;
+	scout__pmap_batch_range(tp->c, b, first, n);
+}
+
+/* The next batch for a worker: 1 and *b, or 0 when there is none. */
+static int next_batch(tpool *tp, size_t *b)
+{
+	if (tp->c->src)
+		return tp->c->src->take(tp->c->src, b, 0);
+	*b = atomic_fetch_add_explicit(&tp->next_batch, 1, memory_order_relaxed);
+	return *b < tp->nbatches;
 }
 
 static void *worker(void *arg)
@@ -42,9 +51,10 @@ static void *worker(void *arg)
 	pmap_ctx *c = tp->c;
 	scout_result r = {0};
 	int64_t start[SCOUT_MAX_NDIM];
+	scout__workpool_mark_worker(); /* box I/O of f runs inline: every core is busy */
 	while (!atomic_load_explicit(&tp->stop, memory_order_relaxed)) {
-		size_t b = atomic_fetch_add_explicit(&tp->next_batch, 1, memory_order_relaxed);
-		if (b >= tp->nbatches)
+		size_t b;
+		if (!next_batch(tp, &b))
 			break;
 		size_t first, n;
 		batch_range(tp, b, &first, &n);
@@ -94,7 +104,7 @@ int scout__pmap_run_threads(pmap_ctx *c)
 	tpool tp;
 	memset(&tp, 0, sizeof tp);
 	tp.c = c;
-	tp.nbatches = c->grid.count / c->chunksize + (c->grid.count % c->chunksize != 0);
+	tp.nbatches = c->nbatches;
 	atomic_init(&tp.next_batch, 0);
 	atomic_init(&tp.stop, 0);
 	tp.fin = malloc(tp.nbatches * sizeof *tp.fin);
@@ -126,7 +136,11 @@ int scout__pmap_run_threads(pmap_ctx *c)
 	 * to ask cancel.
 	 */
 	size_t seen = 0;
-	long wait_ms = c->cancel ? PMAP_CANCEL_POLL_MS : c->progress.out ? 100 : 0;
+	long wait_ms = c->src            ? c->src->poll_ms
+		       : c->cancel       ? PMAP_CANCEL_POLL_MS
+		       : c->progress.out ? 100
+					 : 0;
+	int stopped_src = 0;
 	for (;;) {
 		while (tp.nfin == seen && tp.running > 0) {
 			if (wait_ms) {
@@ -139,8 +153,8 @@ int scout__pmap_run_threads(pmap_ctx *c)
 				}
 				pthread_cond_timedwait(&tp.cv, &tp.mu, &ts);
 				scout__progress_update(&c->progress, c->completed);
-				if (!tp.err_rc && c->cancel)
-					break; /* ask cancel again */
+				if (c->src || (!tp.err_rc && c->cancel))
+					break; /* ask cancel again, poll the source */
 			} else {
 				pthread_cond_wait(&tp.cv, &tp.mu);
 			}
@@ -151,7 +165,11 @@ int scout__pmap_run_threads(pmap_ctx *c)
 		pthread_mutex_unlock(&tp.mu);
 		/* cancel runs without the lock: the workers never wait for it */
 		int cancel_now = !failed && scout__pmap_cancelled(c);
-		for (; seen < upto && !failed && !cancel_now; seen++) {
+		int poll_rc = !failed && !cancel_now && c->src ? c->src->poll(c->src) : 0;
+		char poll_msg[1024];
+		if (poll_rc < 0)
+			snprintf(poll_msg, sizeof poll_msg, "%s", scout_last_error());
+		for (; seen < upto && !failed && !cancel_now && poll_rc == 0; seen++) {
 			size_t first, n;
 			batch_range(&tp, tp.fin[seen], &first, &n);
 			for (size_t i = first; i < first + n; i++) {
@@ -169,6 +187,18 @@ int scout__pmap_run_threads(pmap_ctx *c)
 			tp.err_rc = scout__pmap_interrupted(c);
 			snprintf(tp.err_msg, sizeof tp.err_msg, "%s", scout_last_error());
 			atomic_store(&tp.stop, 1);
+		}
+		if (poll_rc < 0 && !tp.err_rc) {
+			tp.err_rc = poll_rc;
+			snprintf(tp.err_msg, sizeof tp.err_msg, "%s", poll_msg);
+			atomic_store(&tp.stop, 1);
+		}
+		if (tp.err_rc && c->src && !stopped_src) {
+			/* wake workers waiting for a batch, stop the hand-out everywhere */
+			stopped_src = 1;
+			pthread_mutex_unlock(&tp.mu);
+			c->src->stop(c->src);
+			pthread_mutex_lock(&tp.mu);
 		}
 		if (running == 0 && seen == tp.nfin)
 			break;

@@ -1,6 +1,7 @@
 /*
  * PNG files through libpng, written atomically: a temporary beside the path,
- * flushed, then renamed over it; on any error the temporary is removed.
+ * flushed (and fsync'ed when SCOUT_FSYNC=1, as the stores do), then renamed over
+ * it; on any error the temporary is removed.
  */
 #include <errno.h>
 #include <png.h>
@@ -101,7 +102,10 @@ int scout_png_write(const char *path, const void *pixels, int64_t height, int64_
 				    strerror(e));
 	}
 	int rc = write_png(f, path, pixels, height, width, channels, depth);
-	if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+	/* durable before the rename only when asked, as the stores (SCOUT_FSYNC=1) */
+	const char *sync = getenv("SCOUT_FSYNC");
+	int want_sync = sync && !strcmp(sync, "1");
+	if (rc == 0 && (fflush(f) != 0 || (want_sync && fsync(fileno(f)) != 0)))
 		rc = scout__error(SCOUT_EIO, "%s: writing PNG failed: %s", path, strerror(errno));
 	if (fclose(f) != 0 && rc == 0)
 		rc = scout__error(SCOUT_EIO, "%s: writing PNG failed: %s", path, strerror(errno));

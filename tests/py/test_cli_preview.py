@@ -206,10 +206,10 @@ def test_max_project_kernel_every_dtype():
             for shape in [(13,), (5, 7), (3, 1, 9), (4, 3, 5, 2)]:
                 a = random_array(dt, shape, nan_fraction=0.02)
                 a.tofile(os.path.join(d, "in"))
+                tool("project", dt, os.path.join(d, "in"), os.path.join(d, "out"), len(shape),
+                     *shape)
                 for axis in range(len(shape)):
-                    tool("project", dt, os.path.join(d, "in"), os.path.join(d, "out"), axis,
-                         len(shape), *shape)
-                    got = np.fromfile(os.path.join(d, "out"), dt).reshape(
+                    got = np.fromfile(os.path.join(d, "out.%d" % axis), dt).reshape(
                         [s for i, s in enumerate(shape) if i != axis])
                     check(same(got, a.max(axis=axis)), "%s %s axis %d" % (dt, shape, axis))
                     cases += 1
@@ -227,25 +227,31 @@ def test_mip_every_dtype_axis_chunking():
             a = random_array(dt, shape, nan_fraction=0.01)
             storage = [(7, 10, 5), (23, 31, 17), (4, 32, 3)][k % 3]
             p = write_zarr(os.path.join(d, dt + ".zarr"), a, storage)
-            out = os.path.join(d, "mip.raw")
-            configs = [(1, "threads", []), (3, "threads", []), (2, "processes", [5, 3, 8]),
-                       (2, "threads", [1, 1, 1]), (2, "threads", [64, 64, 64])]
+            configs = [(1, "threads", "-"), (3, "threads", "-"), (2, "processes", "5,3,8"),
+                       (2, "threads", "1,1,1"), (2, "threads", "64,64,64")]
+            # every configuration on the whole extent along axis 0, one (rotating)
+            # configuration for each other (axis, slab)
+            todo = {c: [] for c in range(5)}
             for axis in range(3):
                 ext = shape[axis]
                 for si, (s0, s1) in enumerate([(0, -1), (3, ext - 2), (ext - 1, ext), (5, 6)]):
-                    # every configuration on the whole extent along axis 0, one
-                    # (rotating) configuration for the other cases
-                    todo = configs if (axis, si) == (0, 0) else [configs[(k + axis + si) % 5]]
-                    for workers, kind, chunks in todo:
-                        shp = tool("mip", p, out, axis, s0, s1, workers, kind, *chunks).split()
-                        stop = ext if s1 == -1 else s1
-                        sl = [slice(None)] * 3
-                        sl[axis] = slice(s0, stop)
-                        ref = a[tuple(sl)].max(axis=axis)
-                        got = np.fromfile(out, a.dtype).reshape([int(x) for x in shp])
-                        check(same(got, ref), "%s axis %d slab %d:%d %s %s chunks %s" % (
-                            dt, axis, s0, stop, workers, kind, chunks))
-                        n += 1
+                    for c in (range(5) if (axis, si) == (0, 0) else [(k + axis + si) % 5]):
+                        todo[c].append((axis, s0, s1))
+            out = os.path.join(d, "mip.raw")
+            for c, cases in todo.items():
+                workers, kind, chunks = configs[c]
+                shapes = tool("mip", p, out, workers, kind, chunks,
+                              *["%d:%d:%d" % x for x in cases]).splitlines()
+                for k, ((axis, s0, s1), shp) in enumerate(zip(cases, shapes)):
+                    stop = shape[axis] if s1 == -1 else s1
+                    sl = [slice(None)] * 3
+                    sl[axis] = slice(s0, stop)
+                    ref = a[tuple(sl)].max(axis=axis)
+                    got = np.fromfile(out + ".%d" % k, a.dtype).reshape(
+                        [int(x) for x in shp.split()])
+                    check(same(got, ref), "%s axis %d slab %d:%d %s %s chunks %s" % (
+                        dt, axis, s0, stop, workers, kind, chunks))
+                    n += 1
         check(n == 12 * 16, "cases %d" % n)
 
 
@@ -255,9 +261,11 @@ def test_mip_tiff_stack():
         a = RNG.integers(0, 60000, (9, 21, 14), dtype=np.uint16)
         p = os.path.join(d, "s.tif")
         tifffile.imwrite(p, a)
+        shapes = tool("mip", p, os.path.join(d, "o"), 2, "threads", "-", "0:0:-1", "1:0:-1",
+                      "2:0:-1").splitlines()
         for axis in range(3):
-            shp = tool("mip", p, os.path.join(d, "o"), axis, 0, -1, 2, "threads").split()
-            got = np.fromfile(os.path.join(d, "o"), np.uint16).reshape([int(x) for x in shp])
+            got = np.fromfile(os.path.join(d, "o.%d" % axis), np.uint16).reshape(
+                [int(x) for x in shapes[axis].split()])
             check(same(got, a.max(axis=axis)), "tiff axis %d" % axis)
 
 
@@ -272,8 +280,10 @@ def test_contrast_percentiles_rule():
                 if dt.startswith("float") and size == 1001:
                     a[:5] = [np.inf, -np.inf, -0.0, 0.0, np.inf]
                 a.tofile(f)
-                for plo, phi in [(0.5, 99.5), (0, 100), (50, 50), (1, 2), (12.5, 87.5)]:
-                    lo, hi = (float(x) for x in tool("contrast", dt, f, plo, phi).split())
+                qs = [(0.5, 99.5), (0, 100), (50, 50), (1, 2), (12.5, 87.5)]
+                lines = tool("contrast", dt, f, *[q for pair in qs for q in pair]).splitlines()
+                for (plo, phi), line in zip(qs, lines):
+                    lo, hi = (float(x) for x in line.split())
                     rl, rh = ref_limits(a, plo, phi)
                     check((lo == rl or (np.isnan(lo) and np.isnan(rl))) and
                           (hi == rh or (np.isnan(hi) and np.isnan(rh))),
@@ -294,17 +304,16 @@ def test_contrast_map_rule():
             a.tofile(fi)
             for depth in (8, 16):
                 lims = [ref_limits(a), (0.0, 1.0), (-3.0, 3.0), (7.0, 7.0), (-1e3, 2.5e3)]
-                for lo, hi in lims:
-                    if np.isnan(lo):
-                        continue
-                    tool("map", dt, fi, fo, depth, repr(lo), repr(hi))
-                    got = np.fromfile(fo, np.uint8 if depth == 8 else np.uint16)
+                lims = [lh for lh in lims if not np.isnan(lh[0])]
+                tool("map", dt, fi, fo, depth, *[repr(x) for lh in lims for x in lh])
+                for k, (lo, hi) in enumerate(lims):
+                    got = np.fromfile(fo + ".%d" % k, np.uint8 if depth == 8 else np.uint16)
                     check(np.array_equal(got, ref_map(a, lo, hi, depth)),
                           "%s depth %d %r..%r" % (dt, depth, lo, hi))
         # exactly halfway values round up
         np.array([0, 1, 2, 3, 4], np.float64).tofile(fi)
         tool("map", "float64", fi, fo, 8, 0, 510)
-        check(list(np.fromfile(fo, np.uint8)) == [0, 1, 1, 2, 2], "x.5 rounds up")
+        check(list(np.fromfile(fo + ".0", np.uint8)) == [0, 1, 1, 2, 2], "x.5 rounds up")
 
 
 def test_block_max_rule():
@@ -315,9 +324,9 @@ def test_block_max_rule():
             for h, w in [(1, 1), (7, 5), (31, 64), (100, 3)]:
                 a = random_array(dt, (h, w), nan_fraction=0.02)
                 a.tofile(fi)
+                tool("blockmax", dt, fi, fo, h, w, 1, 2, 3, 7, 64)
                 for f in [1, 2, 3, 7, 64]:
-                    tool("blockmax", dt, fi, fo, h, w, f)
-                    got = np.fromfile(fo, dt).reshape(-(-h // f), -(-w // f))
+                    got = np.fromfile(fo + ".%d" % f, dt).reshape(-(-h // f), -(-w // f))
                     check(same(got, ref_block_max(a, f)), "%s %dx%d f=%d" % (dt, h, w, f))
         for h, w, n, f in [(30000, 30000, 2048, 15), (2048, 100, 2048, 1), (2049, 5, 2048, 2),
                            (100, 4097, 2048, 3), (10, 10, 1, 10), (0, 0, 5, 1)]:

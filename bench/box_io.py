@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Box I/O benchmark (issue 18): one scout_extract_box / scout_insert_box of a
+whole array, against the codec floors, GDAL's Zarr driver and zarr-python.
+
+usage: bench/box_io.py BUILD_DIR [--sizes 512,1024] [--threads T] [--reps N]
+                       [--out PATH]
+
+For each volume vol<N> (bench/gen_data.py; N^3 uint16, 64^3 chunks, blosc
+zstd 1 bitshuffle, generated once into bench/data/):
+  floor          bench/codec_floor: the chunks' bytes in memory, T threads only
+                 decode them (c-blosc)
+  scout read     bench/bench_box_io: open + one scout_extract_box of the whole
+                 array into a fresh malloc'd destination, T I/O threads
+  (no prefault)  the same with SCOUT_PREFAULT=0: the destination's first
+                 touch taken by the decoding threads
+  (warm dest.)   the same into a destination already touched
+  first touch    faulting a fresh destination of that size in on T threads
+                 (MADV_POPULATE_WRITE) alone
+  GDAL           bench/peers/box_read.py gdal (GDAL_NUM_THREADS=T): open + read
+  zarr-python    bench/peers/box_read.py zarr: zarr.open(...)[:]
+  encode floor   bench/codec_floor --encode: T threads only compress the
+                 decoded chunks (same settings)
+  scout write    bench_box_io --write: one scout_insert_box of the whole array
+                 into a new Zarr array (same chunks and codec) on disk
+Every program repeats its measure N times (3) and reports the median; the
+table gives wall and CPU seconds (all threads), each against its floor, and
+peer / scout (above 1: scout is faster). The sums of the arrays read must all
+agree (the exit status is 1 otherwise); timings never fail the run. The table
+is printed and written to bench/out/box_io.md (or --out).
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+PY = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(HERE, "data")
+OUT = os.path.join(HERE, "out")
+commands = []
+
+
+def run(cmd, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    shown = " ".join(["%s=%s" % kv for kv in (env or {}).items()] +
+                     [os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd])
+    commands.append(shown)
+    print("box_io: " + shown, file=sys.stderr, flush=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=e, cwd=ROOT)
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+        raise SystemExit("box_io: failed: " + shown)
+    return r.stdout
+
+
+def field(text, name):
+    m = re.search(r"(?:^|\s)%s (\S+)" % re.escape(name), text)
+    return float(m.group(1)) if m else None
+
+
+def line(text, prefix):
+    for ln in text.splitlines():
+        if ln.startswith(prefix):
+            return ln
+    return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__.split("\n\n")[1].split("\n")[0])
+    ap.add_argument("build_dir")
+    ap.add_argument("--sizes", default="512,1024")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out", default=os.path.join(OUT, "box_io.md"))
+    a = ap.parse_args()
+    b = os.path.abspath(a.build_dir)
+    T, R = str(a.threads), str(a.reps)
+    for prog in ("codec_floor", "bench_box_io"):
+        subprocess.run(["cmake", "--build", b, "--target", prog], check=True,
+                       capture_output=True)
+    rows, bad = [], 0
+    load0 = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    for n in [int(s) for s in a.sizes.split(",")]:
+        name = "vol%d" % n
+        path = os.path.join(DATA, name)
+        if not os.path.isdir(path):
+            run([PY, os.path.join(HERE, "gen_data.py"), DATA, name])
+        rel = os.path.relpath(path, ROOT)
+        wout = os.path.join(OUT, "box_io_write.zarr")
+        os.makedirs(OUT, exist_ok=True)
+        fl = run([os.path.join(b, "codec_floor"), rel, T, R])
+        floor, floor_cpu = field(fl, "floor_seconds"), field(fl, "cpu_seconds")
+        sc = run([os.path.join(b, "bench_box_io"), rel, T, R, "--write", wout])
+        shutil.rmtree(wout, ignore_errors=True)
+        nopf = run([os.path.join(b, "bench_box_io"), rel, T, R], {"SCOUT_PREFAULT": "0"})
+        enc = run([os.path.join(b, "codec_floor"), "--encode", rel, T, R])
+        efloor, efloor_cpu = field(enc, "encode_floor_seconds"), field(enc, "cpu_seconds")
+        gd = run([PY, os.path.join(HERE, "peers", "box_read.py"), "gdal", rel, T, R])
+        zp = run([PY, os.path.join(HERE, "peers", "box_read.py"), "zarr", rel, T, R])
+        s_read = line(sc, "read_seconds")
+        s_sec, s_cpu = field(s_read, "read_seconds"), field(s_read, "cpu_seconds")
+        sums = {"scout": field(sc, "sum"), "GDAL": field(gd, "sum"),
+                "zarr-python": field(zp, "sum")}
+        same = len(set(sums.values())) == 1 and None not in sums.values()
+        bad += not same
+        check = "sums agree (%d)" % sums["scout"] if same else "MISMATCH %r" % sums
+
+        def row(impl, sec, cpu, fsec, fcpu, peer=False, note=""):
+            rows.append([name, impl, "%.3f" % sec, "%.3f" % cpu if cpu else "",
+                         "%.2f" % (sec / fsec) if fsec else "",
+                         "%.2f" % (cpu / fcpu) if fcpu and cpu else "",
+                         "%.2f" % (sec / s_sec) if peer else "", note])
+
+        row("codec floor (decode)", floor, floor_cpu, floor, floor_cpu)
+        row("scout read", s_sec, s_cpu, floor, floor_cpu, note=check)
+        ln = line(nopf, "read_seconds")
+        row("scout read, no prefault", field(ln, "read_seconds"), field(ln, "cpu_seconds"),
+            floor, floor_cpu)
+        ln = line(sc, "read_warm_seconds")
+        row("scout read, warm destination", field(ln, "read_warm_seconds"),
+            field(ln, "cpu_seconds"), floor, floor_cpu)
+        row("first touch of the destination", field(sc, "prefault_seconds"), None, floor,
+            None, note="fault-in alone, %s threads" % T)
+        row("GDAL Zarr driver", field(gd, "seconds"), field(gd, "cpu_seconds"), floor,
+            floor_cpu, peer=True, note="GDAL_NUM_THREADS=%s" % T)
+        row("zarr-python", field(zp, "seconds"), field(zp, "cpu_seconds"), floor, floor_cpu,
+            peer=True)
+        row("encode floor", efloor, efloor_cpu, efloor, efloor_cpu)
+        ln = line(sc, "write_seconds")
+        row("scout write", field(ln, "write_seconds"), field(ln, "cpu_seconds"), efloor,
+            efloor_cpu, note="x floor: vs the encode floor")
+    load1 = os.getloadavg()
+    head = ["array", "impl", "median s", "CPU s", "x floor", "CPU x floor", "peer/scout",
+            "check / note"]
+    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table += ["| " + " | ".join(r) + " |" for r in rows]
+    doc = ["# Box I/O: one box, the whole array (issue 18)", "",
+           "Run %s, %s threads, %s repetitions (medians); 1-minute load average %.1f at the "
+           "start, %.1f at the end (2 cores: above ~1, other work shared them)."
+           % (started, T, R, load0[0], load1[0]), ""] + table + [
+           "", "Commands (from the source tree):", "", "```"] + commands + ["```", ""]
+    print("\n".join(table))
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as fh:
+        fh.write("\n".join(doc))
+    print("box_io: wrote %s" % os.path.relpath(a.out, ROOT), file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
