@@ -24,6 +24,8 @@ int scout_fuzz_voxel_size(const uint8_t *data, size_t size);
 int scout_fuzz_zarray(const uint8_t *data, size_t size);
 /* zarr.json text of a Zarr v3 array (fuzz_zarr_json.c) */
 int scout_fuzz_zarr_json(const uint8_t *data, size_t size);
+/* Decode the input as a sharding_indexed shard (index + inner chunks). */
+int scout_fuzz_shard(const uint8_t *data, size_t size);
 
 /* Abort with a message when a property of a target does not hold. */
 #define SCOUT_FUZZ_ASSERT(cond)                                                                    \

@@ -24,6 +24,7 @@
 #include "../fuzz/fuzz_tiff.c"
 #include "../fuzz/fuzz_voxel_size.c"
 #include "../fuzz/fuzz_zarr_json.c"
+#include "../fuzz/fuzz_shard.c"
 #include "../fuzz/fuzz_zarray.c"
 #include "check.h"
 
@@ -137,7 +138,7 @@ int main(void)
 	} targets[] = {
 	    {"codec", scout_fuzz_codec},           {"tiff", scout_fuzz_tiff},
 	    {"voxel_size", scout_fuzz_voxel_size}, {"zarray", scout_fuzz_zarray},
-	    {"zarr_json", scout_fuzz_zarr_json},
+	    {"zarr_json", scout_fuzz_zarr_json},   {"shard", scout_fuzz_shard},
 	};
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
 		char dir[4096 + 64];

@@ -780,6 +780,54 @@ static void test_layouts(void)
 	}
 }
 
+/* a killed writer's temporaries: removed by scout_zarr_remove_temporaries, nothing else */
+static void test_remove_temporaries(void)
+{
+	scout_zarr_options opts = SCOUT_ZARR_OPTIONS_INIT;
+	opts.ndim = 2;
+	opts.shape[0] = opts.shape[1] = 8;
+	opts.chunks[0] = opts.chunks[1] = 4;
+	opts.dtype = "<u2";
+	scout_array *a;
+	const char *p = path_of("sweep");
+	CHECK_OK(scout_zarr_create(&a, p, &opts));
+	uint16_t v[64];
+	for (int i = 0; i < 64; i++)
+		v[i] = (uint16_t)(i * 7);
+	int64_t start[2] = {0, 0}, stop[2] = {8, 8};
+	CHECK_OK(scout_insert_box(a, start, stop, v));
+	/* as SIGKILL between the temporary's creation and its rename leaves them */
+	char t1[512], t2[512], keep[512];
+	snprintf(t1, sizeof t1, "%s/1/.0.scout-tmp-4242-7", p);
+	snprintf(t2, sizeof t2, "%s/..zarray.scout-tmp-4242-8", p);
+	snprintf(keep, sizeof keep, "%s/notes.txt", p);
+	const char *files[] = {t1, t2, keep};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = fopen(files[i], "w");
+		CHECK(f != NULL);
+		if (f) {
+			fputs("partial", f);
+			fclose(f);
+		}
+	}
+	size_t n = 99;
+	CHECK_OK(scout_zarr_remove_temporaries(p, &n));
+	CHECK(n == 2);
+	CHECK(access(t1, F_OK) != 0 && access(t2, F_OK) != 0);
+	CHECK(access(keep, F_OK) == 0);
+	/* the array itself is untouched */
+	scout_array *b;
+	CHECK_OK(scout_array_open(&b, p, SCOUT_MODE_READ));
+	uint16_t w[64] = {0};
+	CHECK_OK(scout_extract_box(w, b, start, stop));
+	CHECK(memcmp(v, w, sizeof v) == 0);
+	scout_array_free(b);
+	scout_array_free(a);
+	CHECK_OK(scout_zarr_remove_temporaries(p, &n));
+	CHECK(n == 0);
+	CHECK_ERR(scout_zarr_remove_temporaries(NULL, &n), SCOUT_EINVAL, NULL);
+}
+
 int main(void)
 {
 	snprintf(root, sizeof root, "/tmp/scout_zarr_XXXXXX");
@@ -791,6 +839,7 @@ int main(void)
 	test_cache();
 	test_errors();
 	test_layouts();
+	test_remove_temporaries();
 	if (!getenv("KEEP"))
 		scout__rmtree(root);
 	return check_summary();

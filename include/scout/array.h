@@ -55,8 +55,20 @@ SCOUT_API int scout_array_ndim(const scout_array *arr);
 /** The ndim extents; owned by the handle. */
 SCOUT_API const int64_t *scout_array_shape(const scout_array *arr);
 
-/** The storage chunk shape (ndim extents); the whole shape when unchunked. */
+/**
+ * The storage chunk shape (ndim extents); the whole shape when unchunked.
+ * For a sharded Zarr v3 array: the inner chunk, the unit of reading,
+ * decoding and caching.
+ */
 SCOUT_API const int64_t *scout_array_chunks(const scout_array *arr);
+
+/**
+ * The write grid's cell (ndim extents): the unit a writer replaces at once,
+ * so work that writes should be split along it to never contend. For a
+ * sharded Zarr v3 array the shard shape; otherwise equal to
+ * scout_array_chunks().
+ */
+SCOUT_API const int64_t *scout_array_write_chunks(const scout_array *arr);
 
 /** The element type. */
 SCOUT_API scout_dtype scout_array_dtype(const scout_array *arr);

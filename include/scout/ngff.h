@@ -230,13 +230,23 @@ typedef struct {
 	const char *name;                  /**< image name; NULL: "image" */
 	const scout_pmap_options *pmap;    /**< workers, progress, cancel; NULL: defaults */
 	size_t budget;                     /**< bytes of input per work block; 0: 256 MiB */
+	/**
+	 * NGFF 0.5 only (options version 2): all 0, unsharded levels; else the
+	 * shard shape of every level (Zarr v3 sharding_indexed, index at the end),
+	 * each a multiple of the chunks, which become the inner chunks; a level
+	 * smaller than a shard gets one shard covering it.
+	 */
+	int64_t shards[SCOUT_MAX_NDIM];
 } scout_pyramid_options;
 
-#define SCOUT_PYRAMID_OPTIONS_VERSION 1
+#define SCOUT_PYRAMID_OPTIONS_VERSION 2
 #define SCOUT_PYRAMID_OPTIONS_INIT                                                                 \
 	{                                                                                          \
 		SCOUT_PYRAMID_OPTIONS_VERSION, NULL, {0}, NULL, SCOUT_DOWNSAMPLE_MEAN, 0, {0},     \
-		    NULL, '/', NULL, NULL, 0                                                       \
+		    NULL, '/', NULL, NULL, 0,                                                      \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
 	}
 
 /**

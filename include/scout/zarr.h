@@ -38,6 +38,13 @@ typedef struct {
 	const char *chunk_key_encoding; /**< v3: "default" (NULL: c/1/2/3) or "v2" (1/2/3) */
 	const char *dimension_names;    /**< v3: JSON list of names (strings or null), or NULL */
 	/* version 3 */
+	int64_t shards[SCOUT_MAX_NDIM]; /**< v3: all 0: unsharded; else the shard shape, each a
+					   multiple of `chunks`, which are then the inner
+					   chunks: the codecs become one sharding_indexed
+					   codec holding the chain (index: bytes little +
+					   crc32c) */
+	const char *index_location;     /**< v3 sharded: "end" (default when NULL) or "start" */
+	/* version 4 */
 	const char *filters; /**< v2: the numcodecs filters as a JSON list of configs
 				(e.g. "[{\"id\": \"delta\", \"dtype\": \"<i4\"}]"), applied in
 				order before the compressor as zarr-python does; written
@@ -48,19 +55,19 @@ typedef struct {
 				("numcodecs.<id>" array->array codecs). */
 } scout_zarr_options;
 
-#define SCOUT_ZARR_OPTIONS_VERSION 3
+#define SCOUT_ZARR_OPTIONS_VERSION 4
 #define SCOUT_ZARR_OPTIONS_INIT                                                                    \
 	{                                                                                          \
 		SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0, 0, NULL,   \
-		    NULL, NULL, NULL                                                               \
+		    NULL, NULL, {0}, NULL, NULL                                                    \
 	}
 
 /**
  * Create a Zarr array directory at path and open it for reading and writing:
  * Zarr v2 (.zarray written as zarr-python 2 does: indent 4, sorted keys) or,
  * with zarr_format 3, Zarr v3 (zarr.json as zarr-python 3 writes it: indent
- * 2, its key order). Options of version 1 (without the v3 fields) and 2
- * (without filters) are accepted; version 1 creates v2.
+ * 2, its key order). Options of version 1 (without the v3 fields), 2
+ * (without shards) and 3 (without filters) are accepted; version 1 creates v2.
  *
  * Defaults (fields left 0 / NULL): chunks 64 on every axis, not clipped to the
  * shape (a 40x70x90 array gets 64x64x64 chunks, as SCOUT and zarr-python
@@ -71,8 +78,15 @@ typedef struct {
  * @param out  receives the handle; free with scout_array_free()
  * @param path the array directory
  * @param opts options (NULL: defaults, which need ndim/shape/dtype so NULL is EINVAL)
+ * With shards (Zarr v3 only), the array is sharded: zarr.json's chunk grid is
+ * the shards and its codecs one sharding_indexed codec whose inner chunks are
+ * `chunks` and whose inner chain is what `codecs` / `compressor` give; the
+ * handle reads by inner chunk and writes whole shards (scout_array_chunks(),
+ * scout_array_write_chunks()).
+ *
  * @return SCOUT_OK, SCOUT_EINVAL (bad ndim, shape, chunks, order, separator,
- *         version), SCOUT_EFORMAT (bad dtype, codec, fill value), SCOUT_EOVERFLOW,
+ *         version, shards not multiples of chunks or without zarr_format 3,
+ *         index_location), SCOUT_EFORMAT (bad dtype, codec, fill value), SCOUT_EOVERFLOW,
  *         SCOUT_EIO (path exists and overwrite is 0, or a write failed)
  */
 SCOUT_API int scout_zarr_create(scout_array **out, const char *path,
@@ -122,6 +136,21 @@ SCOUT_API int scout_zarr_group_describe(char **json_out, const char *path);
 SCOUT_API int scout_zarr_consolidate(const char *path);
 
 /**
+ * Remove the temporary files that interrupted writes left under a Zarr array
+ * or hierarchy. Every chunk, shard and metadata write goes to a temporary
+ * beside its key and is renamed into place; a writer killed by SIGKILL (or a
+ * crash) between the two leaves the temporary behind. Readers never see it,
+ * but it takes space and would be copied with the directory. `scout convert
+ * --resume` and `scout blur --resume` call this before they continue.
+ * Only call it while nothing writes under path: a live writer's temporary
+ * would be removed under it (its write then fails, the old value stays).
+ * @param path        the array or group directory
+ * @param removed_out receives how many files were removed (may be NULL)
+ * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EIO (naming the file)
+ */
+SCOUT_API int scout_zarr_remove_temporaries(const char *path, size_t *removed_out);
+
+/**
  * The metadata of a Zarr array (v2 or v3) as one JSON object (text):
  * "zarr_format" (2 or 3), "dtype" (the stored numpy typestr, e.g. ">u2"),
  * "data_type" (the v3 name, e.g. "uint16"), "fill_value", "codecs" (the codec
@@ -153,6 +182,29 @@ SCOUT_API int scout_array_attrs_get(char **json_out, scout_array *arr);
  * @return SCOUT_OK, SCOUT_EINVAL, SCOUT_EFORMAT (not a JSON object), SCOUT_EREADONLY, SCOUT_EIO
  */
 SCOUT_API int scout_array_attrs_set(scout_array *arr, const char *json);
+
+/** What a sharded Zarr v3 array stores (scout_zarr_shard_info_get()). */
+typedef struct {
+	unsigned int version;
+	int sharded;                    /**< 0: not sharded (the other fields are 0) */
+	int64_t shards[SCOUT_MAX_NDIM]; /**< the shard shape (scout_array_write_chunks()) */
+	uint64_t shards_total;          /**< shards in the grid */
+	uint64_t shards_stored;         /**< shard objects present in the store */
+	uint64_t inner_total;           /**< inner chunks in the stored shards' indexes */
+	uint64_t inner_stored;          /**< of which stored (not the empty pair) */
+	uint64_t index_bytes;           /**< bytes of all stored shards' indexes */
+} scout_zarr_shard_info;
+
+#define SCOUT_ZARR_SHARD_INFO_VERSION 1
+
+/**
+ * Count what a sharded array stores, reading every stored shard's index
+ * (only the index: a byte range per shard). Not sharded: out->sharded 0.
+ * @param out receives it (its version is set to SCOUT_ZARR_SHARD_INFO_VERSION)
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL or not a Zarr array), SCOUT_EFORMAT (a
+ *         bad index, naming the shard), SCOUT_EIO
+ */
+SCOUT_API int scout_zarr_shard_info_get(scout_zarr_shard_info *out, scout_array *arr);
 
 /** Default byte budget of a Zarr handle's decoded-chunk cache (256 MiB). */
 #define SCOUT_ZARR_CACHE_DEFAULT ((size_t)256 << 20)

@@ -31,6 +31,7 @@ int scout__array_alloc(scout_array **out, const scout_array_ops *ops, int ndim,
 	for (int i = 0; i < ndim; i++) {
 		a->shape[i] = shape[i];
 		a->chunks[i] = chunks ? chunks[i] : shape[i];
+		a->write_chunks[i] = a->chunks[i];
 	}
 	a->dtype = dtype;
 	a->itemsize = itemsize;
@@ -69,6 +70,11 @@ const int64_t *scout_array_shape(const scout_array *arr)
 const int64_t *scout_array_chunks(const scout_array *arr)
 {
 	return arr ? arr->chunks : NULL;
+}
+
+const int64_t *scout_array_write_chunks(const scout_array *arr)
+{
+	return arr ? arr->write_chunks : NULL;
 }
 
 scout_dtype scout_array_dtype(const scout_array *arr)

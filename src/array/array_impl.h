@@ -33,7 +33,8 @@ struct scout_array {
 	const scout_array_ops *ops;
 	int ndim;
 	int64_t shape[SCOUT_MAX_NDIM];
-	int64_t chunks[SCOUT_MAX_NDIM];
+	int64_t chunks[SCOUT_MAX_NDIM];       /* the read grid (inner chunks when sharded) */
+	int64_t write_chunks[SCOUT_MAX_NDIM]; /* the write grid (shards); = chunks unless sharded */
 	scout_dtype dtype;
 	size_t itemsize;
 	size_t nelems;

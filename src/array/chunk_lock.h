@@ -17,6 +17,11 @@
  * parent's description: scout__chunk_locks_after_fork() drops the child's
  * copy of the descriptor (without touching the parent's locks) so that the
  * child reopens its own, and re-creates the mutexes.
+ *
+ * Test hook: with the environment variable SCOUT_TEST_UNLOCKED_WRITES=1 when
+ * the locks are created, locking and unlocking do nothing, so that tests can
+ * show what the locks prevent (concurrent read-modify-writes of one chunk or
+ * shard losing updates). Production code never sets it.
  */
 #ifndef SCOUT_CHUNK_LOCK_H
 #define SCOUT_CHUNK_LOCK_H

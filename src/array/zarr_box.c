@@ -108,6 +108,8 @@ static int read_one(const int64_t *idx, void *payload)
 int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, const int64_t *stop)
 {
 	scout_zarr_impl *z = arr->impl;
+	if (z->shard)
+		return scout__zarr_shard_read_box(arr, dst, start, stop);
 	int nd = arr->ndim;
 	size_t isz = arr->itemsize;
 	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM];
@@ -210,6 +212,8 @@ static int write_one(const int64_t *idx, void *payload)
 int scout__zarr_write_box(scout_array *arr, const int64_t *start, const int64_t *stop,
 			  const void *src)
 {
+	if (((scout_zarr_impl *)arr->impl)->shard)
+		return scout__zarr_shard_write_box(arr, start, stop, src);
 	int nd = arr->ndim;
 	box_write b = {.arr = arr, .src = src, .start = start, .stop = stop};
 	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM];

@@ -86,3 +86,21 @@ int scout_zarr_consolidate(const char *path)
 	scout__store_free(st);
 	return rc;
 }
+
+int scout_zarr_remove_temporaries(const char *path, size_t *removed_out)
+{
+	size_t removed = 0;
+	if (removed_out)
+		*removed_out = 0;
+	if (!path || !*path)
+		return scout__error(SCOUT_EINVAL, "zarr_remove_temporaries: path is NULL or empty");
+	scout_store *st;
+	int rc = scout__store_open(&st, path, 0);
+	if (rc < 0)
+		return rc;
+	rc = scout__store_sweep(st, &removed);
+	scout__store_free(st);
+	if (removed_out)
+		*removed_out = removed;
+	return rc;
+}

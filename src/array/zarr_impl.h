@@ -17,8 +17,10 @@
 #include "chunk_cache.h"
 #include "chunk_lock.h"
 #include "codec/pipeline.h"
+#include "codec/sharding.h"
 #include "format/chunk_key.h"
 #include "format/zarr_meta.h"
+#include "scout/zarr.h"
 #include "store/store.h"
 
 #define SCOUT_ZARR_KEY_MAX        1024
@@ -33,6 +35,11 @@ typedef struct {
 	char meta_key[16];       /* ".zarray" or "zarr.json" */
 	size_t chunk_nelems, chunk_nbytes;
 	int64_t grid[SCOUT_MAX_NDIM];
+	/* sharded arrays (codecs = [sharding_indexed]): arr->chunks is the inner chunk,
+	   arr->write_chunks the shard, grid the shard grid; else shard is NULL */
+	const scout_shard_codec *shard;
+	int64_t inner_grid[SCOUT_MAX_NDIM]; /* inner chunks along each axis of the array */
+	size_t shard_nbytes;                /* a decoded shard */
 	scout_chunk_cache *cache;
 	scout_chunk_locks *locks;
 	pthread_mutex_t decode_mu[SCOUT_ZARR_DECODE_STRIPES];
@@ -90,6 +97,14 @@ SCOUT_HIDDEN int scout__zarr_chunk_write(const scout_array *arr, const int64_t *
  * than 1 has extent 1 and every axis after it is whole (zarr_box.c).
  */
 SCOUT_HIDDEN int scout__zarr_region_contiguous(const int64_t *shape, const int64_t *ext, int nd);
+/* Box read and write of a sharded array (zarr_shard.c). */
+SCOUT_HIDDEN int scout__zarr_shard_read_box(scout_array *arr, void *dst, const int64_t *start,
+					    const int64_t *stop);
+SCOUT_HIDDEN int scout__zarr_shard_write_box(scout_array *arr, const int64_t *start,
+					     const int64_t *stop, const void *src);
+
+/* scout_zarr_shard_info_get() of a Zarr handle (zarr_shard.c). */
+SCOUT_HIDDEN int scout__zarr_shard_info(scout_zarr_shard_info *out, scout_array *arr);
 
 /* scout_array_ops read and write of the backend (zarr_box.c). */
 SCOUT_HIDDEN int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start,

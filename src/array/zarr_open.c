@@ -285,26 +285,34 @@ int scout__zarr_open(scout_array **out, const char *path, int mode)
 	spec.itemsize = isz;
 	spec.ndim = z->meta.ndim;
 	memcpy(spec.shape, z->meta.chunks, sizeof spec.shape);
+	spec.fill = z->meta.fill;
 	rc = scout__pipeline_new(&z->pipeline, z->meta.codecs, &spec, what);
 	if (rc < 0)
 		goto fail;
+	/* sharded: read by inner chunk, write by shard (zarr_shard.c) */
+	z->shard = scout__pipeline_shard_codec(z->pipeline);
+	const int64_t *read_chunks =
+	    z->shard ? scout__shard_codec_inner_shape(z->shard) : z->meta.chunks;
 	z->keys = z->meta.key_encoding;
 	if (!z->keys.separator)
 		z->keys.separator = detect_separator(z->store, z->meta.ndim);
-	rc = scout__array_alloc(&arr, &zarr_ops, z->meta.ndim, z->meta.shape, z->meta.chunks,
+	rc = scout__array_alloc(&arr, &zarr_ops, z->meta.ndim, z->meta.shape, read_chunks,
 				z->meta.dtype, (mode & SCOUT_MODE_WRITE) != 0);
 	if (rc < 0) {
 		rc = scout__error_prefix(rc, "%s: ", what);
 		goto fail;
 	}
-	rc = scout__shape_size(&z->chunk_nelems, &z->chunk_nbytes, z->meta.ndim, z->meta.chunks,
-			       isz);
+	rc = scout__shape_size(&z->chunk_nelems, &z->chunk_nbytes, z->meta.ndim, read_chunks, isz);
 	if (rc < 0) {
 		rc = scout__error_prefix(rc, "%s: field \"chunks\": ", what);
 		goto fail;
 	}
-	for (int i = 0; i < z->meta.ndim; i++)
+	for (int i = 0; i < z->meta.ndim; i++) {
 		z->grid[i] = (z->meta.shape[i] + z->meta.chunks[i] - 1) / z->meta.chunks[i];
+		z->inner_grid[i] = (z->meta.shape[i] + read_chunks[i] - 1) / read_chunks[i];
+		arr->write_chunks[i] = z->meta.chunks[i];
+	}
+	z->shard_nbytes = scout__pipeline_chunk_nbytes(z->pipeline);
 	rc = scout__cache_new(&z->cache, default_cache_size(), z->chunk_nbytes);
 	if (rc < 0)
 		goto fail;
@@ -403,6 +411,49 @@ static int default_chain(json_t **out, const scout_zarr_options *opts, const sco
 	return SCOUT_OK;
 }
 
+/*
+ * With opts->shards set: the chain becomes one sharding_indexed codec holding
+ * it, with m->chunks (the options' chunks) as its inner chunk, and the chunk
+ * grid becomes the shards.
+ */
+static int wrap_in_shards(scout_zarr_meta *m, const scout_zarr_options *opts)
+{
+	int any = 0;
+	for (int i = 0; i < m->ndim; i++)
+		any |= opts->shards[i] != 0;
+	if (!any)
+		return SCOUT_OK;
+	for (int i = 0; i < m->ndim; i++)
+		if (opts->shards[i] <= 0 || opts->shards[i] % m->chunks[i] != 0)
+			return scout__error(SCOUT_EINVAL,
+					    "zarr_create: shards[%d] = %lld is not a positive "
+					    "multiple of chunks[%d] = %lld",
+					    i, (long long)opts->shards[i], i,
+					    (long long)m->chunks[i]);
+	const char *loc = opts->index_location ? opts->index_location : "end";
+	if (strcmp(loc, "end") != 0 && strcmp(loc, "start") != 0)
+		return scout__error(
+		    SCOUT_EINVAL, "zarr_create: index_location \"%s\" is not \"end\" or \"start\"",
+		    loc);
+	json_t *cfg = json_object(), *inner = json_array(), *ic = json_array(), *bc = json_object();
+	for (int i = 0; i < m->ndim; i++)
+		json_array_append_new(inner, json_integer(m->chunks[i]));
+	json_object_set_new(cfg, "chunk_shape", inner);
+	json_object_set_new(cfg, "codecs", m->codecs);
+	json_object_set_new(bc, "name", json_string("bytes"));
+	json_object_set_new(bc, "configuration", json_pack("{s:s}", "endian", "little"));
+	json_array_append_new(ic, bc);
+	json_array_append_new(ic, json_pack("{s:s}", "name", "crc32c"));
+	json_object_set_new(cfg, "index_codecs", ic);
+	json_object_set_new(cfg, "index_location", json_string(loc));
+	m->codecs = json_pack("[{s:s,s:o}]", "name", "sharding_indexed", "configuration", cfg);
+	if (!m->codecs)
+		return scout__error(SCOUT_ENOMEM, "zarr_create: out of memory");
+	for (int i = 0; i < m->ndim; i++)
+		m->chunks[i] = opts->shards[i];
+	return SCOUT_OK;
+}
+
 /* Create a Zarr v3 array from the checked geometry in z and the v3 options. */
 static int create_v3(scout_array **out, const char *path, const scout_zarr_options *opts,
 		     const scout_zarray *z)
@@ -451,6 +502,9 @@ static int create_v3(scout_array **out, const char *path, const scout_zarr_optio
 	} else {
 		rc = default_chain(&m.codecs, opts, z);
 	}
+	if (rc < 0)
+		goto done;
+	rc = wrap_in_shards(&m, opts);
 	if (rc < 0)
 		goto done;
 	if (opts->dimension_names) {
@@ -559,8 +613,10 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 	scout_zarr_options o = SCOUT_ZARR_OPTIONS_INIT;
 	if (opts_in->version == SCOUT_ZARR_OPTIONS_VERSION)
 		o = *opts_in;
-	else if (opts_in->version == 2) /* without filters: read only its own */
+	else if (opts_in->version == 3) /* without filters: read only its own */
 		memcpy(&o, opts_in, offsetof(scout_zarr_options, filters));
+	else if (opts_in->version == 2) /* without shards */
+		memcpy(&o, opts_in, offsetof(scout_zarr_options, shards));
 	else if (opts_in->version == 1) /* without the v3 fields: read only its own */
 		memcpy(&o, opts_in, offsetof(scout_zarr_options, zarr_format));
 	else
@@ -614,6 +670,11 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 				    "zarr_create: dimension_separator '%c' is not '.' or '/'", sep);
 	z.order = order;
 	z.separator = sep;
+	for (int i = 0; i < opts->ndim && opts->zarr_format != 3; i++)
+		if (opts->shards[i] != 0)
+			return scout__error(
+			    SCOUT_EINVAL, "zarr_create: shards need zarr_format 3 (Zarr v2 has no "
+					  "sharding)");
 	if (opts->zarr_format == 3) {
 		if (opts->filters && strcmp(opts->filters, "null") && strcmp(opts->filters, "[]"))
 			return scout__error(SCOUT_EINVAL,
@@ -850,6 +911,15 @@ int scout_zarr_set_cache_size(scout_array *arr, size_t bytes)
 	scout__cache_free(z->cache);
 	z->cache = c;
 	return SCOUT_OK;
+}
+
+int scout_zarr_shard_info_get(scout_zarr_shard_info *out, scout_array *arr)
+{
+	scout_zarr_impl *z = impl_of(arr);
+	if (!out || !z)
+		return scout__error(SCOUT_EINVAL, "zarr_shard_info_get: %s",
+				    out ? "not a Zarr array" : "out is NULL");
+	return scout__zarr_shard_info(out, arr);
 }
 
 int scout_zarr_stats_get(scout_zarr_stats *out, const scout_array *arr)

@@ -274,6 +274,18 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const char *key_encoding, const char *fill_value,
 			       const char *dimension_names, const char *filters);
 
+/*
+ * cli_zarr_output_create_fmt() for a sharded Zarr v3 output: shards (ndim
+ * extents, multiples of chunks, which are the inner chunks) and the index
+ * location ("end" or "start"; NULL: end).
+ */
+int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int ndim,
+				   const int64_t *shape, const int64_t *chunks,
+				   const int64_t *shards, const char *index_location,
+				   scout_dtype dtype, const char *codec_spec, char separator,
+				   const char *key_encoding, const char *fill_value,
+				   const char *dimension_names);
+
 /* ---- the commands ---- */
 
 int cli_info_main(int argc, char **argv);
@@ -296,7 +308,10 @@ typedef struct {
 	int overwrite;
 	int zarr_format;          /* 2 (default) or 3 */
 	const char *key_encoding; /* v3: "default" (NULL) or "v2" */
-	const char *filters;      /* v2: numcodecs filters as a JSON list, or NULL */
+	int64_t shards[SCOUT_MAX_NDIM];
+	int nshards;                /* 0: unsharded */
+	const char *index_location; /* sharded: "end" (NULL) or "start" */
+	const char *filters;        /* v2: numcodecs filters as a JSON list, or NULL */
 	cli_common common;
 } cli_convert_params;
 
@@ -340,6 +355,8 @@ typedef struct {
 	int levels; /* 0: automatic */
 	int nchunks;
 	int64_t chunks[SCOUT_MAX_NDIM];
+	int nshards; /* --shards values given (NGFF 0.5) */
+	int64_t shards[SCOUT_MAX_NDIM];
 	const char *codec;
 	int has_dtype;
 	scout_dtype dtype;

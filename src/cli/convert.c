@@ -14,6 +14,7 @@
 	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--filters JSON] [--dtype T]\n"      \
 	"                     [--separator /|.] [--zarr-format 2|3]"                               \
 	" [--chunk-key-encoding default|v2]\n"                                                     \
+	"                     [--shards Z,Y,X [--index-location end|start]]\n"                     \
 	"                     [--ome [NGFF options of scout pyramid]] [--overwrite] [--resume]\n"  \
 	"                     [--processes] [--[no-]progress] INPUT OUTPUT"
 
@@ -53,6 +54,11 @@ static void convert_help(void)
 	    "  --separator S     chunk key separator: / or . (default /, or . with\n"
 	    "                    --chunk-key-encoding v2)\n"
 	    "  --zarr-format N   2 (default: .zarray, as SCOUT) or 3 (zarr.json)\n"
+	    "  --shards Z,Y,X    Zarr v3 sharding: shard shape, each a multiple of the\n"
+	    "                    chunks, which become the inner chunks (default 64, or\n"
+	    "                    the shard when 64 does not divide it); the codec chain\n"
+	    "                    runs on each inner chunk; index bytes + crc32c\n"
+	    "  --index-location L  end (default) or start: where each shard's index is\n"
 	    "  --chunk-key-encoding E  Zarr v3 chunk keys: default (c/1/2/3, the default)\n"
 	    "                    or v2 (1.2.3)\n"
 	    "  --ome             write an OME-Zarr multiscale image (level 0 = the\n"
@@ -73,10 +79,18 @@ static void convert_help(void)
 	    "  scout convert volume.zarr small.zarr --dtype uint8 --separator .\n"
 	    "  scout convert volume.zarr volume.tif\n"
 	    "  scout convert volume.zarr v3.zarr --zarr-format 3 --codec zstd:3\n"
-	    "  scout convert slices/ image.ome.zarr --ome --voxel-size 2.0,0.65,0.65\n");
+	    "  scout convert slices/ image.ome.zarr --ome --voxel-size 2.0,0.65,0.65\n"
+	    "  scout convert volume.zarr sharded.zarr --zarr-format 3 --shards 256,256,256 \\\n"
+	    "      --chunks 64,64,64\n");
 }
 
 /* ---- shared with blur: a Zarr output built under a temporary name ---- */
+
+static int create_output(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
+			 const int64_t *chunks, const int64_t *shards, const char *index_location,
+			 scout_dtype dtype, const char *codec_spec, char separator, int zarr_format,
+			 const char *key_encoding, const char *fill_value,
+			 const char *dimension_names, const char *filters);
 
 int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
 			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
@@ -91,6 +105,27 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const char *codec_spec, char separator, int zarr_format,
 			       const char *key_encoding, const char *fill_value,
 			       const char *dimension_names, const char *filters)
+{
+	return create_output(out, o, ndim, shape, chunks, NULL, NULL, dtype, codec_spec, separator,
+			     zarr_format, key_encoding, fill_value, dimension_names, filters);
+}
+
+int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int ndim,
+				   const int64_t *shape, const int64_t *chunks,
+				   const int64_t *shards, const char *index_location,
+				   scout_dtype dtype, const char *codec_spec, char separator,
+				   const char *key_encoding, const char *fill_value,
+				   const char *dimension_names)
+{
+	return create_output(out, o, ndim, shape, chunks, shards, index_location, dtype, codec_spec,
+			     separator, 3, key_encoding, fill_value, dimension_names, NULL);
+}
+
+static int create_output(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
+			 const int64_t *chunks, const int64_t *shards, const char *index_location,
+			 scout_dtype dtype, const char *codec_spec, char separator, int zarr_format,
+			 const char *key_encoding, const char *fill_value,
+			 const char *dimension_names, const char *filters)
 {
 	char *comp = NULL;
 	const char *list = NULL;
@@ -126,6 +161,9 @@ int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 	zo.codecs = list;
 	zo.chunk_key_encoding = key_encoding;
 	zo.fill_value = fill_value;
+	for (int i = 0; shards && i < ndim; i++)
+		zo.shards[i] = shards[i];
+	zo.index_location = index_location;
 	zo.dimension_names = zarr_format == 3 ? dimension_names : NULL;
 	zo.filters = filters;
 	zo.overwrite = 1;                                       /* the temporary name is ours */
@@ -205,7 +243,8 @@ static int convert_chunk(scout_array *arr, const int64_t *start, const int64_t *
 	convert_ctx *c = payload;
 	int ndim = scout_array_ndim(arr);
 	const int64_t *shape = scout_array_shape(arr);
-	const int64_t *oc = scout_array_chunks(c->out);
+	/* the write grid: whole shards of a sharded output, never a part of one */
+	const int64_t *oc = scout_array_write_chunks(c->out);
 	int64_t stop[SCOUT_MAX_NDIM], ext[SCOUT_MAX_NDIM];
 	size_t n = 1, cn = 1;
 	int rc = cli_check_interrupt();
@@ -370,8 +409,27 @@ int cli_convert_run(const cli_convert_params *p)
 	if (!strcmp(scout_array_kind(in), "zarr") &&
 	    (rc = input_metadata(&fill, &dims, in, it == ot, p->zarr_format == 3)) < 0)
 		goto finish;
-	rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-					p->zarr_format, p->key_encoding, fill, dims, p->filters);
+	if (p->nshards) {
+		if (p->nshards != ndim) {
+			free(fill);
+			free(dims);
+			rc = scout__error(SCOUT_EINVAL,
+					  "--shards has %d values but the array has %d axes",
+					  p->nshards, ndim);
+			goto finish;
+		}
+		if (!p->nchunks) /* inner chunks: 64, or the whole shard when 64 does not divide it
+				  */
+			for (int i = 0; i < ndim; i++)
+				chunks[i] = p->shards[i] % 64 == 0 ? 64 : p->shards[i];
+		rc = cli_zarr_output_create_sharded(&out, &o, ndim, shape, chunks, p->shards,
+						    p->index_location, ot, p->codec, sep,
+						    p->key_encoding, fill, dims);
+	} else {
+		rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
+						p->zarr_format, p->key_encoding, fill, dims,
+						p->filters);
+	}
 	free(fill);
 	free(dims);
 	if (rc < 0)
@@ -386,7 +444,8 @@ int cli_convert_run(const cli_convert_params *p)
 		if (rc < 0)
 			goto finish;
 	}
-	cli_slab_shape(slab, ndim, shape, chunks,
+	/* slabs of whole write-grid cells (shards when sharded): writers never share one */
+	cli_slab_shape(slab, ndim, shape, scout_array_write_chunks(out),
 		       scout_dtype_size(it) + (it == ot ? 0 : scout_dtype_size(ot)),
 		       (size_t)256 << 20, 2 * (size_t)p->common.workers);
 	convert_ctx ctx = {out, it, ot};
@@ -422,6 +481,8 @@ enum {
 	OPT_OME,
 	OPT_ZARR_FORMAT,
 	OPT_KEY_ENCODING,
+	OPT_SHARDS,
+	OPT_INDEX_LOCATION,
 	OPT_FILTERS
 };
 
@@ -442,10 +503,12 @@ int cli_convert_main(int argc, char **argv)
 	    {"dtype", required_argument, NULL, OPT_DTYPE},
 	    {"separator", required_argument, NULL, OPT_SEPARATOR},
 	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {"shards", required_argument, NULL, OPT_SHARDS}, /* before the pyramid's */
 	    {"ome", no_argument, NULL, OPT_OME},
 	    CLI_PYRAMID_LONGOPTS,
 	    {"zarr-format", required_argument, NULL, OPT_ZARR_FORMAT},
 	    {"chunk-key-encoding", required_argument, NULL, OPT_KEY_ENCODING},
+	    {"index-location", required_argument, NULL, OPT_INDEX_LOCATION},
 	    {"filters", required_argument, NULL, OPT_FILTERS},
 	    {NULL, 0, NULL, 0},
 	};
@@ -519,6 +582,20 @@ int cli_convert_main(int argc, char **argv)
 				    "--chunk-key-encoding must be default or v2, not '%s'", optarg);
 			p.key_encoding = optarg;
 			break;
+		case OPT_SHARDS:
+			p.nshards = cli_parse_int64_list(p.shards, SCOUT_MAX_NDIM, optarg, 1);
+			if (p.nshards < 0)
+				return cli_usage_error(
+				    "convert", CONVERT_USAGE,
+				    "--shards needs positive integers Z,Y,X, not '%s'", optarg);
+			break;
+		case OPT_INDEX_LOCATION:
+			if (strcmp(optarg, "start") && strcmp(optarg, "end"))
+				return cli_usage_error(
+				    "convert", CONVERT_USAGE,
+				    "--index-location must be start or end, not '%s'", optarg);
+			p.index_location = optarg;
+			break;
 		default: {
 			int r = cli_other_option(&p.common, opt, "convert", CONVERT_USAGE, argv);
 			if (r)
@@ -533,6 +610,11 @@ int cli_convert_main(int argc, char **argv)
 	if (p.key_encoding && p.zarr_format != 3)
 		return cli_usage_error("convert", CONVERT_USAGE,
 				       "--chunk-key-encoding needs --zarr-format 3");
+	if (!ome && (p.nshards || p.index_location) && p.zarr_format != 3)
+		return cli_usage_error("convert", CONVERT_USAGE,
+				       "--shards and --index-location need --zarr-format 3");
+	if (p.index_location && !p.nshards)
+		return cli_usage_error("convert", CONVERT_USAGE, "--index-location needs --shards");
 	p.input = argv[optind];
 	p.output = argv[optind + 1];
 	if (p.filters && (p.zarr_format != 2 || ome || cli_is_tiff_path(p.output)))
@@ -559,6 +641,8 @@ int cli_convert_main(int argc, char **argv)
 		pp.output = p.output;
 		pp.nchunks = p.nchunks;
 		memcpy(pp.chunks, p.chunks, sizeof pp.chunks);
+		pp.nshards = p.nshards;
+		memcpy(pp.shards, p.shards, sizeof pp.shards);
 		pp.codec = p.codec;
 		pp.has_dtype = p.has_dtype;
 		pp.dtype = p.dtype;

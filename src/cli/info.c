@@ -18,7 +18,9 @@ static void info_help(void)
 	       "Describe an array: a Zarr array directory (v2 or v3), a TIFF file or a folder\n"
 	       "of TIFF slices. Prints its kind (zarr, tiff, tiff-stack), Zarr format, shape,\n"
 	       "chunks, dtype, codec chain, dimension names, number of chunks, uncompressed\n"
-	       "and stored bytes, compression ratio and attributes.\n"
+	       "and stored bytes, compression ratio and attributes. For a sharded Zarr v3\n"
+	       "array: the shards, the inner chunks (\"chunks\"), how many of each are stored\n"
+	       "and the bytes its shard indexes take.\n"
 	       "On a Zarr group (v2 or v3, e.g. OME-Zarr, GDAL or netCDF output) it prints the\n"
 	       "tree of its arrays and subgroups, from its consolidated metadata when present;\n"
 	       "on an OME-Zarr group, its NGFF version, axes with units and every level's\n"
@@ -28,7 +30,9 @@ static void info_help(void)
 	       "                typestr), compressor (numcodecs config or null), nchunks,\n"
 	       "                chunk_grid, nbytes, stored_bytes, ratio, attributes, and\n"
 	       "                for Zarr zarr_format, codecs (the chain as a v3 list, also\n"
-	       "                for v2), dimension_names, chunk_key_encoding, ...; for a group:\n"
+	       "                for v2), dimension_names, chunk_key_encoding, ...; sharded:\n"
+	       "                shards, shard_grid, stored_shards, stored_inner_chunks,\n"
+	       "                index_bytes; for a group:\n"
 	       "                path, kind \"group\", zarr_format, attributes, consolidated,\n"
 	       "                members (every descendant: path, node_type, and for arrays\n"
 	       "                shape, chunks, dtype_name, codecs)\n"
@@ -261,6 +265,8 @@ static int info_run(const char *path, int as_json)
 
 	uint64_t stored = 0, files = 0;
 	int zarr_format = 0;
+	scout_zarr_shard_info shi;
+	memset(&shi, 0, sizeof shi);
 	json_t *attrs = NULL;
 	char codec_text[512] = "none";
 	if (!strcmp(kind, "zarr")) {
@@ -299,6 +305,20 @@ static int info_run(const char *path, int as_json)
 		}
 		if ((rc = dir_usage(&stored, &files, path)) < 0)
 			goto done;
+		if ((rc = scout_zarr_shard_info_get(&shi, arr)) < 0)
+			goto done;
+		if (shi.sharded) {
+			int64_t sg[SCOUT_MAX_NDIM];
+			scout_chunk_dims(sg, ndim, shape, shi.shards);
+			json_object_set_new(out, "shards", coords_json(ndim, shi.shards));
+			json_object_set_new(out, "shard_grid", coords_json(ndim, sg));
+			json_object_set_new(out, "stored_shards",
+					    json_integer((json_int_t)shi.shards_stored));
+			json_object_set_new(out, "stored_inner_chunks",
+					    json_integer((json_int_t)shi.inner_stored));
+			json_object_set_new(out, "index_bytes",
+					    json_integer((json_int_t)shi.index_bytes));
+		}
 		json_object_set_new(out, "stored_chunks", json_integer((json_int_t)files));
 		char *at = NULL;
 		if ((rc = scout_array_attrs_get(&at, arr)) < 0)
@@ -368,14 +388,33 @@ static int info_run(const char *path, int as_json)
 			printf("dimensions:  %s\n", t ? t : "?");
 			free(t);
 		}
-		printf("nchunks:     %zu (grid ", nchunks);
-		for (int i = 0; i < ndim; i++)
-			printf("%s%lld", i ? " x " : "", (long long)grid[i]);
-		if (!strcmp(kind, "zarr"))
-			printf("), %llu stored\n", (unsigned long long)files);
-		else
-			printf("), %llu file%s\n", (unsigned long long)files,
-			       files == 1 ? "" : "s");
+		if (shi.sharded) {
+			int64_t sg[SCOUT_MAX_NDIM];
+			scout_chunk_dims(sg, ndim, shape, shi.shards);
+			printf("shards:      ");
+			print_coords(ndim, shi.shards);
+			printf("nshards:     %llu (grid ", (unsigned long long)shi.shards_total);
+			for (int i = 0; i < ndim; i++)
+				printf("%s%lld", i ? " x " : "", (long long)sg[i]);
+			printf("), %llu stored\n", (unsigned long long)shi.shards_stored);
+			printf("inner:       %zu inner chunks (grid ", nchunks);
+			for (int i = 0; i < ndim; i++)
+				printf("%s%lld", i ? " x " : "", (long long)grid[i]);
+			printf("), %llu stored\n", (unsigned long long)shi.inner_stored);
+			printf("index:       %llu bytes in %llu shard indexes (%.2f%% of stored)\n",
+			       (unsigned long long)shi.index_bytes,
+			       (unsigned long long)shi.shards_stored,
+			       stored ? 100.0 * (double)shi.index_bytes / (double)stored : 0.0);
+		} else {
+			printf("nchunks:     %zu (grid ", nchunks);
+			for (int i = 0; i < ndim; i++)
+				printf("%s%lld", i ? " x " : "", (long long)grid[i]);
+			if (!strcmp(kind, "zarr"))
+				printf("), %llu stored\n", (unsigned long long)files);
+			else
+				printf("), %llu file%s\n", (unsigned long long)files,
+				       files == 1 ? "" : "s");
+		}
 		printf("size:        %zu bytes (%s)\n", nbytes, h1);
 		printf("stored:      %llu bytes (%s)", (unsigned long long)stored, h2);
 		if (stored)

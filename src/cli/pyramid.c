@@ -50,8 +50,10 @@ static void pyramid_help(void)
 	       "  --codec SPEC      compressor, as in `scout convert` (default\n"
 	       "                    blosc:zstd:1:bitshuffle)\n"
 	       "  --dtype T         convert values first, as `scout convert --dtype`\n"
-	       "  --shards Z,Y,X    sharded levels (NGFF 0.5): comes with Zarr sharding, not in\n"
-	       "                    this build yet (an error for now)\n"
+	       "  --shards Z,Y,X    NGFF 0.5: every level sharded (Zarr v3 sharding_indexed,\n"
+	       "                    index at the end), each a multiple of the chunks, which\n"
+	       "                    become the inner chunks; a level smaller than a shard is\n"
+	       "                    one shard\n"
 	       "  --separator S     chunk key separator: / (nested, default) or . (0.4)\n"
 	       "  --overwrite       replace an existing OUTPUT\n"
 	       "  -j, --workers N   parallel workers (default: online CPUs)\n"
@@ -155,6 +157,16 @@ int cli_pyramid_run(const cli_pyramid_params *p)
 		for (int i = 0; i < ndim; i++)
 			opts.chunks[i] = p->chunks[i];
 	}
+	if (p->nshards) {
+		if (p->nshards != ndim) {
+			rc = scout__error(SCOUT_EINVAL,
+					  "--shards has %d values but the array has %d axes",
+					  p->nshards, ndim);
+			goto done;
+		}
+		for (int i = 0; i < ndim; i++)
+			opts.shards[i] = p->shards[i];
+	}
 	if (p->codec && (rc = cli_codec_spec(&comp, p->codec)) < 0)
 		goto done;
 	scout_array *src = in;
@@ -246,9 +258,13 @@ int cli_pyramid_option(cli_pyramid_params *p, int opt, const char *arg, const ch
 						      arg);
 		return 1;
 	case CLI_OPT_SHARDS:
-		return 1000 + cli_usage_error(cmd, usage,
-					      "--shards needs Zarr sharding, which is not in this "
-					      "build yet (it comes with the sharding work)");
+		p->nshards = cli_parse_int64_list(p->shards, SCOUT_MAX_NDIM, arg, 1);
+		if (p->nshards < 0)
+			return 1000 + cli_usage_error(cmd, usage,
+						      "--shards needs positive integers Z,Y,X, not "
+						      "'%s'",
+						      arg);
+		return 1;
 	default:
 		return 0;
 	}

@@ -166,6 +166,9 @@ int cli_output_begin_resumable(cli_output *o, const char *path, int overwrite, i
 				o->tmp);
 			rc = cli_remove_tree(o->tmp);
 		}
+		/* a killed writer's temporaries (before its rename) must not reach OUTPUT */
+		if (same && rc == 0)
+			rc = scout_zarr_remove_temporaries(o->tmp, NULL);
 	}
 	rc = cli_mpi_agree(rc);
 	same = (int)cli_mpi_bcast_long(same);

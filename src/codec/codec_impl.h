@@ -127,11 +127,22 @@ struct scout_stage {
 	const scout_stage_vtable *vt;
 	scout_chunk_spec in, out; /* array specs (array->array, array->bytes) */
 	int passthrough;
+	/* array->bytes: the output's size varies with the data (sharding_indexed); no
+	   bytes->bytes codec may follow it */
+	int variable_size;
 };
 
 SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_transpose;
 SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_bytes;
 SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_crc32c;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_sharding;
+
+/* The active (not passthrough) stages of a pipeline, in list order, and their count. */
+SCOUT_HIDDEN int scout__pipeline_nactive(const scout_pipeline *p);
+SCOUT_HIDDEN const scout_stage *scout__pipeline_active(const scout_pipeline *p, int i);
+
+/* Size of the array entering the array->bytes codec (its decoded output). */
+SCOUT_HIDDEN size_t scout__pipeline_bytes_len(const scout_pipeline *p);
 
 /* numcodecs filters as array->array stages "numcodecs.<id>" (filter_arith.c, filter_bits.c) */
 SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_delta;

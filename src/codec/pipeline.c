@@ -60,6 +60,7 @@ static const scout_stage_vtable *const fixed[] = {
     &scout__stage_filter_bitround,
     &scout__stage_filter_packbits,
     &scout__stage_filter_shuffle,
+    &scout__stage_sharding,
 };
 
 void scout__pipeline_free(scout_pipeline *p)
@@ -142,8 +143,8 @@ int scout__pipeline_new(scout_pipeline **out, const json_t *codecs, const scout_
 			rc = scout__error(
 			    SCOUT_EFORMAT,
 			    "%s: codec \"%s\" is not supported (supported: transpose, "
-			    "bytes, blosc, gzip, zstd, crc32c, numcodecs.<id>; filters "
-			    "numcodecs.delta, .fixedscaleoffset, .quantize, "
+			    "bytes, sharding_indexed, blosc, gzip, zstd, crc32c, numcodecs.<id>; "
+			    "filters numcodecs.delta, .fixedscaleoffset, .quantize, "
 			    ".astype, .bitround, .packbits, .shuffle)",
 			    what, nm);
 		if (rc < 0)
@@ -160,6 +161,14 @@ int scout__pipeline_new(scout_pipeline **out, const json_t *codecs, const scout_
 					 k == SCOUT_STAGE_BB   ? "before the array->bytes codec"
 					 : k == SCOUT_STAGE_AB ? "after another array->bytes codec"
 							       : "after the array->bytes codec");
+			goto fail;
+		}
+		if (k == SCOUT_STAGE_BB && p->stages[p->ab]->variable_size) {
+			rc = scout__error(
+			    SCOUT_EUNSUPPORTED,
+			    "%s: field \"codecs\": the bytes->bytes codec \"%s\" after "
+			    "\"%s\" is not supported (it would hide the shard index)",
+			    what, nm, p->stages[p->ab]->vt->name);
 			goto fail;
 		}
 		if (k == SCOUT_STAGE_AB) {
@@ -209,6 +218,21 @@ json_t *scout__pipeline_filters(const scout_pipeline *p)
 			json_array_append_new(a, c);
 	}
 	return a;
+}
+
+int scout__pipeline_nactive(const scout_pipeline *p)
+{
+	return p->nactive;
+}
+
+const scout_stage *scout__pipeline_active(const scout_pipeline *p, int i)
+{
+	return p->active[i];
+}
+
+size_t scout__pipeline_bytes_len(const scout_pipeline *p)
+{
+	return p->bytes_len;
 }
 
 json_t *scout__pipeline_compressor(const scout_pipeline *p)
@@ -278,7 +302,8 @@ int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n, v
 			memcpy(dst, enc, n);
 		return SCOUT_OK;
 	}
-	if (p->active[p->nactive - 1]->vt->kind != SCOUT_STAGE_BB && n != p->bytes_len)
+	if (p->active[p->nactive - 1]->vt->kind != SCOUT_STAGE_BB &&
+	    !p->active[p->nactive - 1]->variable_size && n != p->bytes_len)
 		return scout__error(SCOUT_ECODEC,
 				    "bytes: stored size %zu differs from the chunk's %zu bytes", n,
 				    p->bytes_len);

@@ -42,6 +42,9 @@ typedef struct {
 	size_t itemsize;
 	int ndim;
 	int64_t shape[SCOUT_MAX_NDIM];
+	/* the fill value (itemsize bytes, native order) for codecs that leave parts
+	   of a chunk out (sharding_indexed); NULL: zeros. Must outlive the pipeline. */
+	const void *fill;
 } scout_chunk_spec;
 
 /* Where a chunk's encoded bytes come from, for array->bytes codecs that read ranges. */

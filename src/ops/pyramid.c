@@ -309,11 +309,17 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 		opts = &defaults;
 	if (!group || !input)
 		return scout__error(SCOUT_EINVAL, "scout_pyramid_write: NULL argument");
-	if (opts->version != SCOUT_PYRAMID_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > SCOUT_PYRAMID_OPTIONS_VERSION)
 		return scout__error(SCOUT_EINVAL,
 				    "scout_pyramid_write: options version %u, "
-				    "expected %d",
+				    "expected 1 to %d",
 				    opts->version, SCOUT_PYRAMID_OPTIONS_VERSION);
+	/* version 1 structs end before shards */
+	int64_t shards[SCOUT_MAX_NDIM] = {0};
+	int sharded = 0;
+	if (opts->version >= 2)
+		for (int i = 0; i < SCOUT_MAX_NDIM; i++)
+			sharded |= (shards[i] = opts->shards[i]) != 0;
 	int nd = scout_array_ndim(input);
 	const int64_t *shape = scout_array_shape(input);
 	scout_dtype dt = scout_array_dtype(input);
@@ -361,6 +367,15 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 			return scout__error(SCOUT_EINVAL, "chunks: %lld on axis %d",
 					    (long long)opts->chunks[i], i);
 	}
+	if (sharded && strcmp(ver, "0.5"))
+		return scout__error(SCOUT_EINVAL, "shards need NGFF 0.5 (Zarr v3), not %s", ver);
+	for (int i = 0; sharded && i < nd; i++)
+		if (shards[i] < 1 || shards[i] % chunks[i])
+			return scout__error(
+			    SCOUT_EINVAL,
+			    "shards: %lld on axis %d is not a multiple of the chunks "
+			    "(%lld)",
+			    (long long)shards[i], i, (long long)chunks[i]);
 	if ((rc = scout_ngff_plan(factors, &nlevels, nd, shape, chunks,
 				  have_vs ? opts->voxel_size : NULL, opts->max_levels)) < 0)
 		return rc;
@@ -427,6 +442,11 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 			zo.shape[i] = lshape[i];
 			zo.chunks[i] =
 			    chunks[i] < lshape[i] ? chunks[i] : (lshape[i] > 0 ? lshape[i] : 1);
+			if (sharded) /* one shard covers a level smaller than a shard */
+				zo.shards[i] = shards[i] < lshape[i]
+						   ? shards[i]
+						   : (lshape[i] + zo.chunks[i] - 1) / zo.chunks[i] *
+							 zo.chunks[i];
 		}
 		zo.dtype = ts;
 		zo.compressor = opts->compressor;

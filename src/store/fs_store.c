@@ -156,6 +156,7 @@ static void fill_version(scout_store_version *v, const struct stat *sb, int64_t 
 	memcpy(v->data, f, sizeof f);
 	v->len = sizeof f;
 	v->strong = observed - mtime > TRUST_NS;
+	v->size = (int64_t)sb->st_size;
 }
 
 static int fs_head(const scout_store *store, const char *key, scout_store_version *ver_out)
@@ -469,8 +470,12 @@ static int list_push(key_list *l, const char *key)
 	return SCOUT_OK;
 }
 
-/* walk dir (absolute path) whose key prefix is rel ("" at the root) */
-static int walk_dir(key_list *l, const char *dir, const char *rel, int depth)
+/*
+ * walk dir (absolute path) whose key prefix is rel ("" at the root): collect
+ * the keys into l, or, when swept is not NULL, remove the temporary files and
+ * count them instead
+ */
+static int walk_dir(key_list *l, const char *dir, const char *rel, int depth, size_t *swept)
 {
 	if (depth > 64)
 		return scout__error(SCOUT_EIO, "%s: directories nested too deeply", dir);
@@ -485,7 +490,7 @@ static int walk_dir(key_list *l, const char *dir, const char *rel, int depth)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (strstr(e->d_name, TMP_TAG))
+		if (strstr(e->d_name, TMP_TAG) && !swept)
 			continue;
 		char child[PATH_MAX], key[PATH_MAX];
 		int n1 = snprintf(child, sizeof child, "%s/%s", dir, e->d_name);
@@ -499,7 +504,17 @@ static int walk_dir(key_list *l, const char *dir, const char *rel, int depth)
 			struct stat sb;
 			is_dir = stat(child, &sb) == 0 && S_ISDIR(sb.st_mode);
 		}
-		rc = is_dir ? walk_dir(l, child, key, depth + 1) : list_push(l, key);
+		if (is_dir) {
+			rc = walk_dir(l, child, key, depth + 1, swept);
+		} else if (!swept) {
+			rc = list_push(l, key);
+		} else if (strstr(e->d_name, TMP_TAG)) {
+			if (unlink(child) == 0)
+				(*swept)++;
+			else if (errno != ENOENT)
+				rc = scout__error(SCOUT_EIO, "%s: cannot remove: %s", child,
+						  strerror(errno));
+		}
 		if (rc < 0)
 			break;
 	}
@@ -518,7 +533,7 @@ static int fs_list(const scout_store *store, const char *prefix, char ***keys_ou
 	*keys_out = NULL;
 	*count_out = 0;
 	key_list l = {0};
-	int rc = walk_dir(&l, store->root, "", 0);
+	int rc = walk_dir(&l, store->root, "", 0, NULL);
 	if (rc < 0) {
 		for (size_t i = 0; i < l.count; i++)
 			free(l.keys[i]);
@@ -661,6 +676,12 @@ static int fs_exists(const scout_store *store)
 	return scout__error(SCOUT_EIO, "%s: %s", store->root, strerror(errno));
 }
 
+static int fs_sweep(const scout_store *store, size_t *removed_out)
+{
+	*removed_out = 0;
+	return walk_dir(NULL, store->root, "", 0, removed_out);
+}
+
 static const scout_store_vtable fs_vtable = {
     .name = "file",
     .get = fs_get,
@@ -672,5 +693,6 @@ static const scout_store_vtable fs_vtable = {
     .list = fs_list,
     .list_dir = fs_list_dir,
     .exists = fs_exists,
+    .sweep = fs_sweep,
     .destroy = fs_destroy,
 };

@@ -87,6 +87,11 @@ void scout__store_list_free(char **keys, size_t count)
 	free(keys);
 }
 
+int scout__store_sweep(const scout_store *store, size_t *removed_out)
+{
+	return store->vt->sweep(store, removed_out);
+}
+
 int scout__store_exists(const scout_store *store)
 {
 	return store->vt->exists(store);

@@ -53,6 +53,7 @@ typedef struct {
 	unsigned char data[48]; /* compared over len bytes */
 	unsigned char len;
 	unsigned char strong; /* 1: equal tokens mean equal values */
+	int64_t size;         /* the whole value's size in bytes (-1: unknown); not compared */
 } scout_store_version;
 
 #define SCOUT_STORE_FSYNC  1 /* fsync each written value (and its directory) before renaming */
@@ -76,6 +77,8 @@ typedef struct {
 	int (*list_dir)(const scout_store *s, const char *prefix, char ***names_out,
 			size_t *count_out);
 	int (*exists)(const scout_store *s); /* 1 when the root exists at all, 0, or < 0 */
+	/* remove the temporaries of interrupted sets (see scout__store_sweep) */
+	int (*sweep)(const scout_store *s, size_t *removed_out);
 	void (*destroy)(scout_store *s);
 } scout_store_vtable;
 
@@ -155,6 +158,15 @@ SCOUT_HIDDEN void scout__store_list_free(char **keys, size_t count);
 
 /* 1 when the store's root exists at all (even empty), 0 when not, < 0 on error. */
 SCOUT_HIDDEN int scout__store_exists(const scout_store *store);
+
+/*
+ * Remove what interrupted sets left behind: a set killed by SIGKILL or a
+ * crash between creating its temporary and renaming it leaves the temporary
+ * (never listed, never read, but still stored). *removed_out counts them.
+ * Only safe while nothing writes to the store: a live writer's temporary
+ * would be removed under it (its set then fails).
+ */
+SCOUT_HIDDEN int scout__store_sweep(const scout_store *store, size_t *removed_out);
 
 /* 1 if two tokens describe the same version (strength is not compared). */
 SCOUT_HIDDEN int scout__store_version_equal(const scout_store_version *a,

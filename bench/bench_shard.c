@@ -1,0 +1,330 @@
+/*
+ * W8 (issue 12), scaled: a sharded Zarr v3 array of uint16, inner chunks
+ * through bytes + zstd level 0, read, round-tripped and converted, against
+ * the codec floor measured in the same run on the same inner chunks (their
+ * encoded bytes in memory, the same inner pipeline, one thread).
+ *
+ * usage: bench_shard DIR [N] [SHARD] [INNER] [REPS]
+ *   (defaults 256 128 32 3: a 256^3 volume in 128^3 shards of 32^3 inner
+ *   chunks, 64 inner chunks per shard as W8's 256^3 shards of 64^3)
+ * Data: a smooth gradient plus noise (compresses about 2-3x with zstd 0).
+ * Single-threaded throughout (scout's reads of one box run on the calling
+ * thread), so the numbers are per core, and measured in process CPU time
+ * (user + system: fair on a machine shared with other work; the file system
+ * calls count). Prints one line per measurement:
+ *   name seconds GB/s ratio-to-its-floor
+ *   - floor_decode / floor_encode: every inner chunk decoded / encoded from memory
+ *   - read_all: every voxel read through scout (box = one shard at a time)
+ *   - read_all_unsharded: the same volume as plain v3 chunks of INNER^3 (one file each)
+ *   - write_sharded: the volume written as whole shards (ratio to floor_encode)
+ *   - round_trip: read_all + write a new sharded array (ratio to decode + encode)
+ *   - convert: the unsharded array read shard by shard and written sharded
+ *     (ratio to floor_encode, the issue's target, and to decode + encode)
+ * Median of REPS runs each; files are written under DIR (removed at the end).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "codec/pipeline.h"
+#include "scout/scout.h"
+
+/* CPU time of the process (one thread: the work done, fair on a shared machine) */
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmpd);
+	return v[n / 2];
+}
+
+#define INNER_CHAIN                                                                                \
+	"[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"zstd\","      \
+	"\"configuration\":{\"level\":0,\"checksum\":false}}]"
+
+static int64_t N = 256, S = 128, C = 32;
+
+static scout_array *create(const char *path, int sharded)
+{
+	char codecs[1024];
+	snprintf(codecs, sizeof codecs,
+		 "[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[%lld,%lld,"
+		 "%lld],\"codecs\":%s,\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{"
+		 "\"endian\":\"little\"}},{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]",
+		 (long long)C, (long long)C, (long long)C, INNER_CHAIN);
+	scout_zarr_options o = SCOUT_ZARR_OPTIONS_INIT;
+	o.ndim = 3;
+	for (int i = 0; i < 3; i++) {
+		o.shape[i] = N;
+		o.chunks[i] = sharded ? S : C;
+	}
+	o.dtype = "<u2";
+	o.zarr_format = 3;
+	o.codecs = sharded ? codecs : INNER_CHAIN;
+	o.overwrite = 1;
+	scout_array *a = NULL;
+	if (scout_zarr_create(&a, path, &o) != SCOUT_OK) {
+		fprintf(stderr, "create %s: %s\n", path, scout_last_error());
+		exit(1);
+	}
+	return a;
+}
+
+/* copy box [a, a + C) of the volume into a C^3 chunk, or back */
+static void chunk_io(uint16_t *vol, uint16_t *chunk, const int64_t *a, int to_chunk)
+{
+	for (int64_t z = 0; z < C; z++)
+		for (int64_t y = 0; y < C; y++) {
+			uint16_t *v = vol + ((a[0] + z) * N + a[1] + y) * N + a[2];
+			uint16_t *c = chunk + (z * C + y) * C;
+			if (to_chunk)
+				memcpy(c, v, (size_t)C * 2);
+			else
+				memcpy(v, c, (size_t)C * 2);
+		}
+}
+
+/* every box of the `cell` grid, in C order, through fn */
+static void each_box(int64_t cell, void (*fn)(const int64_t *a, const int64_t *b, void *), void *p)
+{
+	int64_t a[3], b[3];
+	for (a[0] = 0; a[0] < N; a[0] += cell)
+		for (a[1] = 0; a[1] < N; a[1] += cell)
+			for (a[2] = 0; a[2] < N; a[2] += cell) {
+				for (int i = 0; i < 3; i++)
+					b[i] = a[i] + cell < N ? a[i] + cell : N;
+				fn(a, b, p);
+			}
+}
+
+typedef struct {
+	scout_array *arr;
+	uint16_t *buf;
+} box_ctx;
+
+static void read_box(const int64_t *a, const int64_t *b, void *p)
+{
+	box_ctx *c = p;
+	if (scout_extract_box(c->buf, c->arr, a, b) != SCOUT_OK) {
+		fprintf(stderr, "read: %s\n", scout_last_error());
+		exit(1);
+	}
+}
+
+static void write_box(const int64_t *a, const int64_t *b, void *p)
+{
+	box_ctx *c = p;
+	if (scout_insert_box(c->arr, a, b, c->buf) != SCOUT_OK) {
+		fprintf(stderr, "write: %s\n", scout_last_error());
+		exit(1);
+	}
+}
+
+typedef struct {
+	scout_array *in, *out;
+	uint16_t *buf;
+} copy_ctx;
+
+static void copy_box(const int64_t *a, const int64_t *b, void *p)
+{
+	copy_ctx *c = p;
+	if (scout_extract_box(c->buf, c->in, a, b) != SCOUT_OK ||
+	    scout_insert_box(c->out, a, b, c->buf) != SCOUT_OK) {
+		fprintf(stderr, "copy: %s\n", scout_last_error());
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_shard DIR [N] [SHARD] [INNER] [REPS]\n");
+		return 2;
+	}
+	const char *dir = argv[1];
+	if (argc > 2)
+		N = atoll(argv[2]);
+	if (argc > 3)
+		S = atoll(argv[3]);
+	if (argc > 4)
+		C = atoll(argv[4]);
+	int reps = argc > 5 ? atoi(argv[5]) : 3;
+	if (N % S || S % C || reps < 1) {
+		fprintf(stderr, "N must be a multiple of SHARD, SHARD of INNER\n");
+		return 2;
+	}
+	setenv("SCOUT_ZARR_CACHE", "0", 0); /* every read decodes: compare with the floor */
+	size_t nvox = (size_t)(N * N * N), bytes = nvox * 2;
+	uint16_t *vol = malloc(bytes), *buf = malloc((size_t)(S * S * S) * 2);
+	unsigned s = 12345;
+	for (int64_t z = 0; z < N; z++)
+		for (int64_t y = 0; y < N; y++)
+			for (int64_t x = 0; x < N; x++) {
+				s = s * 1103515245u + 12345u;
+				vol[(z * N + y) * N + x] =
+				    (uint16_t)(100 + z + y / 2 + x / 4 + ((s >> 16) & 63));
+			}
+
+	/* the floor: the inner pipeline on every inner chunk, from memory */
+	scout_chunk_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.dtype = SCOUT_UINT16;
+	spec.itemsize = 2;
+	spec.ndim = 3;
+	spec.shape[0] = spec.shape[1] = spec.shape[2] = C;
+	json_error_t je;
+	json_t *chain = json_loads(INNER_CHAIN, 0, &je);
+	scout_pipeline *p = NULL;
+	if (scout__pipeline_new(&p, chain, &spec, "bench") != SCOUT_OK)
+		return 1;
+	json_decref(chain);
+	size_t nch = (size_t)((N / C) * (N / C) * (N / C)), cb = (size_t)(C * C * C) * 2;
+	void **enc = calloc(nch, sizeof *enc);
+	size_t *encn = calloc(nch, sizeof *encn), stored = 0;
+	uint16_t *chunk = malloc(cb);
+	double te[16], td[16], t;
+	for (int r = 0; r < reps; r++) {
+		size_t k = 0;
+		t = now();
+		int64_t a[3];
+		for (a[0] = 0; a[0] < N; a[0] += C)
+			for (a[1] = 0; a[1] < N; a[1] += C)
+				for (a[2] = 0; a[2] < N; a[2] += C, k++) {
+					chunk_io(vol, chunk, a, 1);
+					free(enc[k]);
+					scout__pipeline_encode(p, chunk, &enc[k], &encn[k]);
+				}
+		te[r] = now() - t;
+		t = now();
+		k = 0;
+		for (a[0] = 0; a[0] < N; a[0] += C)
+			for (a[1] = 0; a[1] < N; a[1] += C)
+				for (a[2] = 0; a[2] < N; a[2] += C, k++) {
+					scout__pipeline_decode(p, enc[k], encn[k], chunk, NULL);
+					chunk_io(vol, chunk, a, 0);
+				}
+		td[r] = now() - t;
+	}
+	for (size_t k = 0; k < nch; k++)
+		stored += encn[k];
+	double fe = median(te, reps), fd = median(td, reps);
+	double gb = (double)bytes / 1e9;
+	printf("# W8 scaled: %lld^3 uint16 (%.0f MiB), %lld^3 shards of %lld^3 inner chunks, "
+	       "bytes+zstd 0, ratio %.2f, 1 thread, CPU seconds, median of %d\n",
+	       (long long)N, (double)bytes / 1048576.0, (long long)S, (long long)C,
+	       (double)bytes / (double)stored, reps);
+	printf("floor_decode %.3f s %.2f GB/s\n", fd, gb / fd);
+	printf("floor_encode %.3f s %.2f GB/s\n", fe, gb / fe);
+
+	char sp[1024], up[1024], rp[1024];
+	snprintf(sp, sizeof sp, "%s/w8_sharded.zarr", dir);
+	snprintf(up, sizeof up, "%s/w8_unsharded.zarr", dir);
+	snprintf(rp, sizeof rp, "%s/w8_out.zarr", dir);
+	double tw[16], tr[16], tu[16], trt[16], tc[16];
+	for (int r = 0; r < reps; r++) {
+		/* write the whole volume as shards: a box per shard */
+		scout_array *a = create(sp, 1);
+		box_ctx wc = {a, buf};
+		t = now();
+		int64_t lo[3], hi[3];
+		double tcopy = 0;
+		for (lo[0] = 0; lo[0] < N; lo[0] += S)
+			for (lo[1] = 0; lo[1] < N; lo[1] += S)
+				for (lo[2] = 0; lo[2] < N; lo[2] += S) {
+					double t0 = now();
+					for (int64_t z = 0; z < S; z++)
+						for (int64_t y = 0; y < S; y++)
+							memcpy(buf + (z * S + y) * S,
+							       vol +
+								   ((lo[0] + z) * N + lo[1] + y) *
+								       N +
+								   lo[2],
+							       (size_t)S * 2);
+					tcopy += now() - t0;
+					for (int i = 0; i < 3; i++)
+						hi[i] = lo[i] + S;
+					write_box(lo, hi, &wc);
+				}
+		tw[r] = now() - t - tcopy;
+		scout_array_free(a);
+		/* read every voxel, a shard at a time */
+		scout_array_open(&a, sp, SCOUT_MODE_READ);
+		box_ctx rc = {a, buf};
+		t = now();
+		each_box(S, read_box, &rc);
+		tr[r] = now() - t;
+		scout_array_free(a);
+		/* unsharded: the same chunks, one file each, read a shard-sized box at a time */
+		scout_array *u = create(up, 0);
+		box_ctx uw = {u, buf};
+		for (lo[0] = 0; lo[0] < N; lo[0] += C)
+			for (lo[1] = 0; lo[1] < N; lo[1] += C)
+				for (lo[2] = 0; lo[2] < N; lo[2] += C) {
+					chunk_io(vol, buf, lo, 1);
+					for (int i = 0; i < 3; i++)
+						hi[i] = lo[i] + C;
+					write_box(lo, hi, &uw);
+				}
+		scout_array_free(u);
+		scout_array_open(&u, up, SCOUT_MODE_READ);
+		box_ctx ur = {u, buf};
+		t = now();
+		each_box(S, read_box, &ur);
+		tu[r] = now() - t;
+		/* round trip: read the sharded array, write a new sharded one */
+		scout_array_open(&a, sp, SCOUT_MODE_READ);
+		scout_array *o = create(rp, 1);
+		copy_ctx cc = {a, o, buf};
+		t = now();
+		each_box(S, copy_box, &cc);
+		trt[r] = now() - t;
+		scout_array_free(o);
+		scout_array_free(a);
+		/* convert: unsharded in, sharded out */
+		o = create(rp, 1);
+		copy_ctx cv = {u, o, buf};
+		t = now();
+		each_box(S, copy_box, &cv);
+		tc[r] = now() - t;
+		scout_array_free(o);
+		scout_array_free(u);
+	}
+	double w = median(tw, reps), rd = median(tr, reps), ud = median(tu, reps),
+	       rt = median(trt, reps), cv = median(tc, reps);
+	printf("write_sharded %.3f s %.2f GB/s %.2fx floor_encode\n", w, gb / w, w / fe);
+	printf("read_all %.3f s %.2f GB/s %.2fx floor_decode\n", rd, gb / rd, rd / fd);
+	printf("read_all_unsharded %.3f s %.2f GB/s %.2fx floor_decode (sharded/unsharded %.2f)\n",
+	       ud, gb / ud, ud / fd, rd / ud);
+	printf("round_trip %.3f s %.2f GB/s %.2fx floor_decode+encode\n", rt, gb / rt,
+	       rt / (fd + fe));
+	printf("convert %.3f s %.2f GB/s %.2fx floor_encode, %.2fx floor_decode+encode\n", cv,
+	       gb / cv, cv / fe, cv / (fd + fe));
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", sp, up, rp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove the bench arrays\n");
+	for (size_t k = 0; k < nch; k++)
+		free(enc[k]);
+	free(enc);
+	free(encn);
+	free(chunk);
+	free(vol);
+	free(buf);
+	scout__pipeline_free(p);
+	return 0;
+}

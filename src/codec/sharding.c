@@ -1,0 +1,619 @@
+/* The sharding_indexed array->bytes codec and its range reads (see sharding.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_impl.h"
+#include "core/bufpool.h"
+#include "sharding.h"
+
+struct scout_shard_codec {
+	scout_stage base;
+	scout_shard_layout layout;
+	int64_t inner[SCOUT_MAX_NDIM];
+	size_t inner_nbytes;
+	uint64_t inner_bound; /* most bytes one encoded inner chunk can take */
+	scout_pipeline *inner_p;
+	unsigned char fill[32];
+};
+
+const scout_shard_layout *scout__shard_codec_layout(const scout_shard_codec *c)
+{
+	return &c->layout;
+}
+
+const int64_t *scout__shard_codec_inner_shape(const scout_shard_codec *c)
+{
+	return c->inner;
+}
+
+size_t scout__shard_codec_inner_nbytes(const scout_shard_codec *c)
+{
+	return c->inner_nbytes;
+}
+
+const scout_pipeline *scout__shard_codec_inner(const scout_shard_codec *c)
+{
+	return c->inner_p;
+}
+
+const scout_shard_codec *scout__pipeline_shard_codec(const scout_pipeline *p)
+{
+	if (scout__pipeline_nactive(p) != 1)
+		return NULL;
+	const scout_stage *s = scout__pipeline_active(p, 0);
+	return s->vt == &scout__stage_sharding ? (const scout_shard_codec *)s : NULL;
+}
+
+uint64_t scout__pipeline_max_encoded(const scout_pipeline *p)
+{
+	uint64_t x = scout__pipeline_bytes_len(p);
+	for (int i = 0; i < scout__pipeline_nactive(p); i++) {
+		const scout_stage *s = scout__pipeline_active(p, i);
+		if (s->vt == &scout__stage_sharding) {
+			/* every inner chunk at its largest, plus the index */
+			const scout_shard_codec *sc = (const scout_shard_codec *)s;
+			uint64_t per = sc->inner_bound, cnt = sc->layout.count;
+			if (per > (UINT64_MAX / 2) / cnt)
+				return UINT64_MAX;
+			x = per * cnt + scout__shard_index_nbytes(&sc->layout);
+		} else if (s->vt->kind == SCOUT_STAGE_BB) {
+			/* a bytes->bytes codec may grow its input: generously bounded */
+			if (x > UINT64_MAX / 4)
+				return UINT64_MAX;
+			x = x + x / 4 + 4096;
+		}
+	}
+	return x;
+}
+
+/* ---- configuration ---- */
+
+static int parse_shape(int64_t *out, const json_t *v, int ndim, const char *what)
+{
+	if (!json_is_array(v) || (int)json_array_size(v) != ndim)
+		return scout__error(
+		    SCOUT_EFORMAT,
+		    "%s: codec \"sharding_indexed\": \"chunk_shape\" must be a list "
+		    "of %d integers",
+		    what, ndim);
+	for (int i = 0; i < ndim; i++) {
+		const json_t *e = json_array_get(v, (size_t)i);
+		if (!json_is_integer(e) || json_integer_value(e) <= 0)
+			return scout__error(SCOUT_EFORMAT,
+					    "%s: codec \"sharding_indexed\": \"chunk_shape\"[%d] "
+					    "must be a positive integer",
+					    what, i);
+		out[i] = (int64_t)json_integer_value(e);
+	}
+	return SCOUT_OK;
+}
+
+static int only_keys(const json_t *o, const char *const *allowed, const char *ctx, const char *what)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v)
+	{
+		int ok = 0;
+		for (int k = 0; allowed[k]; k++)
+			ok |= strcmp(key, allowed[k]) == 0;
+		if (!ok && !(strcmp(key, "must_understand") == 0 && json_is_false(v)))
+			return scout__error(SCOUT_EFORMAT, "%s: %s: unknown field \"%s\"", what,
+					    ctx, key);
+	}
+	return SCOUT_OK;
+}
+
+/* index_codecs: bytes [+ crc32c] */
+static int parse_index_codecs(int *big, int *crc, const json_t *v, const char *what)
+{
+	static const char *const codec_keys[] = {"name", "configuration", NULL};
+	const char *ctx = "codec \"sharding_indexed\": \"index_codecs\"";
+	*big = 0;
+	*crc = 0;
+	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 2)
+		goto unsupported;
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const json_t *c = json_array_get(v, i);
+		const json_t *nm = json_is_object(c) ? json_object_get(c, "name") : NULL;
+		if (!json_is_string(nm))
+			return scout__error(SCOUT_EFORMAT,
+					    "%s: %s: element %zu is not an object with a string "
+					    "\"name\"",
+					    what, ctx, i);
+		int rc = only_keys(c, codec_keys, ctx, what);
+		if (rc < 0)
+			return rc;
+		const char *name = json_string_value(nm);
+		const json_t *cfg = json_object_get(c, "configuration");
+		if (i == 0 && strcmp(name, "bytes") == 0) {
+			const json_t *e = cfg ? json_object_get(cfg, "endian") : NULL;
+			if (cfg && (json_object_size(cfg) > (e ? 1u : 0u)))
+				return scout__error(
+				    SCOUT_EFORMAT,
+				    "%s: %s: codec \"bytes\": unknown configuration "
+				    "field",
+				    what, ctx);
+			if (e &&
+			    !(json_is_string(e) && (strcmp(json_string_value(e), "little") == 0 ||
+						    strcmp(json_string_value(e), "big") == 0)))
+				return scout__error(SCOUT_EFORMAT,
+						    "%s: %s: codec \"bytes\": \"endian\" must be "
+						    "\"little\" or \"big\"",
+						    what, ctx);
+			*big = e && strcmp(json_string_value(e), "big") == 0;
+		} else if (i == 1 && strcmp(name, "crc32c") == 0) {
+			if (cfg && json_object_size(cfg) > 0)
+				return scout__error(
+				    SCOUT_EFORMAT,
+				    "%s: %s: codec \"crc32c\": unknown configuration "
+				    "field",
+				    what, ctx);
+			*crc = 1;
+		} else {
+			goto unsupported;
+		}
+	}
+	return SCOUT_OK;
+unsupported:
+	return scout__error(SCOUT_EUNSUPPORTED,
+			    "%s: %s: only [bytes] or [bytes, crc32c] are supported (the index "
+			    "must have a fixed size)",
+			    what, ctx);
+}
+
+static void shard_destroy(scout_stage *s)
+{
+	scout_shard_codec *c = (scout_shard_codec *)s;
+	if (!c)
+		return;
+	scout__pipeline_free(c->inner_p);
+	free(c);
+}
+
+static int shard_create(scout_stage **out, const json_t *config, const scout_chunk_spec *in,
+			const char *what)
+{
+	static const char *const keys[] = {"chunk_shape", "codecs", "index_codecs",
+					   "index_location", NULL};
+	*out = NULL;
+	if (!config)
+		return scout__error(SCOUT_EFORMAT,
+				    "%s: codec \"sharding_indexed\" needs a configuration", what);
+	int rc = only_keys(config, keys, "codec \"sharding_indexed\"", what);
+	if (rc < 0)
+		return rc;
+	scout_shard_codec *c = scout__stage_alloc(sizeof *c, &scout__stage_sharding, in);
+	if (!c)
+		return SCOUT_ENOMEM;
+	c->base.variable_size = 1;
+	rc = parse_shape(c->inner, json_object_get(config, "chunk_shape"), in->ndim, what);
+	if (rc < 0)
+		goto fail;
+	int big, crc;
+	const json_t *ic = json_object_get(config, "index_codecs");
+	if (!ic) {
+		rc = scout__error(SCOUT_EFORMAT,
+				  "%s: codec \"sharding_indexed\": \"index_codecs\" is required",
+				  what);
+		goto fail;
+	}
+	rc = parse_index_codecs(&big, &crc, ic, what);
+	if (rc < 0)
+		goto fail;
+	const json_t *loc = json_object_get(config, "index_location");
+	int at_start = 0;
+	if (loc) {
+		const char *l = json_is_string(loc) ? json_string_value(loc) : "";
+		if (strcmp(l, "start") != 0 && strcmp(l, "end") != 0) {
+			rc = scout__error(
+			    SCOUT_EFORMAT,
+			    "%s: codec \"sharding_indexed\": \"index_location\" must be "
+			    "\"start\" or \"end\"",
+			    what);
+			goto fail;
+		}
+		at_start = strcmp(l, "start") == 0;
+	}
+	rc = scout__shard_layout_init(&c->layout, in->ndim, in->shape, c->inner, big, at_start,
+				      crc ? scout__crc32c : NULL, what);
+	if (rc < 0)
+		goto fail;
+	if (in->itemsize > sizeof c->fill) {
+		rc = scout__error(SCOUT_EUNSUPPORTED, "%s: sharding_indexed: item of %zu bytes",
+				  what, in->itemsize);
+		goto fail;
+	}
+	if (in->fill)
+		memcpy(c->fill, in->fill, in->itemsize);
+	scout_chunk_spec is = *in;
+	memcpy(is.shape, c->inner, sizeof is.shape);
+	is.fill = c->fill;
+	const json_t *codecs = json_object_get(config, "codecs");
+	if (!codecs) {
+		rc = scout__error(SCOUT_EFORMAT,
+				  "%s: codec \"sharding_indexed\": \"codecs\" is required", what);
+		goto fail;
+	}
+	rc = scout__pipeline_new(&c->inner_p, codecs, &is, what);
+	if (rc < 0)
+		goto fail;
+	c->inner_nbytes = scout__pipeline_chunk_nbytes(c->inner_p);
+	c->inner_bound = scout__pipeline_max_encoded(c->inner_p);
+	*out = &c->base;
+	return SCOUT_OK;
+fail:
+	shard_destroy(&c->base);
+	return rc;
+}
+
+static json_t *shard_json(const scout_stage *s)
+{
+	const scout_shard_codec *c = (const scout_shard_codec *)s;
+	json_t *cfg = json_object(), *shape = json_array(), *ic = json_array();
+	for (int i = 0; i < c->layout.ndim; i++)
+		json_array_append_new(shape, json_integer(c->inner[i]));
+	json_object_set_new(cfg, "chunk_shape", shape);
+	json_object_set_new(cfg, "codecs", scout__pipeline_json(c->inner_p));
+	json_t *bc = json_object();
+	json_object_set_new(bc, "endian", json_string(c->layout.big_endian ? "big" : "little"));
+	json_array_append_new(ic, scout__stage_json("bytes", bc));
+	if (c->layout.crc32c)
+		json_array_append_new(ic, scout__stage_json("crc32c", NULL));
+	json_object_set_new(cfg, "index_codecs", ic);
+	json_object_set_new(cfg, "index_location",
+			    json_string(c->layout.at_start ? "start" : "end"));
+	return scout__stage_json("sharding_indexed", cfg);
+}
+
+/* ---- whole shards ---- */
+
+static int is_fill(const unsigned char *p, size_t n, const unsigned char *fill, size_t isz)
+{
+	for (size_t i = 0; i < n; i += isz)
+		if (memcmp(p + i, fill, isz) != 0)
+			return 0;
+	return 1;
+}
+
+static void inner_origin(int64_t *off, const scout_shard_codec *c, uint64_t i)
+{
+	scout__shard_inner_coords(off, &c->layout, i);
+	for (int d = 0; d < c->layout.ndim; d++)
+		off[d] *= c->inner[d];
+}
+
+static int shard_encode(const scout_stage *s, const void *src, size_t n, void **dst_out,
+			size_t *dst_size_out)
+{
+	const scout_shard_codec *c = (const scout_shard_codec *)s;
+	(void)n;
+	*dst_out = NULL;
+	*dst_size_out = 0;
+	int nd = c->layout.ndim;
+	size_t isz = s->in.itemsize, cnt = (size_t)c->layout.count;
+	int64_t zero[SCOUT_MAX_NDIM] = {0}, off[SCOUT_MAX_NDIM];
+	void **chunks = calloc(cnt, sizeof *chunks);
+	size_t *sizes = calloc(cnt, sizeof *sizes);
+	unsigned char *tmp = scout__buf_alloc(c->inner_nbytes ? c->inner_nbytes : 1);
+	int rc = SCOUT_OK;
+	if (!chunks || !sizes || !tmp) {
+		rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		inner_origin(off, c, i);
+		scout__copy_nd(tmp, c->inner, zero, src, s->in.shape, off, c->inner, nd, isz);
+		if (is_fill(tmp, c->inner_nbytes, c->fill, isz))
+			continue;
+		rc = scout__pipeline_encode(c->inner_p, tmp, &chunks[i], &sizes[i]);
+		if (rc < 0)
+			goto done;
+	}
+	rc = scout__shard_assemble(dst_out, dst_size_out, NULL, (const void *const *)chunks, sizes,
+				   &c->layout);
+	if (rc == SCOUT_OK && !*dst_out) {
+		/* nothing stored: the index alone, every pair empty */
+		size_t inb = scout__shard_index_nbytes(&c->layout);
+		scout_shard_entry *e = malloc(cnt * sizeof *e);
+		unsigned char *d = malloc(inb);
+		if (!e || !d) {
+			free(e);
+			free(d);
+			rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
+			goto done;
+		}
+		for (size_t i = 0; i < cnt; i++)
+			e[i] = (scout_shard_entry){SCOUT_SHARD_EMPTY, SCOUT_SHARD_EMPTY};
+		scout__shard_index_encode(d, e, &c->layout);
+		free(e);
+		*dst_out = d;
+		*dst_size_out = inb;
+	}
+done:
+	if (chunks)
+		for (size_t i = 0; i < cnt; i++)
+			free(chunks[i]);
+	free(chunks);
+	free(sizes);
+	scout__buf_free(tmp, c->inner_nbytes ? c->inner_nbytes : 1);
+	return rc;
+}
+
+static const char *key_of(const scout_chunk_source *from)
+{
+	return from && from->key && from->key[0] ? from->key : "(in memory)";
+}
+
+/* Decode stored inner chunk i (bytes enc, n) into out (inner_nbytes). */
+static int decode_inner(const scout_shard_codec *c, uint64_t i, const void *enc, size_t n,
+			void *out, const scout_chunk_source *from)
+{
+	int rc = scout__pipeline_decode(c->inner_p, enc, n, out, from);
+	if (rc < 0) {
+		int64_t co[SCOUT_MAX_NDIM];
+		char b[256];
+		scout__shard_inner_coords(co, &c->layout, i);
+		return scout__error_prefix(rc, "shard %s: inner chunk %s: ", key_of(from),
+					   scout__fmt_coords(b, sizeof b, c->layout.ndim, co));
+	}
+	return SCOUT_OK;
+}
+
+/* Decode one stored inner chunk (bytes enc, n) into its place in the shard array dst. */
+static int place_inner(const scout_shard_codec *c, void *dst, const int64_t *shard_shape,
+		       uint64_t i, const void *enc, size_t n, void *tmp,
+		       const scout_chunk_source *from)
+{
+	int nd = c->layout.ndim;
+	int64_t zero[SCOUT_MAX_NDIM] = {0}, off[SCOUT_MAX_NDIM];
+	inner_origin(off, c, i);
+	int whole = c->layout.count == 1;
+	int rc = decode_inner(c, i, enc, n, whole ? dst : tmp, from);
+	if (rc < 0)
+		return rc;
+	if (!whole)
+		scout__copy_nd(dst, shard_shape, off, tmp, c->inner, zero, c->inner, nd,
+			       c->base.in.itemsize);
+	return SCOUT_OK;
+}
+
+static int decode_from_memory(const scout_shard_codec *c, const void *src, size_t n, void *dst,
+			      const scout_chunk_source *from)
+{
+	int nd = c->layout.ndim;
+	size_t inb = scout__shard_index_nbytes(&c->layout), cnt = (size_t)c->layout.count;
+	const unsigned char *s = src;
+	if (n < inb)
+		return scout__error(
+		    SCOUT_EFORMAT,
+		    "shard %s: truncated: %zu bytes, shorter than its %zu-byte index", key_of(from),
+		    n, inb);
+	scout_shard_entry *e = malloc(cnt * sizeof *e);
+	if (!e)
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key_of(from));
+	int rc = scout__shard_index_decode(e, c->layout.at_start ? s : s + n - inb, inb, &c->layout,
+					   n, c->inner_bound, key_of(from));
+	void *tmp = NULL;
+	if (rc == SCOUT_OK && cnt > 1) {
+		tmp = scout__buf_alloc(c->inner_nbytes ? c->inner_nbytes : 1);
+		if (!tmp)
+			rc = scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key_of(from));
+	}
+	int64_t off[SCOUT_MAX_NDIM];
+	for (size_t i = 0; rc == SCOUT_OK && i < cnt; i++) {
+		if (e[i].offset == SCOUT_SHARD_EMPTY) {
+			inner_origin(off, c, i);
+			scout__fill_nd(dst, c->base.in.shape, off, c->inner, nd,
+				       c->base.in.itemsize, c->fill);
+			continue;
+		}
+		rc = place_inner(c, dst, c->base.in.shape, i, s + e[i].offset, (size_t)e[i].nbytes,
+				 tmp, from);
+	}
+	scout__buf_free(tmp, c->inner_nbytes ? c->inner_nbytes : 1);
+	free(e);
+	return rc;
+}
+
+static int shard_decode(const scout_stage *s, const void *src, size_t n, void *dst, size_t expected,
+			const scout_chunk_source *from)
+{
+	(void)expected;
+	return decode_from_memory((const scout_shard_codec *)s, src, n, dst, from);
+}
+
+const scout_stage_vtable scout__stage_sharding = {
+    .name = "sharding_indexed",
+    .kind = SCOUT_STAGE_AB,
+    .create = shard_create,
+    .destroy = shard_destroy,
+    .to_json = shard_json,
+    .encode = shard_encode,
+    .decode = shard_decode,
+};
+
+/* ---- range reads ---- */
+
+int scout__shard_load_index(scout_shard_entry **entries_out, scout_store_version *ver_out,
+			    const scout_shard_codec *c, const scout_store *store, const char *key)
+{
+	*entries_out = NULL;
+	size_t inb = scout__shard_index_nbytes(&c->layout);
+	void *idx = NULL;
+	size_t n = 0;
+	int rc = scout__store_get_range(&idx, &n, ver_out, store, key,
+					c->layout.at_start ? 0 : SCOUT_STORE_SUFFIX, inb);
+	if (rc < 0)
+		return rc;
+	if (ver_out->size < 0) {
+		free(idx);
+		return scout__error(SCOUT_EUNSUPPORTED,
+				    "shard %s: the store does not tell a value's size", key);
+	}
+	scout_shard_entry *e = malloc((size_t)c->layout.count * sizeof *e);
+	if (!e) {
+		free(idx);
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
+	}
+	rc = scout__shard_index_decode(e, idx, n, &c->layout, (uint64_t)ver_out->size,
+				       c->inner_bound, key);
+	free(idx);
+	if (rc < 0) {
+		free(e);
+		return rc;
+	}
+	*entries_out = e;
+	return SCOUT_OK;
+}
+
+/* where decoded inner chunks go: dst[i], or one reused buffer handed to a sink */
+typedef struct {
+	void *const *dst;
+	scout_shard_sink sink;
+	void *payload;
+	void *tmp;
+} outs;
+
+static void *out_of(const outs *o, size_t i)
+{
+	return o->dst ? o->dst[i] : o->tmp;
+}
+
+static void emit(const outs *o, size_t i)
+{
+	if (o->sink)
+		o->sink(o->payload, i, o->tmp);
+}
+
+static void fill_out(const scout_shard_codec *c, const outs *o, size_t i)
+{
+	scout__fill_nd(out_of(o, i), c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
+		       c->layout.ndim, c->base.in.itemsize, c->fill);
+	emit(o, i);
+}
+
+/* Read the whole shard once and decode the wanted inner chunks from memory. */
+static int read_whole(const scout_shard_codec *c, const scout_store *store, const char *key,
+		      scout_shard_entry *entries, scout_store_version *ver, const uint64_t *wanted,
+		      size_t nw, const outs *o)
+{
+	void *data = NULL;
+	size_t n = 0;
+	int rc = scout__store_get(&data, &n, ver, store, key);
+	if (rc == SCOUT_ENOTFOUND) {
+		/* removed since the index was read: every inner chunk reads as fill */
+		for (size_t i = 0; i < (size_t)c->layout.count; i++)
+			entries[i] = (scout_shard_entry){SCOUT_SHARD_EMPTY, SCOUT_SHARD_EMPTY};
+		for (size_t i = 0; i < nw; i++)
+			fill_out(c, o, i);
+		return SCOUT_OK;
+	}
+	if (rc < 0)
+		return rc;
+	size_t inb = scout__shard_index_nbytes(&c->layout);
+	const unsigned char *s = data;
+	if (n < inb)
+		rc = scout__error(SCOUT_EFORMAT,
+				  "shard %s: truncated: %zu bytes, shorter than its %zu-byte index",
+				  key, n, inb);
+	else
+		rc = scout__shard_index_decode(entries, c->layout.at_start ? s : s + n - inb, inb,
+					       &c->layout, n, c->inner_bound, key);
+	scout_chunk_source from = {store, key};
+	for (size_t i = 0; rc == SCOUT_OK && i < nw; i++) {
+		const scout_shard_entry *e = &entries[wanted[i]];
+		if (e->offset == SCOUT_SHARD_EMPTY) {
+			fill_out(c, o, i);
+			continue;
+		}
+		rc = decode_inner(c, wanted[i], s + e->offset, (size_t)e->nbytes, out_of(o, i),
+				  &from);
+		if (rc == SCOUT_OK)
+			emit(o, i);
+	}
+	free(data);
+	return rc;
+}
+
+static int read_inner(const scout_shard_codec *c, const scout_store *store, const char *key,
+		      scout_shard_entry *entries, scout_store_version *ver, const uint64_t *wanted,
+		      size_t nw, const outs *o, uint64_t gap)
+{
+	if (!ver->strong)
+		return read_whole(c, store, key, entries, ver, wanted, nw, o);
+	scout_byte_range *r = NULL;
+	size_t nr = 0;
+	size_t *of = malloc((nw ? nw : 1) * sizeof *of);
+	if (!of)
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
+	int rc = scout__shard_plan_reads(&r, &nr, of, entries, c->layout.count, wanted, nw, gap);
+	if (rc < 0) {
+		free(of);
+		return rc;
+	}
+	void **bufs = calloc(nr ? nr : 1, sizeof *bufs);
+	if (!bufs) {
+		free(r);
+		free(of);
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
+	}
+	int stale = 0;
+	for (size_t k = 0; k < nr && rc == SCOUT_OK && !stale; k++) {
+		size_t got = 0;
+		scout_store_version v;
+		rc = scout__store_get_range(&bufs[k], &got, &v, store, key, (int64_t)r[k].offset,
+					    r[k].nbytes);
+		if (rc == SCOUT_ENOTFOUND) {
+			rc = SCOUT_OK;
+			stale = 1;
+		} else if (rc == SCOUT_OK &&
+			   (!scout__store_version_equal(&v, ver) || got != r[k].nbytes)) {
+			stale = 1; /* replaced since the index was read */
+		}
+	}
+	scout_chunk_source from = {store, key};
+	for (size_t i = 0; rc == SCOUT_OK && !stale && i < nw; i++) {
+		const scout_shard_entry *e = &entries[wanted[i]];
+		if (of[i] == SIZE_MAX) {
+			fill_out(c, o, i);
+			continue;
+		}
+		const unsigned char *b = bufs[of[i]];
+		rc = decode_inner(c, wanted[i], b + (e->offset - r[of[i]].offset),
+				  (size_t)e->nbytes, out_of(o, i), &from);
+		if (rc == SCOUT_OK)
+			emit(o, i);
+	}
+	for (size_t k = 0; k < nr; k++)
+		free(bufs[k]);
+	free(bufs);
+	free(r);
+	free(of);
+	if (rc == SCOUT_OK && stale)
+		rc = read_whole(c, store, key, entries, ver, wanted, nw, o);
+	return rc;
+}
+
+int scout__shard_read_inner(const scout_shard_codec *c, const scout_store *store, const char *key,
+			    scout_shard_entry *entries, scout_store_version *ver,
+			    const uint64_t *wanted, size_t nw, void *const *dst, uint64_t gap)
+{
+	outs o = {dst, NULL, NULL, NULL};
+	return read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
+}
+
+int scout__shard_read_inner_sink(const scout_shard_codec *c, const scout_store *store,
+				 const char *key, scout_shard_entry *entries,
+				 scout_store_version *ver, const uint64_t *wanted, size_t nw,
+				 scout_shard_sink sink, void *payload, uint64_t gap)
+{
+	size_t nb = c->inner_nbytes ? c->inner_nbytes : 1;
+	outs o = {NULL, sink, payload, scout__buf_alloc(nb)};
+	if (!o.tmp)
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
+	int rc = read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
+	scout__buf_free(o.tmp, nb);
+	return rc;
+}
