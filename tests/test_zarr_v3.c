@@ -417,7 +417,7 @@ static void test_options_v1(void)
 	CHECK(stat(path_of("v1.zarr/zarr.json"), &sb) != 0);
 	o.version = 7;
 	CHECK_ERR(scout_zarr_create(&a, path_of("v7.zarr"), &o), SCOUT_EINVAL, "version");
-	/* version 2 (without filters): whatever follows is ignored, no filters are written */
+	/* version 2 (without shards and filters): what follows is ignored, no filters written */
 	scout_zarr_options o2 = SCOUT_ZARR_OPTIONS_INIT;
 	o2.version = 2;
 	o2.ndim = 1;
@@ -433,7 +433,7 @@ static void test_options_v1(void)
 		fclose(f);
 	}
 	CHECK(strstr(text, "\"filters\": null") != NULL);
-	/* version 3: the filters are parsed, and v3 refuses them (they go in codecs) */
+	/* the current version: the filters are parsed, and v3 refuses them (they go in codecs) */
 	o2.version = SCOUT_ZARR_OPTIONS_VERSION;
 	CHECK_ERR(scout_zarr_create(&a, path_of("v3opts.zarr"), &o2), SCOUT_EFORMAT, "filters");
 	o2.filters = "[{\"id\": \"delta\", \"dtype\": \"<u2\"}]";
