@@ -294,6 +294,112 @@ static void test_chunk_keys(void)
 	CHECK_ERR(scout__chunk_key_encode(key, 4, &d, 3, idx), SCOUT_EOVERFLOW, NULL);
 }
 
+/* Encode v (nbytes) through codecs; compare with want (wn bytes); decode back and compare with
+ * back_want. */
+static void roundtrip(const char *codecs, scout_dtype dt, int ndim, const int64_t *shape,
+		      const void *v, const void *want, size_t wn, const void *back_want)
+{
+	scout_pipeline *p;
+	CHECK_OK(make(&p, codecs, dt, ndim, shape));
+	if (!p)
+		return;
+	void *enc = NULL;
+	size_t n = 0;
+	CHECK_OK(scout__pipeline_encode(p, v, &enc, &n));
+	CHECK(n == wn && enc && memcmp(enc, want, wn) == 0);
+	size_t cn = scout__pipeline_chunk_nbytes(p);
+	unsigned char back[64];
+	CHECK(cn <= sizeof back);
+	if (enc && n == wn) {
+		CHECK_OK(scout__pipeline_decode(p, enc, n, back, NULL));
+		CHECK(memcmp(back, back_want, cn) == 0);
+	}
+	free(enc);
+	scout__pipeline_free(p);
+}
+
+/* numcodecs filters, against values computed by hand from numcodecs 0.11's sources */
+static void test_filters(void)
+{
+	int64_t s4[1] = {4}, s10[1] = {10}, s3[1] = {3}, s2[1] = {2};
+	/* delta in uint8 wraps: 5, 3-5, 250-3, 4-250 */
+	unsigned char d[4] = {5, 3, 250, 4}, dw[4] = {5, 254, 247, 10};
+	roundtrip("[{\"name\":\"numcodecs.delta\",\"configuration\":{\"dtype\":\"|u1\"}},"
+		  "{\"name\":\"bytes\"}]",
+		  SCOUT_UINT8, 1, s4, d, dw, 4, d);
+	/* packbits: header = padding bits (6 for 10 bits), MSB first */
+	unsigned char b[10] = {1, 0, 1, 1, 0, 0, 0, 1, 1, 1}, bw[3] = {6, 0xB1, 0xC0};
+	roundtrip("[{\"name\":\"numcodecs.packbits\"},{\"name\":\"bytes\"}]", SCOUT_BOOL, 1, s10, b,
+		  bw, 3, b);
+	/* shuffle elementsize 2: low bytes first */
+	uint16_t u[3] = {0x0102, 0x0304, 0x0506};
+	unsigned char uw[6] = {2, 4, 6, 1, 3, 5};
+	roundtrip("[{\"name\":\"numcodecs.shuffle\",\"configuration\":{\"elementsize\":2}},"
+		  "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]",
+		  SCOUT_UINT16, 1, s3, u, uw, 6, u);
+	/* fixedscaleoffset: rint((x - 1000) * 10) ties to even, to uint8; back x / 10 + 1000 */
+	double f[2] = {1000.25, 1001.05}, fb[2] = {1000.2, 1001.0};
+	unsigned char fw[2] = {2, 10};
+	roundtrip("[{\"name\":\"numcodecs.fixedscaleoffset\",\"configuration\":{\"offset\":1000,"
+		  "\"scale\":10,\"dtype\":\"<f8\",\"astype\":\"|u1\"}},"
+		  "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]",
+		  SCOUT_FLOAT64, 1, s2, f, fw, 2, fb);
+	/* bitround keepbits 0: 1.5 -> 2.0 (tie to even), 1.25 -> 1.0 */
+	float r[2] = {1.5f, 1.25f}, rw[2] = {2.0f, 1.0f};
+	roundtrip("[{\"name\":\"numcodecs.bitround\",\"configuration\":{\"keepbits\":0}},"
+		  "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]",
+		  SCOUT_FLOAT32, 1, s2, r, rw, 8, rw);
+	/* quantize digits 1: scale 2^4, 0.3 -> 5/16 */
+	double q[2] = {0.3, -1.0}, qw[2] = {0.3125, -1.0};
+	roundtrip("[{\"name\":\"numcodecs.quantize\",\"configuration\":{\"digits\":1,"
+		  "\"dtype\":\"<f8\"}},{\"name\":\"bytes\",\"configuration\":{\"endian\":"
+		  "\"little\"}}]",
+		  SCOUT_FLOAT64, 1, s2, q, qw, 16, qw);
+	/* astype f8 -> i2 truncates; the element type travels to the next filter */
+	double a[2] = {2.9, -3.9}, ab[2] = {2.0, -3.0};
+	int16_t aw[2] = {2, -2}; /* then delta in int16: 2, -3 - 2 = -5... */
+	aw[1] = -5;
+	roundtrip("[{\"name\":\"numcodecs.astype\",\"configuration\":{\"encode_dtype\":\"<i2\","
+		  "\"decode_dtype\":\"<f8\"}},{\"name\":\"numcodecs.delta\",\"configuration\":"
+		  "{\"dtype\":\"<i2\"}},{\"name\":\"bytes\",\"configuration\":{\"endian\":"
+		  "\"little\"}}]",
+		  SCOUT_FLOAT64, 1, s2, a, aw, 4, ab);
+	/* errors name the filter: a dtype that is not the chunk's, a float filter after astype to
+	 * int */
+	scout_pipeline *p = NULL;
+	CHECK_ERR(make(&p,
+		       "[{\"name\":\"numcodecs.delta\",\"configuration\":{\"dtype\":\"<i4\"}},"
+		       "{\"name\":\"bytes\"}]",
+		       SCOUT_INT16, 1, s2),
+		  SCOUT_EFORMAT, "delta");
+	CHECK_ERR(
+	    make(&p,
+		 "[{\"name\":\"numcodecs.astype\",\"configuration\":{\"encode_dtype\":\"<i4\","
+		 "\"decode_dtype\":\"<f8\"}},{\"name\":\"numcodecs.bitround\","
+		 "\"configuration\":{\"keepbits\":3}},{\"name\":\"bytes\"}]",
+		 SCOUT_FLOAT64, 1, s2),
+	    SCOUT_EFORMAT, "bitround");
+	CHECK_ERR(make(&p,
+		       "[{\"name\":\"numcodecs.shuffle\",\"configuration\":{\"elementsize\":4}},"
+		       "{\"name\":\"bytes\"}]",
+		       SCOUT_UINT16, 1, s3),
+		  SCOUT_EFORMAT, "elementsize");
+	/* the v2 "filters" of a chain: numcodecs' get_config */
+	CHECK_OK(make(&p,
+		      "[{\"name\":\"numcodecs.delta\",\"configuration\":{\"dtype\":\"|u1\"}},"
+		      "{\"name\":\"bytes\"}]",
+		      SCOUT_UINT8, 1, s4));
+	if (p) {
+		json_t *fl = scout__pipeline_filters(p);
+		char *t = json_dumps(fl, JSON_COMPACT | JSON_SORT_KEYS);
+		CHECK(t &&
+		      strcmp(t, "[{\"astype\":\"|u1\",\"dtype\":\"|u1\",\"id\":\"delta\"}]") == 0);
+		free(t);
+		json_decref(fl);
+		scout__pipeline_free(p);
+	}
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -302,5 +408,6 @@ int main(void)
 	test_compressors();
 	test_bad_chains();
 	test_chunk_keys();
+	test_filters();
 	return check_summary();
 }

@@ -417,6 +417,28 @@ static void test_options_v1(void)
 	CHECK(stat(path_of("v1.zarr/zarr.json"), &sb) != 0);
 	o.version = 7;
 	CHECK_ERR(scout_zarr_create(&a, path_of("v7.zarr"), &o), SCOUT_EINVAL, "version");
+	/* version 2 (without shards and filters): what follows is ignored, no filters written */
+	scout_zarr_options o2 = SCOUT_ZARR_OPTIONS_INIT;
+	o2.version = 2;
+	o2.ndim = 1;
+	o2.shape[0] = 4;
+	o2.dtype = "<u2";
+	o2.filters = "not JSON"; /* not part of a version 2 struct */
+	CHECK_OK(scout_zarr_create(&a, path_of("v2opts.zarr"), &o2));
+	scout_array_free(a);
+	FILE *f = fopen(path_of("v2opts.zarr/.zarray"), "r");
+	char text[2048] = {0};
+	if (f) {
+		CHECK(fread(text, 1, sizeof text - 1, f) > 0);
+		fclose(f);
+	}
+	CHECK(strstr(text, "\"filters\": null") != NULL);
+	/* the current version: the filters are parsed, and v3 refuses them (they go in codecs) */
+	o2.version = SCOUT_ZARR_OPTIONS_VERSION;
+	CHECK_ERR(scout_zarr_create(&a, path_of("v3opts.zarr"), &o2), SCOUT_EFORMAT, "filters");
+	o2.filters = "[{\"id\": \"delta\", \"dtype\": \"<u2\"}]";
+	o2.zarr_format = 3;
+	CHECK_ERR(scout_zarr_create(&a, path_of("v3opts.zarr"), &o2), SCOUT_EINVAL, "codecs");
 }
 
 int main(void)

@@ -16,14 +16,17 @@ typedef struct {
 	unsigned int version;
 	int ndim;
 	int64_t shape[SCOUT_MAX_NDIM];
-	int64_t chunks[SCOUT_MAX_NDIM]; /**< all 0: 64 on every axis (clipped to shape) */
+	int64_t chunks[SCOUT_MAX_NDIM]; /**< all 0: 64 on every axis, not clipped to the
+					   shape (as SCOUT and zarr-python) */
 	const char *dtype;              /**< numpy typestr, e.g. "<u2", ">f8", "|b1" */
 	const char *compressor;         /**< numcodecs config as JSON; NULL: SCOUT's default
 					   {"id":"blosc","cname":"zstd","clevel":1,"shuffle":2};
 					   "null": no compressor */
 	char order;                     /**< 'C' (default when 0) or 'F' */
 	char dimension_separator;       /**< '/' (default when 0, as SCOUT) or '.' */
-	const char *fill_value;         /**< JSON text; NULL: 0 */
+	const char *fill_value;         /**< JSON text; NULL: 0. Complex dtypes take
+					   [re, im] or a real scalar (imaginary part 0), as
+					   zarr-python */
 	int overwrite;                  /**< replace an existing array at path */
 	/* version 2 */
 	int zarr_format;    /**< 0 or 2: Zarr v2 (.zarray), SCOUT's format; 3: Zarr v3 */
@@ -41,24 +44,34 @@ typedef struct {
 					   codec holding the chain (index: bytes little +
 					   crc32c) */
 	const char *index_location;     /**< v3 sharded: "end" (default when NULL) or "start" */
+	/* version 4 */
+	const char *filters; /**< v2: the numcodecs filters as a JSON list of configs
+				(e.g. "[{\"id\": \"delta\", \"dtype\": \"<i4\"}]"), applied in
+				order before the compressor as zarr-python does; written
+				normalised as numcodecs' get_config(). Supported: delta,
+				fixedscaleoffset, quantize, astype, bitround, packbits,
+				shuffle, on little-endian (or 1-byte) dtypes. NULL, "null"
+				or "[]": none. v3 takes filters in `codecs` instead
+				("numcodecs.<id>" array->array codecs). */
 } scout_zarr_options;
 
-#define SCOUT_ZARR_OPTIONS_VERSION 3
+#define SCOUT_ZARR_OPTIONS_VERSION 4
 #define SCOUT_ZARR_OPTIONS_INIT                                                                    \
 	{                                                                                          \
 		SCOUT_ZARR_OPTIONS_VERSION, 0, {0}, {0}, NULL, NULL, 'C', '/', NULL, 0, 0, NULL,   \
-		    NULL, NULL, {0}, NULL                                                          \
+		    NULL, NULL, {0}, NULL, NULL                                                    \
 	}
 
 /**
  * Create a Zarr array directory at path and open it for reading and writing:
  * Zarr v2 (.zarray written as zarr-python 2 does: indent 4, sorted keys) or,
  * with zarr_format 3, Zarr v3 (zarr.json as zarr-python 3 writes it: indent
- * 2, its key order). Options of version 1 (without the v3 fields) are
- * accepted and create v2.
+ * 2, its key order). Options of version 1 (without the v3 fields), 2
+ * (without shards) and 3 (without filters) are accepted; version 1 creates v2.
  *
- * Defaults (fields left 0 / NULL): chunks 64 on every axis clipped to the shape
- * (an extent of 0 gives 1), SCOUT's compressor (blosc zstd 1 bitshuffle),
+ * Defaults (fields left 0 / NULL): chunks 64 on every axis, not clipped to the
+ * shape (a 40x70x90 array gets 64x64x64 chunks, as SCOUT and zarr-python
+ * write it), SCOUT's compressor (blosc zstd 1 bitshuffle),
  * order 'C' (v3: 'F' adds a transpose codec in front of the default chain),
  * separator '/', fill value 0. Missing parent directories of path are created.
  *

@@ -278,7 +278,8 @@ def create(path: Union[str, os.PathLike], shape: Sequence[int], dtype: Any,
     dtype : numpy dtype or str
         element type (``"uint16"``, ``np.float32``, ``">f8"``...)
     chunks : tuple of int, optional
-        chunk shape; default 64 on every axis, clipped to the shape (SCOUT's)
+        chunk shape; default 64 on every axis, not clipped to the shape (as SCOUT
+        and zarr-python)
     codec : optional
         the compressor: a numcodecs config (dict or JSON text) or codec object;
         ``None`` gives SCOUT's blosc zstd level 1 bitshuffle; ``"none"`` none

@@ -553,6 +553,58 @@ done:
 	return rc;
 }
 
+/* Parse, check (through the pipeline, for z's chunk) and normalise v2 filters into z->filters. */
+static int v2_filters(scout_zarray *z, const char *text)
+{
+	json_t *f;
+	int rc = scout__json_parse(&f, text, strlen(text), "zarr_create: filters");
+	if (rc < 0)
+		return rc;
+	if (json_is_null(f) || (json_is_array(f) && json_array_size(f) == 0)) {
+		json_decref(f);
+		return SCOUT_OK;
+	}
+	json_t *doc = json_object();
+	json_object_set_new(doc, "zarr_format", json_integer(2));
+	json_object_set_new(doc, "filters", f);
+	/* reuse the .zarray parser's checks of the list */
+	json_t *shape = json_array(), *chunks = json_array();
+	for (int i = 0; i < z->ndim; i++) {
+		json_array_append_new(shape, json_integer(z->shape[i]));
+		json_array_append_new(chunks, json_integer(z->chunks[i]));
+	}
+	json_object_set_new(doc, "shape", shape);
+	json_object_set_new(doc, "chunks", chunks);
+	char ts[8];
+	scout_dtype_typestr(ts, z->dtype, z->big_endian);
+	json_object_set_new(doc, "dtype", json_string(ts));
+	json_object_set_new(doc, "order", json_string(z->order == 'F' ? "F" : "C"));
+	scout_zarray tmp;
+	rc = scout__zarray_from_json(&tmp, doc, "zarr_create");
+	json_decref(doc);
+	if (rc < 0)
+		return rc;
+	scout_zarr_meta m;
+	rc = scout__zarr_meta_from_zarray(&m, &tmp, NULL, "zarr_create");
+	scout__zarray_clear(&tmp);
+	if (rc < 0)
+		return rc;
+	scout_chunk_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.dtype = z->dtype;
+	spec.itemsize = scout_dtype_size(z->dtype);
+	spec.ndim = z->ndim;
+	memcpy(spec.shape, z->chunks, sizeof spec.shape);
+	scout_pipeline *p;
+	rc = scout__pipeline_new(&p, m.codecs, &spec, "zarr_create: filters");
+	scout__zarr_meta_clear(&m);
+	if (rc < 0)
+		return rc;
+	z->filters = scout__pipeline_filters(p);
+	scout__pipeline_free(p);
+	return z->filters ? SCOUT_OK : scout__error(SCOUT_ENOMEM, "zarr_create: out of memory");
+}
+
 int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_options *opts_in)
 {
 	if (!out || !path || !*path || !opts_in)
@@ -561,10 +613,12 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 	scout_zarr_options o = SCOUT_ZARR_OPTIONS_INIT;
 	if (opts_in->version == SCOUT_ZARR_OPTIONS_VERSION)
 		o = *opts_in;
-	else if (opts_in->version == 1) /* without the v3 fields: read only its own */
-		memcpy(&o, opts_in, offsetof(scout_zarr_options, zarr_format));
+	else if (opts_in->version == 3) /* without filters: read only its own */
+		memcpy(&o, opts_in, offsetof(scout_zarr_options, filters));
 	else if (opts_in->version == 2) /* without shards */
 		memcpy(&o, opts_in, offsetof(scout_zarr_options, shards));
+	else if (opts_in->version == 1) /* without the v3 fields: read only its own */
+		memcpy(&o, opts_in, offsetof(scout_zarr_options, zarr_format));
 	else
 		return scout__error(SCOUT_EINVAL, "zarr_create: options version %u, expected %d",
 				    opts_in->version, SCOUT_ZARR_OPTIONS_VERSION);
@@ -587,8 +641,7 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 	for (int i = 0; i < opts->ndim; i++) {
 		z.shape[i] = opts->shape[i];
 		if (all_zero)
-			z.chunks[i] =
-			    opts->shape[i] < 64 ? (opts->shape[i] ? opts->shape[i] : 1) : 64;
+			z.chunks[i] = 64; /* as SCOUT and zarr-python: not clipped to the shape */
 		else
 			z.chunks[i] = opts->chunks[i];
 	}
@@ -623,6 +676,10 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 			    SCOUT_EINVAL, "zarr_create: shards need zarr_format 3 (Zarr v2 has no "
 					  "sharding)");
 	if (opts->zarr_format == 3) {
+		if (opts->filters && strcmp(opts->filters, "null") && strcmp(opts->filters, "[]"))
+			return scout__error(SCOUT_EINVAL,
+					    "zarr_create: filters is for Zarr v2; Zarr v3 takes "
+					    "them in codecs as \"numcodecs.<id>\" codecs");
 		rc = create_v3(out, path, opts, &z);
 		scout__zarray_clear(&z);
 		return rc;
@@ -654,6 +711,13 @@ int scout_zarr_create(scout_array **out, const char *path, const scout_zarr_opti
 		z.compressor = cfg;
 	else if (cfg)
 		json_decref(cfg);
+	if (opts->filters) {
+		rc = v2_filters(&z, opts->filters);
+		if (rc < 0) {
+			scout__zarray_clear(&z);
+			return rc;
+		}
+	}
 	char *text = NULL;
 	rc = scout__zarray_dump(&text, &z);
 	scout__zarray_clear(&z);

@@ -239,7 +239,7 @@ int cli_other_option(cli_common *c, int opt, const char *cmd, const char *usage,
 /* numpy typestr or dtype name; 0 or -1 */
 int cli_parse_dtype(scout_dtype *out, const char *s);
 
-/* Default chunks: 64 per axis clipped to the shape (at least 1). */
+/* Default chunks: 64 on every axis, not clipped to the shape (as SCOUT). */
 void cli_default_chunks(int64_t *chunks, int ndim, const int64_t *shape);
 /* given (nchunks values) or the default; SCOUT_EINVAL when nchunks != ndim */
 int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int ndim,
@@ -266,12 +266,13 @@ int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, con
  * For v3, a codec spec starting with
  * '[' is the whole v3 codec list; a short form or numcodecs JSON is the
  * compressor after a "bytes" codec. dimension_names: v3, a JSON list or NULL.
+ * filters: v2, a JSON list of numcodecs filter configs, or NULL.
  */
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
 			       const char *key_encoding, const char *fill_value,
-			       const char *dimension_names);
+			       const char *dimension_names, const char *filters);
 
 /*
  * cli_zarr_output_create_fmt() for a sharded Zarr v3 output: shards (ndim
@@ -310,6 +311,7 @@ typedef struct {
 	int64_t shards[SCOUT_MAX_NDIM];
 	int nshards;                /* 0: unsharded */
 	const char *index_location; /* sharded: "end" (NULL) or "start" */
+	const char *filters;        /* v2: numcodecs filters as a JSON list, or NULL */
 	cli_common common;
 } cli_convert_params;
 

@@ -11,8 +11,9 @@
 #include "core/bufpool.h"
 
 #define CONVERT_USAGE                                                                              \
-	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--dtype T] [--separator /|.]\n"     \
-	"                     [--zarr-format 2|3] [--chunk-key-encoding default|v2]\n"             \
+	"scout convert [-j N] [--chunks Z,Y,X] [--codec SPEC] [--filters JSON] [--dtype T]\n"      \
+	"                     [--separator /|.] [--zarr-format 2|3]"                               \
+	" [--chunk-key-encoding default|v2]\n"                                                     \
 	"                     [--shards Z,Y,X [--index-location end|start]]\n"                     \
 	"                     [--ome [NGFF options of scout pyramid]] [--overwrite] [--resume]\n"  \
 	"                     [--processes] [--[no-]progress] INPUT OUTPUT"
@@ -28,8 +29,8 @@ static void convert_help(void)
 	    "parallel in bounded memory. OUTPUT is built under OUTPUT.tmp-<pid> and renamed\n"
 	    "when complete: after a failure or Ctrl-C nothing is left at OUTPUT.\n\n"
 	    "Options:\n"
-	    "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 per\n"
-	    "                    axis, clipped to the shape)\n"
+	    "  --chunks Z,Y,X    output chunk shape, one value per axis (default 64 on\n"
+	    "                    every axis, not clipped to the shape, as SCOUT)\n"
 	    "  --codec SPEC      compressor (default blosc:zstd:1:bitshuffle, as SCOUT):\n"
 	    "                      a numcodecs JSON config, e.g. '{\"id\":\"zlib\",\"level\":5}',\n"
 	    "                      or blosc:CNAME:CLEVEL:SHUFFLE (CNAME blosclz|lz4|lz4hc|\n"
@@ -42,6 +43,10 @@ static void convert_help(void)
 	    "                    '[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}},\n"
 	    "                    {\"name\":\"crc32c\"}]'.\n"
 	    "                    For TIFF output: none, zlib[:L] (deflate) or zstd[:L].\n"
+	    "  --filters JSON    Zarr v2: numcodecs filters applied before the compressor,\n"
+	    "                    as zarr-python, e.g. '[{\"id\":\"delta\",\"dtype\":\"<u2\"}]':\n"
+	    "                    delta, fixedscaleoffset, quantize, astype, bitround,\n"
+	    "                    packbits, shuffle (dtype fields are those of the output)\n"
 	    "  --dtype T         convert values (bool, int8..int64, uint8..uint64, float32,\n"
 	    "                    float64 or a numpy typestr): as numpy's astype; integers\n"
 	    "                    wrap, float -> integer truncates toward zero and saturates\n"
@@ -85,24 +90,24 @@ static int create_output(scout_array **out, const cli_output *o, int ndim, const
 			 const int64_t *chunks, const int64_t *shards, const char *index_location,
 			 scout_dtype dtype, const char *codec_spec, char separator, int zarr_format,
 			 const char *key_encoding, const char *fill_value,
-			 const char *dimension_names);
+			 const char *dimension_names, const char *filters);
 
 int cli_zarr_output_create(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
 			   const int64_t *chunks, scout_dtype dtype, const char *codec_spec,
 			   char separator)
 {
 	return cli_zarr_output_create_fmt(out, o, ndim, shape, chunks, dtype, codec_spec, separator,
-					  2, NULL, NULL, NULL);
+					  2, NULL, NULL, NULL, NULL);
 }
 
 int cli_zarr_output_create_fmt(scout_array **out, const cli_output *o, int ndim,
 			       const int64_t *shape, const int64_t *chunks, scout_dtype dtype,
 			       const char *codec_spec, char separator, int zarr_format,
 			       const char *key_encoding, const char *fill_value,
-			       const char *dimension_names)
+			       const char *dimension_names, const char *filters)
 {
 	return create_output(out, o, ndim, shape, chunks, NULL, NULL, dtype, codec_spec, separator,
-			     zarr_format, key_encoding, fill_value, dimension_names);
+			     zarr_format, key_encoding, fill_value, dimension_names, filters);
 }
 
 int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int ndim,
@@ -113,14 +118,14 @@ int cli_zarr_output_create_sharded(scout_array **out, const cli_output *o, int n
 				   const char *dimension_names)
 {
 	return create_output(out, o, ndim, shape, chunks, shards, index_location, dtype, codec_spec,
-			     separator, 3, key_encoding, fill_value, dimension_names);
+			     separator, 3, key_encoding, fill_value, dimension_names, NULL);
 }
 
 static int create_output(scout_array **out, const cli_output *o, int ndim, const int64_t *shape,
 			 const int64_t *chunks, const int64_t *shards, const char *index_location,
 			 scout_dtype dtype, const char *codec_spec, char separator, int zarr_format,
 			 const char *key_encoding, const char *fill_value,
-			 const char *dimension_names)
+			 const char *dimension_names, const char *filters)
 {
 	char *comp = NULL;
 	const char *list = NULL;
@@ -160,6 +165,7 @@ static int create_output(scout_array **out, const cli_output *o, int ndim, const
 		zo.shards[i] = shards[i];
 	zo.index_location = index_location;
 	zo.dimension_names = zarr_format == 3 ? dimension_names : NULL;
+	zo.filters = filters;
 	zo.overwrite = 1;                                       /* the temporary name is ours */
 	rc = cli_output_create_zarr(out, (cli_output *)o, &zo); /* MPI, --resume: resume.c */
 	free(comp);
@@ -168,11 +174,12 @@ static int create_output(scout_array **out, const cli_output *o, int ndim, const
 	return SCOUT_OK;
 }
 
-/* Default chunks: 64 per axis clipped to the shape (at least 1). */
+/* Default chunks: 64 on every axis, not clipped to the shape (as SCOUT and zarr-python). */
 void cli_default_chunks(int64_t *chunks, int ndim, const int64_t *shape)
 {
+	(void)shape;
 	for (int i = 0; i < ndim; i++)
-		chunks[i] = shape[i] < 64 ? (shape[i] > 0 ? shape[i] : 1) : 64;
+		chunks[i] = 64;
 }
 
 int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int ndim,
@@ -420,7 +427,8 @@ int cli_convert_run(const cli_convert_params *p)
 						    p->key_encoding, fill, dims);
 	} else {
 		rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-						p->zarr_format, p->key_encoding, fill, dims);
+						p->zarr_format, p->key_encoding, fill, dims,
+						p->filters);
 	}
 	free(fill);
 	free(dims);
@@ -474,7 +482,8 @@ enum {
 	OPT_ZARR_FORMAT,
 	OPT_KEY_ENCODING,
 	OPT_SHARDS,
-	OPT_INDEX_LOCATION
+	OPT_INDEX_LOCATION,
+	OPT_FILTERS
 };
 
 int cli_parse_dtype(scout_dtype *out, const char *s)
@@ -500,6 +509,7 @@ int cli_convert_main(int argc, char **argv)
 	    {"zarr-format", required_argument, NULL, OPT_ZARR_FORMAT},
 	    {"chunk-key-encoding", required_argument, NULL, OPT_KEY_ENCODING},
 	    {"index-location", required_argument, NULL, OPT_INDEX_LOCATION},
+	    {"filters", required_argument, NULL, OPT_FILTERS},
 	    {NULL, 0, NULL, 0},
 	};
 	cli_pyramid_params pp; /* --ome */
@@ -562,6 +572,9 @@ int cli_convert_main(int argc, char **argv)
 						       optarg);
 			p.zarr_format = optarg[0] - '0';
 			break;
+		case OPT_FILTERS:
+			p.filters = optarg;
+			break;
 		case OPT_KEY_ENCODING:
 			if (strcmp(optarg, "default") && strcmp(optarg, "v2"))
 				return cli_usage_error(
@@ -604,6 +617,10 @@ int cli_convert_main(int argc, char **argv)
 		return cli_usage_error("convert", CONVERT_USAGE, "--index-location needs --shards");
 	p.input = argv[optind];
 	p.output = argv[optind + 1];
+	if (p.filters && (p.zarr_format != 2 || ome || cli_is_tiff_path(p.output)))
+		return cli_usage_error("convert", CONVERT_USAGE,
+				       "--filters is for Zarr v2 output (Zarr v3: give the "
+				       "\"numcodecs.<id>\" codecs in --codec '[...]')");
 	if (ngff_opts && !ome)
 		return cli_usage_error(
 		    "convert", CONVERT_USAGE,

@@ -144,6 +144,32 @@ SCOUT_HIDDEN const scout_stage *scout__pipeline_active(const scout_pipeline *p, 
 /* Size of the array entering the array->bytes codec (its decoded output). */
 SCOUT_HIDDEN size_t scout__pipeline_bytes_len(const scout_pipeline *p);
 
+/* numcodecs filters as array->array stages "numcodecs.<id>" (filter_arith.c, filter_bits.c) */
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_delta;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_fixedscaleoffset;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_quantize;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_astype;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_bitround;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_packbits;
+SCOUT_HIDDEN extern const scout_stage_vtable scout__stage_filter_shuffle;
+
+/* filter_common.c: parse dtype string `field` of config (def when absent; NULL: required);
+ * big-endian multi-byte dtypes are SCOUT_EUNSUPPORTED. Errors name `what`, the filter id. */
+SCOUT_HIDDEN int scout__filter_dtype(scout_dtype *out, const json_t *config, const char *field,
+				     const char *def, const char *id, const char *what);
+/* The typestr of t as numcodecs writes it ("<i4", "|u1"). New reference. */
+SCOUT_HIDDEN json_t *scout__filter_dtype_json(scout_dtype t);
+/* SCOUT_EFORMAT unless the chunk reaching the filter (in) has element type t. */
+SCOUT_HIDDEN int scout__filter_input_check(const scout_chunk_spec *in, scout_dtype t,
+					   const char *field, const char *id, const char *what);
+/* Number of elements of a spec. */
+SCOUT_HIDDEN size_t scout__spec_count(const scout_chunk_spec *s);
+/* Element i of an array of type t as double / as 64-bit integer bits (sign-extended). */
+SCOUT_HIDDEN double scout__elem_get_f(const void *p, scout_dtype t, size_t i);
+SCOUT_HIDDEN uint64_t scout__elem_get_i(const void *p, scout_dtype t, size_t i);
+/* Store v into element i of an integer (or bool) array of type t, wrapping. */
+SCOUT_HIDDEN void scout__elem_set_i(void *p, scout_dtype t, size_t i, uint64_t v);
+
 /*
  * A bytes->bytes stage around a numcodecs compressor. name: "blosc", "gzip",
  * "zstd" (Zarr v3 configurations) or "numcodecs.<id>" (numcodecs config).
@@ -155,6 +181,9 @@ SCOUT_HIDDEN int scout__stage_numcodecs_new(scout_stage **out, const char *name,
 
 /* The numcodecs config of a numcodecs stage (new reference), NULL for other stages. */
 SCOUT_HIDDEN json_t *scout__stage_numcodecs_config(const scout_stage *s);
+
+/* The numcodecs config ({"id": ...}) of a numcodecs filter stage (new reference), else NULL. */
+SCOUT_HIDDEN json_t *scout__stage_filter_config(const scout_stage *s);
 
 /* 1 if s is a transpose reversing the axes (Fortran order). */
 SCOUT_HIDDEN int scout__stage_transpose_reversed(const scout_stage *s);

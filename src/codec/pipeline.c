@@ -53,6 +53,13 @@ static const scout_stage_vtable *const fixed[] = {
     &scout__stage_transpose,
     &scout__stage_bytes,
     &scout__stage_crc32c,
+    &scout__stage_filter_delta,
+    &scout__stage_filter_fixedscaleoffset,
+    &scout__stage_filter_quantize,
+    &scout__stage_filter_astype,
+    &scout__stage_filter_bitround,
+    &scout__stage_filter_packbits,
+    &scout__stage_filter_shuffle,
     &scout__stage_sharding,
 };
 
@@ -165,7 +172,9 @@ int scout__pipeline_new(scout_pipeline **out, const json_t *codecs, const scout_
 			rc = scout__error(
 			    SCOUT_EFORMAT,
 			    "%s: codec \"%s\" is not supported (supported: transpose, "
-			    "bytes, sharding_indexed, blosc, gzip, zstd, crc32c, numcodecs.<id>)",
+			    "bytes, sharding_indexed, blosc, gzip, zstd, crc32c, numcodecs.<id>; "
+			    "filters numcodecs.delta, .fixedscaleoffset, .quantize, "
+			    ".astype, .bitround, .packbits, .shuffle)",
 			    what, nm);
 		if (rc < 0)
 			goto fail;
@@ -243,6 +252,17 @@ json_t *scout__pipeline_json(const scout_pipeline *p)
 			json_decref(a);
 			return NULL;
 		}
+	return a;
+}
+
+json_t *scout__pipeline_filters(const scout_pipeline *p)
+{
+	json_t *a = json_array();
+	for (int i = 0; a && i < p->ab; i++) {
+		json_t *c = scout__stage_filter_config(p->stages[i]);
+		if (c)
+			json_array_append_new(a, c);
+	}
 	return a;
 }
 

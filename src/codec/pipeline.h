@@ -79,6 +79,13 @@ SCOUT_HIDDEN json_t *scout__pipeline_json(const scout_pipeline *p);
  */
 SCOUT_HIDDEN json_t *scout__pipeline_compressor(const scout_pipeline *p);
 
+/*
+ * The numcodecs configs ({"id": ...}, as numcodecs' get_config) of the chain's
+ * numcodecs filter stages, in order: what a v2 .zarray calls "filters". New
+ * reference, an empty list when there are none.
+ */
+SCOUT_HIDDEN json_t *scout__pipeline_filters(const scout_pipeline *p);
+
 /* 1 when the chain stores chunks in Fortran order (one transpose reversing the axes). */
 SCOUT_HIDDEN int scout__pipeline_order_f(const scout_pipeline *p);
 

@@ -106,8 +106,42 @@ int scout__zarr_meta_from_zarray(scout_zarr_meta *m, const scout_zarray *z, cons
 		json_object_set_new(cfg, "order", order);
 		json_array_append_new(m->codecs, named("transpose", cfg));
 	}
+	size_t nf = z->filters ? json_array_size(z->filters) : 0;
+	if (nf && z->big_endian && isz > 1) {
+		scout__zarr_meta_clear(m);
+		json_decref(comp);
+		return scout__error(SCOUT_EUNSUPPORTED,
+				    "%s: field \"filters\": filters on a big-endian dtype are not "
+				    "supported",
+				    what);
+	}
+	for (size_t i = 0; i < nf; i++) {
+		static const char *const known[] = {
+		    "delta",    "fixedscaleoffset", "quantize", "astype",
+		    "bitround", "packbits",         "shuffle",  NULL};
+		const json_t *f = json_array_get(z->filters, i);
+		const char *id = json_string_value(json_object_get(f, "id"));
+		int ok = 0;
+		for (int k = 0; known[k]; k++)
+			ok |= strcmp(known[k], id) == 0;
+		if (!ok) {
+			scout__zarr_meta_clear(m);
+			json_decref(comp);
+			return scout__error(
+			    SCOUT_EFORMAT,
+			    "%s: field \"filters\": filter \"%s\" is not supported "
+			    "(supported: delta, fixedscaleoffset, quantize, astype, "
+			    "bitround, packbits, shuffle)",
+			    what, id);
+		}
+		char name[64];
+		snprintf(name, sizeof name, "numcodecs.%s", id);
+		json_t *cfg = json_deep_copy(f);
+		json_object_del(cfg, "id");
+		json_array_append_new(m->codecs, named(name, cfg));
+	}
 	json_t *bcfg = NULL;
-	if (isz > 1) {
+	if (isz > 1 || nf) {
 		bcfg = json_object();
 		json_object_set_new(bcfg, "endian", json_string(z->big_endian ? "big" : "little"));
 	}

@@ -7,7 +7,13 @@
  * onto it as: "order": "F" -> transpose with the axes reversed; the typestr's
  * byte order -> bytes' endian; the compressor -> blosc / gzip / zstd in v3
  * form (blosc's shuffle -1 resolved as numcodecs does), other compressors as
- * "numcodecs.<id>" with their numcodecs config; "filters" must be empty.
+ * "numcodecs.<id>" with their numcodecs config; each of "filters" -> the
+ * array->array codec "numcodecs.<id>" (its config without "id"), after the
+ * transpose and before bytes, as zarr-python applies them to the chunk
+ * flattened in its order. The filters are delta, fixedscaleoffset, quantize,
+ * astype, bitround, packbits and shuffle; another id is SCOUT_EFORMAT naming
+ * it, and filters on a big-endian dtype are SCOUT_EUNSUPPORTED. With filters,
+ * bytes always has an endian (the chunk may reach it with another itemsize).
  */
 #ifndef SCOUT_ZARR_META_H
 #define SCOUT_ZARR_META_H

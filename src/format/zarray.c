@@ -11,6 +11,8 @@ void scout__zarray_clear(scout_zarray *z)
 		return;
 	if (z->compressor)
 		json_decref(z->compressor);
+	if (z->filters)
+		json_decref(z->filters);
 	memset(z, 0, sizeof *z);
 }
 
@@ -153,11 +155,21 @@ int scout__fill_value_parse(unsigned char *out, int *is_null, const json_t *v, s
 		    what);
 	}
 	if (dtype == SCOUT_COMPLEX64 || dtype == SCOUT_COMPLEX128) {
+		if (json_is_number(v) || json_is_string(v)) {
+			/* a real scalar, as zarr-python accepts: imaginary part 0 */
+			double re;
+			int rc = parse_float(&re, v, what);
+			if (rc < 0)
+				return rc;
+			store_float(out, re, size / 2);
+			store_float(out + size / 2, 0.0, size / 2);
+			return SCOUT_OK;
+		}
 		if (!json_is_array(v) || json_array_size(v) != 2)
-			return scout__error(
-			    SCOUT_EFORMAT,
-			    "%s: field \"fill_value\" must be [real, imag] for dtype %s", what,
-			    name);
+			return scout__error(SCOUT_EFORMAT,
+					    "%s: field \"fill_value\" must be [real, imag] or a "
+					    "real number for dtype %s",
+					    what, name);
 		double re, im;
 		int rc = parse_float(&re, json_array_get(v, 0), what);
 		if (rc < 0)
@@ -436,15 +448,24 @@ int scout__zarray_from_json(scout_zarray *out, const json_t *obj, const char *wh
 					  "%s: field \"filters\" must be null or a list", what);
 			goto fail;
 		}
-		if (json_array_size(v) > 0) {
-			const json_t *f = json_array_get(v, 0);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			const json_t *f = json_array_get(v, i);
 			const json_t *id = json_is_object(f) ? json_object_get(f, "id") : NULL;
-			rc = scout__error(
-			    SCOUT_EFORMAT,
-			    "%s: field \"filters\": filter \"%s\" is not supported (scout "
-			    "reads arrays without filters)",
-			    what, json_is_string(id) ? json_string_value(id) : "?");
-			goto fail;
+			if (!json_is_string(id)) {
+				rc = scout__error(
+				    SCOUT_EFORMAT,
+				    "%s: field \"filters\": element %zu is not an object "
+				    "with a string \"id\"",
+				    what, i);
+				goto fail;
+			}
+		}
+		if (json_array_size(v) > 0) {
+			out->filters = json_deep_copy(v);
+			if (!out->filters) {
+				rc = scout__error(SCOUT_ENOMEM, "%s: out of memory", what);
+				goto fail;
+			}
 		}
 	}
 
@@ -526,7 +547,9 @@ int scout__zarray_dump(char **text_out, const scout_zarray *z)
 	bad |= json_object_set_new(o, "fill_value",
 				   scout__fill_value_json(z->fill, z->fill_null, z->dtype));
 	bad |= json_object_set_new(o, "order", json_string(order));
-	bad |= json_object_set_new(o, "filters", json_null());
+	bad |= json_object_set_new(
+	    o, "filters",
+	    z->filters && json_array_size(z->filters) ? json_deep_copy(z->filters) : json_null());
 	if (z->separator) {
 		char sep[2] = {z->separator, 0};
 		bad |= json_object_set_new(o, "dimension_separator", json_string(sep));

@@ -12,9 +12,12 @@
  *   compressor           numcodecs config object ({"id": ...}) or null; kept as
  *                        JSON here and checked by the codec layer
  *   fill_value           null, a number, true/false (bool), "NaN" / "Infinity" /
- *                        "-Infinity" (floats), [re, im] (complex)
+ *                        "-Infinity" (floats), [re, im] or a real
+ *                        scalar as above (complex; imaginary part 0)
  *   order                "C" or "F"
- *   filters              null or []; any filter is SCOUT_EFORMAT naming its id
+ *   filters              null or a list of numcodecs configs ({"id": ...}), kept as
+ *                        JSON here and mapped onto array->array codecs by
+ *                        zarr_meta.c (an unknown id is SCOUT_EFORMAT naming it)
  *   dimension_separator  "." or "/"; optional (absent: the caller detects it)
  *
  * Every error message names the file (the `what` argument) and the field.
@@ -38,6 +41,7 @@ typedef struct {
 	scout_dtype dtype;
 	int big_endian;         /* stored byte order: 1 '>', 0 '<' or '|' */
 	json_t *compressor;     /* owned numcodecs config; NULL: no compressor */
+	json_t *filters;        /* owned list of numcodecs configs; NULL: none (null or []) */
 	char order;             /* 'C' or 'F' */
 	char separator;         /* '.' or '/'; 0 when the file has none */
 	int fill_null;          /* fill_value is null (reads give zeros) */

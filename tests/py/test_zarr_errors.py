@@ -52,10 +52,11 @@ def main():
                         compressor=numcodecs.Shuffle(elementsize=2))
         expect_error(["read", p, out], "shuffle", "compressor")
 
+        # delta & co. are supported now (test_filters.py); a filter scout lacks stays an error naming it
         p = os.path.join(tmp, "filter.zarr")
         zarr.open_array(p, mode="w", shape=(4,), chunks=(2,), dtype="<u2",
-                        filters=[numcodecs.Delta(dtype="<u2")])
-        expect_error(["read", p, out], "filter \"delta\"")
+                        filters=[numcodecs.Base64()])
+        expect_error(["read", p, out], "filter \"base64\"", "not supported")
 
         for name, codec in [("blosc", numcodecs.Blosc()), ("zlib", numcodecs.Zlib()),
                             ("lz4", numcodecs.LZ4()), ("zstd", numcodecs.Zstd()),

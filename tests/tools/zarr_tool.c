@@ -9,8 +9,9 @@
  * Commands:
  *   read PATH OUT            whole array, native byte order, C order, into OUT
  *   readboxes PATH OUT SEED  same, assembled from random unaligned boxes
- *   write PATH DTYPE ORDER SEP COMPRESSOR FILL SHAPE CHUNKS IN MODE
+ *   write PATH DTYPE ORDER SEP COMPRESSOR FILL SHAPE CHUNKS IN MODE [FILTERS]
  *        create the array (COMPRESSOR: numcodecs JSON, "default" or "null";
+ *        FILTERS: a JSON list of numcodecs filter configs;
  *        FILL: JSON or "-" for the default; SHAPE/CHUNKS: comma-separated)
  *        and write IN (the whole array, native, C order) by MODE:
  *          whole            one insert_box
@@ -213,6 +214,8 @@ static int cmd_write(char **a, int n)
 	o.ndim = parse_list(o.shape, a[6]);
 	parse_list(o.chunks, a[7]);
 	o.overwrite = 1;
+	if (n > 10)
+		o.filters = a[10];
 	scout_array *arr;
 	int rc = scout_zarr_create(&arr, a[0], &o);
 	if (rc < 0)
