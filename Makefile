@@ -22,7 +22,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git \
 	libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev liblzma-dev \
 	libjansson-dev libtiff-dev libpng-dev libopenmpi-dev openmpi-bin \
 	zstd valgrind python3 python3-dev python3-numpy python3-pytest python3-zarr python3-numcodecs python3-scipy python3-tifffile python3-pil \
-	python3-crc32c python3-gdal
+	python3-crc32c python3-gdal iproute2
 
 .PHONY: all deps build build-asan build-valgrind test test-valgrind test-fast demo bench bench-box-io fuzz install clean format
 
