@@ -14,6 +14,11 @@
  *   named by their key, the first in C order when several fail; an insert
  *   that fails leaves every chunk old or new;
  * - a folder of TIFF slices read in parallel; the first bad slice is named;
+ * - sharded Zarr v3 arrays (C and F order, two dtypes, pools 1/2/7): boxes over
+ *   several shards (shards on the pool) and within one shard (inner chunks on
+ *   the pool), whole and partial shard writes, cached and uncached reads, all
+ *   equal to the reference, shard files byte for byte those of one thread, and
+ *   the first corrupt inner chunk in C order named with its shard;
  * - scout_set_io_threads() / SCOUT_IO_THREADS argument checks.
  */
 #include <errno.h>
@@ -740,6 +745,176 @@ static void test_api(void)
 	free(m);
 }
 
+/* ---- sharded arrays: shards on the pool, or a shard's inner chunks ---- */
+
+/* inner chunks of 80 KiB (u2): a shard holds 8 (640 KiB), above the pool's threshold */
+static const int64_t SSHAPE[3] = {64, 80, 96}, SINNER[3] = {32, 40, 32},
+		     SSHARD[3] = {64, 80, 64}; /* 1 x 1 x 2 shards, the second an edge */
+
+static scout_array *create_sharded(const char *path, const char *dtype, char order)
+{
+	scout_zarr_options o = SCOUT_ZARR_OPTIONS_INIT;
+	o.ndim = 3;
+	memcpy(o.shape, SSHAPE, sizeof SSHAPE);
+	memcpy(o.chunks, SINNER, sizeof SINNER);
+	memcpy(o.shards, SSHARD, sizeof SSHARD);
+	o.dtype = dtype;
+	o.order = order;
+	o.zarr_format = 3;
+	o.fill_value = "7";
+	o.overwrite = 1;
+	scout_array *a = NULL;
+	CHECK_OK(scout_zarr_create(&a, path, &o));
+	return a;
+}
+
+static int sharded_case(const char *path, const char *dtype, char order)
+{
+	scout_array *a = create_sharded(path, dtype, order);
+	if (!a)
+		return 0;
+	size_t isz = scout_dtype_size(scout_array_dtype(a));
+	size_t n = (size_t)(SSHAPE[0] * SSHAPE[1] * SSHAPE[2]);
+	unsigned char *ref = malloc(n * isz), fv[16];
+	int64_t z[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+	int ok = scout_extract_box(fv, a, z, one) == SCOUT_OK;
+	for (size_t i = 0; i < n; i++)
+		memcpy(ref + i * isz, fv, isz);
+	/* whole shards (the first built directly, the edge one through a buffer) */
+	ok &= insert_both(a, ref, SSHAPE, z, SSHAPE);
+	/* partial writes: within shard 0 (read, merge, re-encode), across both shards */
+	int64_t s1[3] = {3, 5, 7}, t1[3] = {60, 77, 50};
+	ok &= insert_both(a, ref, SSHAPE, s1, t1);
+	int64_t s2[3] = {10, 0, 40}, t2[3] = {64, 41, 96};
+	ok &= insert_both(a, ref, SSHAPE, s2, t2);
+	/* reads: everything, within one shard (4 inner chunks), a random box */
+	ok &= box_equal(a, ref, z, SSHAPE);
+	int64_t s3[3] = {0, 1, 2}, t3[3] = {64, 60, 40};
+	ok &= box_equal(a, ref, s3, t3);
+	int64_t s4[3], t4[3];
+	for (int i = 0; i < 3; i++) {
+		s4[i] = (int64_t)(rnd() % (uint64_t)SSHAPE[i]);
+		t4[i] = s4[i] + 1 + (int64_t)(rnd() % (uint64_t)(SSHAPE[i] - s4[i]));
+	}
+	ok &= box_equal(a, ref, s4, t4);
+	/* the same without the cache (inner chunks decoded straight into the box) */
+	CHECK_OK(scout_zarr_set_cache_size(a, 0));
+	ok &= box_equal(a, ref, z, SSHAPE);
+	ok &= box_equal(a, ref, s3, t3);
+	scout_array_free(a);
+	CHECK_OK(scout_array_open(&a, path, SCOUT_MODE_READ));
+	if (a)
+		ok &= box_equal(a, ref, z, SSHAPE);
+	scout_array_free(a);
+	free(ref);
+	return ok;
+}
+
+/* the shard files c/0/0/0 and c/0/0/1 of two arrays are the same */
+static int same_shards(const char *a, const char *b)
+{
+	int same = 1;
+	for (int k = 0; k < 2; k++) {
+		char pa[300], pb[300];
+		snprintf(pa, sizeof pa, "%s/c/0/0/%d", a, k);
+		snprintf(pb, sizeof pb, "%s/c/0/0/%d", b, k);
+		size_t na = 0, nb = 0;
+		void *da = read_file(pa, &na), *db = read_file(pb, &nb);
+		if (!da || !db || na != nb || memcmp(da, db, na) != 0) {
+			fprintf(stderr, "shard %s differs from %s\n", pa, pb);
+			same = 0;
+		}
+		free(da);
+		free(db);
+	}
+	return same;
+}
+
+/* overwrite the blosc header of in-shard inner chunk i of the shard at path (index at the end) */
+static void corrupt_inner(const char *path, int i, int count)
+{
+	size_t n = 0;
+	unsigned char *d = read_file(path, &n);
+	size_t idx = n - (size_t)count * 16 - 4; /* [bytes, crc32c] */
+	uint64_t off = 0;
+	for (int b = 7; b >= 0; b--)
+		off = off << 8 | d[idx + (size_t)i * 16 + (size_t)b];
+	memset(d + off + 4, 0xff, 8); /* nbytes, blocksize */
+	write_file(path, d, n);
+	free(d);
+}
+
+static void test_sharded(void)
+{
+	scout__chunks_set_min(2, 1);
+	const int sizes[3] = {1, 2, 7};
+	const char *dtypes[2] = {"<u2", "<f8"};
+	int cases = 0, failed = 0;
+	for (int d = 0; d < 2; d++)
+		for (int o = 0; o < 2; o++) {
+			char serial[200];
+			uint64_t seed = rng;
+			for (int p = 0; p < 3; p++) {
+				rng = seed;
+				CHECK_OK(scout_set_io_threads(sizes[p]));
+				char name[100];
+				snprintf(name, sizeof name, "s_%d_%c_%d", d, o ? 'F' : 'C',
+					 sizes[p]);
+				if (p == 0)
+					snprintf(serial, sizeof serial, "%s", path_of(name));
+				uint64_t j0 = jobs();
+				int ok = sharded_case(path_of(name), dtypes[d], o ? 'F' : 'C');
+				CHECK(ok);
+				CHECK(sizes[p] == 1 ? jobs() == j0 : jobs() > j0);
+				if (p > 0) {
+					char other[200];
+					snprintf(other, sizeof other, "%s", path_of(name));
+					CHECK(same_shards(serial, other));
+					CHECK(scout__rmtree(other) == SCOUT_OK);
+				}
+				failed += !ok;
+				cases++;
+			}
+			CHECK(scout__rmtree(serial) == SCOUT_OK);
+		}
+	scout__chunks_set_min(0, 0);
+
+	/* at the default thresholds: a read within one shard is one job (its inner chunks) */
+	CHECK_OK(scout_set_io_threads(2));
+	scout_array *a = create_sharded(path_of("sh"), "<u2", 'C');
+	size_t n = (size_t)(SSHAPE[0] * SSHAPE[1] * SSHAPE[2]);
+	uint16_t *ref = malloc(n * 2), *buf = malloc(n * 2);
+	for (size_t i = 0; i < n; i++)
+		ref[i] = 7;
+	int64_t z[3] = {0, 0, 0}, s0[3] = {64, 80, 64}; /* shard 0 */
+	CHECK(a && insert_both(a, ref, SSHAPE, z, SSHAPE));
+	scout_array_free(a);
+	CHECK_OK(scout_array_open(&a, path_of("sh"), SCOUT_MODE_READ));
+	uint64_t j0 = jobs();
+	CHECK(a && box_equal(a, ref, z, s0));
+	CHECK(jobs() == j0 + 1);
+	scout_array_free(a);
+	/* inner chunks 1 and 6 of shard 0 corrupt: the first in C order is named */
+	char sp[300];
+	snprintf(sp, sizeof sp, "%s/c/0/0/0", path_of("sh"));
+	corrupt_inner(sp, 6, 8);
+	corrupt_inner(sp, 1, 8);
+	for (int r = 0; r < 5; r++) {
+		CHECK_OK(scout_array_open(&a, path_of("sh"), SCOUT_MODE_READ));
+		if (!a)
+			break;
+		if (r % 2)
+			CHECK_OK(scout_zarr_set_cache_size(a, 0));
+		CHECK_ERR(scout_extract_box(buf, a, z, SSHAPE), SCOUT_ECODEC,
+			  "shard c/0/0/0: inner chunk (0, 0, 1)");
+		scout_array_free(a);
+	}
+	free(ref);
+	free(buf);
+	fprintf(stderr, "sharded: %d arrays (2 dtypes x C/F x pools 1/2/7), %d failed\n", cases,
+		failed);
+}
+
 int main(void)
 {
 	/* read once, when the pool is first asked its size */
@@ -756,6 +931,7 @@ int main(void)
 	test_errors();
 	test_permissions();
 	test_tiff_stack();
+	test_sharded();
 	free(bref);
 	CHECK(scout__rmtree(root) == SCOUT_OK);
 	return check_summary();

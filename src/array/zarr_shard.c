@@ -15,12 +15,19 @@
  * other), built from the box alone when the box covers it, else read whole,
  * decoded, merged and re-encoded; then replaced atomically (store set:
  * temporary + rename), so readers see the old shard or the new one.
+ *
+ * Parallelism (issue 18): a box of several shards runs its shards on the
+ * library's worker pool (chunk_runner.h); a box within one shard, or a shard
+ * written whole, decodes or encodes its inner chunks on the pool instead
+ * (codec/sharding.h). Never both: a pool item runs nested work inline.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk_runner.h"
 #include "codec/sharding.h"
 #include "core/bufpool.h"
+#include "core/prefault.h"
 #include "zarr_impl.h"
 
 #define SHARD_READ_GAP        ((uint64_t)64 << 10) /* coalesce inner chunks closer than this */
@@ -277,17 +284,44 @@ done:
 	return rc;
 }
 
-/* loop over the cells of grid `cell` that box [start, stop) touches */
+typedef int (*cell_fn)(scout_array *, const int64_t *, void *);
+
+typedef struct {
+	scout_array *arr;
+	cell_fn fn;
+	void *payload;
+} cell_job;
+
+static int run_cell(const int64_t *idx, void *payload)
+{
+	cell_job *j = payload;
+	return j->fn(j->arr, idx, j->payload);
+}
+
+/*
+ * Run fn on the cells of grid `cell` (the shards) that box [start, stop)
+ * touches: on the worker pool when the box is worth it (chunk_runner.h; the
+ * shards' inner chunks then run inline on each thread), else in C order here
+ * (and a shard's inner chunks may use the pool).
+ */
 static int for_each_cell(scout_array *arr, const int64_t *cell, const int64_t *start,
-			 const int64_t *stop, int (*fn)(scout_array *, const int64_t *, void *),
-			 void *payload)
+			 const int64_t *stop, cell_fn fn, void *payload, void *prefault)
 {
 	int nd = arr->ndim;
 	int64_t lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM], idx[SCOUT_MAX_NDIM];
+	size_t ncells = 1, nbytes = arr->itemsize;
 	for (int i = 0; i < nd; i++) {
 		lo[i] = start[i] / cell[i];
 		hi[i] = (stop[i] - 1) / cell[i];
 		idx[i] = lo[i];
+		ncells *= (size_t)(hi[i] - lo[i] + 1);
+		nbytes *= (size_t)(stop[i] - start[i]);
+	}
+	if (prefault)
+		scout__prefault(prefault, nbytes);
+	if (scout__chunks_parallel(ncells, nbytes)) {
+		cell_job j = {arr, fn, payload};
+		return scout__chunks_run(nd, lo, hi, run_cell, &j);
 	}
 	for (;;) {
 		int rc = fn(arr, idx, payload);
@@ -322,7 +356,7 @@ int scout__zarr_shard_read_box(scout_array *arr, void *dst, const int64_t *start
 			       const int64_t *stop)
 {
 	box_args b = {dst, NULL, start, stop};
-	return for_each_cell(arr, arr->write_chunks, start, stop, read_one, &b);
+	return for_each_cell(arr, arr->write_chunks, start, stop, read_one, &b, dst);
 }
 
 /* Write the part of box [start, stop) that lies in shard s (under the shard's lock). */
@@ -439,7 +473,7 @@ int scout__zarr_shard_write_box(scout_array *arr, const int64_t *start, const in
 				const void *src)
 {
 	box_args b = {NULL, src, start, stop};
-	return for_each_cell(arr, arr->write_chunks, start, stop, write_one, &b);
+	return for_each_cell(arr, arr->write_chunks, start, stop, write_one, &b, NULL);
 }
 
 int scout__zarr_shard_info(scout_zarr_shard_info *out, scout_array *arr)

@@ -101,20 +101,17 @@ static int blosc_codec_encode(const scout_codec *codec, const void *src, size_t 
 		    SCOUT_ECODEC, "blosc: cannot compress %zu bytes (c-blosc's limit is %d bytes)",
 		    n, BLOSC_MAX_BUFFERSIZE);
 	size_t cap = n + BLOSC_MAX_OVERHEAD;
-	void *dst = scout__codec_malloc(cap, "blosc");
+	void *dst = scout__codec_scratch(cap, "blosc");
 	if (!dst)
 		return SCOUT_ENOMEM;
 	int r = blosc_compress_ctx(c->clevel, c->doshuffle, c->typesize, n, src, dst, cap, c->cname,
 				   (size_t)c->blocksize, 1);
 	if (r <= 0) {
-		free(dst);
+		scout__codec_scratch_free(dst, cap);
 		return scout__error(SCOUT_ECODEC, "blosc: compression with %s failed (error %d)",
 				    c->cname, r);
 	}
-	void *shrunk = realloc(dst, (size_t)r);
-	*dst_out = shrunk ? shrunk : dst;
-	*dst_size_out = (size_t)r;
-	return SCOUT_OK;
+	return scout__codec_take(dst_out, dst_size_out, dst, cap, (size_t)r, "blosc");
 }
 
 static int blosc_codec_decode(const scout_codec *codec, const void *src, size_t n, void *dst,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "codec_impl.h"
+#include "core/bufpool.h"
 
 static const scout_codec_vtable *const codecs[] = {
     &scout__codec_blosc, &scout__codec_zlib, &scout__codec_gzip, &scout__codec_bz2,
@@ -190,6 +191,33 @@ void *scout__codec_malloc(size_t n, const char *id)
 	if (!p)
 		scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", id, n);
 	return p;
+}
+
+void *scout__codec_scratch(size_t cap, const char *id)
+{
+	void *p = scout__buf_alloc(cap);
+	if (!p)
+		scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", id, cap);
+	return p;
+}
+
+int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap, size_t n,
+		      const char *id)
+{
+	void *d = scout__codec_malloc(n, id);
+	if (d && n)
+		memcpy(d, scratch, n);
+	scout__buf_free(scratch, cap);
+	if (!d)
+		return SCOUT_ENOMEM;
+	*dst_out = d;
+	*dst_size_out = n;
+	return SCOUT_OK;
+}
+
+void scout__codec_scratch_free(void *scratch, size_t cap)
+{
+	scout__buf_free(scratch, cap);
 }
 
 json_t *scout__codec_config_int(const char *id, const char *field, long long value)

@@ -77,6 +77,24 @@ SCOUT_HIDDEN int scout__codec_too_long_error(const char *id, size_t expected);
 SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
 
 /*
+ * Compressors write into a scratch buffer of their worst-case size taken from
+ * the buffer pool (core/bufpool.h) and hand out a malloc'd copy of the bytes
+ * they wrote. Why: malloc() serves a chunk-sized worst case with a fresh
+ * mapping and a realloc() shrink keeps it one, so every chunk encoded paid for
+ * mapping, faulting in and unmapping ~cap bytes (2.3x the encode floor for a
+ * 512^3 write on the benchmark machine); the pool keeps the scratch mapped.
+ *
+ * scout__codec_scratch: cap bytes (SCOUT_ENOMEM recorded when it fails).
+ * scout__codec_take: *dst_out = a malloc'd copy of scratch[0, n), then gives
+ *   the scratch back (always, also on failure).
+ * scout__codec_scratch_free: gives the scratch back (on a compressor's failure).
+ */
+SCOUT_HIDDEN void *scout__codec_scratch(size_t cap, const char *id);
+SCOUT_HIDDEN int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap,
+				   size_t n, const char *id);
+SCOUT_HIDDEN void scout__codec_scratch_free(void *scratch, size_t cap);
+
+/*
  * zlib streams for zlib.c and gzip.c. window_bits as zlib's deflateInit2 /
  * inflateInit2 (15: zlib wrapper, 31: gzip wrapper). gzip_members: accept
  * several concatenated gzip members, with zero padding between and after them,

@@ -54,7 +54,8 @@ static int lz4_codec_encode(const scout_codec *codec, const void *src, size_t n,
 				    "lz4: cannot compress %zu bytes (LZ4's limit is %d bytes)", n,
 				    LZ4_MAX_INPUT_SIZE);
 	int bound = LZ4_compressBound((int)n);
-	unsigned char *dst = scout__codec_malloc((size_t)bound + 4, "lz4");
+	size_t cap = (size_t)bound + 4;
+	unsigned char *dst = scout__codec_scratch(cap, "lz4");
 	if (!dst)
 		return SCOUT_ENOMEM;
 	dst[0] = (unsigned char)(n & 0xff);
@@ -65,13 +66,10 @@ static int lz4_codec_encode(const scout_codec *codec, const void *src, size_t n,
 	int r = LZ4_compress_fast(src, (char *)dst + 4, (int)n, bound,
 				  c->acceleration <= 0 ? 1 : (int)c->acceleration);
 	if (r <= 0) {
-		free(dst);
+		scout__codec_scratch_free(dst, cap);
 		return scout__error(SCOUT_ECODEC, "lz4: compression failed (%d)", r);
 	}
-	void *shrunk = realloc(dst, (size_t)r + 4);
-	*dst_out = shrunk ? shrunk : dst;
-	*dst_size_out = (size_t)r + 4;
-	return SCOUT_OK;
+	return scout__codec_take(dst_out, dst_size_out, dst, cap, (size_t)r + 4, "lz4");
 }
 
 static int lz4_codec_decode(const scout_codec *codec, const void *src, size_t n, void *dst,

@@ -5,6 +5,7 @@
 
 #include "codec_impl.h"
 #include "core/bufpool.h"
+#include "core/workpool.h"
 #include "sharding.h"
 
 struct scout_shard_codec {
@@ -284,6 +285,61 @@ static void inner_origin(int64_t *off, const scout_shard_codec *c, uint64_t i)
 		off[d] *= c->inner[d];
 }
 
+/* ---- inner chunks on the worker pool ---- */
+
+/* below this many bytes of inner chunks, waking the pool costs more than it saves */
+#define PAR_MIN_BYTES ((size_t)256 << 10)
+
+static size_t inner_nb(const scout_shard_codec *c)
+{
+	return c->inner_nbytes ? c->inner_nbytes : 1;
+}
+
+/*
+ * fn(0), ..., fn(n - 1): on the library's worker pool (core/workpool.h) when
+ * the n inner chunks are worth it and the thread is not a worker already,
+ * else in order on this thread. Either way the failure of the lowest item is
+ * the one returned, as a serial loop would report it.
+ */
+static int run_inner(const scout_shard_codec *c, size_t n, scout__work_fn fn, void *payload)
+{
+	if (n >= 2 && n * inner_nb(c) >= PAR_MIN_BYTES && scout__workpool_available())
+		return scout__workpool_run(n, fn, payload, NULL);
+	for (size_t i = 0; i < n; i++) {
+		int rc = fn(i, payload);
+		if (rc < 0)
+			return rc;
+	}
+	return SCOUT_OK;
+}
+
+typedef struct {
+	const scout_shard_codec *c;
+	const void *src; /* the shard's array */
+	void **chunks;   /* out: encoded inner chunk i, NULL when all fill */
+	size_t *sizes;
+} enc_job;
+
+/* encode inner chunk i of the shard (a pool item) */
+static int enc_item(size_t i, void *payload)
+{
+	enc_job *j = payload;
+	const scout_shard_codec *c = j->c;
+	size_t isz = c->base.in.itemsize;
+	int64_t zero[SCOUT_MAX_NDIM] = {0}, off[SCOUT_MAX_NDIM];
+	unsigned char *tmp = scout__buf_alloc(inner_nb(c));
+	if (!tmp)
+		return scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
+	inner_origin(off, c, i);
+	scout__copy_nd(tmp, c->inner, zero, j->src, c->base.in.shape, off, c->inner, c->layout.ndim,
+		       isz);
+	int rc = SCOUT_OK;
+	if (!is_fill(tmp, c->inner_nbytes, c->fill, isz))
+		rc = scout__pipeline_encode(c->inner_p, tmp, &j->chunks[i], &j->sizes[i]);
+	scout__buf_free(tmp, inner_nb(c));
+	return rc;
+}
+
 static int shard_encode(const scout_stage *s, const void *src, size_t n, void **dst_out,
 			size_t *dst_size_out)
 {
@@ -291,26 +347,18 @@ static int shard_encode(const scout_stage *s, const void *src, size_t n, void **
 	(void)n;
 	*dst_out = NULL;
 	*dst_size_out = 0;
-	int nd = c->layout.ndim;
-	size_t isz = s->in.itemsize, cnt = (size_t)c->layout.count;
-	int64_t zero[SCOUT_MAX_NDIM] = {0}, off[SCOUT_MAX_NDIM];
+	size_t cnt = (size_t)c->layout.count;
 	void **chunks = calloc(cnt, sizeof *chunks);
 	size_t *sizes = calloc(cnt, sizeof *sizes);
-	unsigned char *tmp = scout__buf_alloc(c->inner_nbytes ? c->inner_nbytes : 1);
 	int rc = SCOUT_OK;
-	if (!chunks || !sizes || !tmp) {
+	if (!chunks || !sizes) {
 		rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < cnt; i++) {
-		inner_origin(off, c, i);
-		scout__copy_nd(tmp, c->inner, zero, src, s->in.shape, off, c->inner, nd, isz);
-		if (is_fill(tmp, c->inner_nbytes, c->fill, isz))
-			continue;
-		rc = scout__pipeline_encode(c->inner_p, tmp, &chunks[i], &sizes[i]);
-		if (rc < 0)
-			goto done;
-	}
+	enc_job job = {c, src, chunks, sizes};
+	rc = run_inner(c, cnt, enc_item, &job);
+	if (rc < 0)
+		goto done;
 	rc = scout__shard_assemble(dst_out, dst_size_out, NULL, (const void *const *)chunks, sizes,
 				   &c->layout);
 	if (rc == SCOUT_OK && !*dst_out) {
@@ -337,7 +385,6 @@ done:
 			free(chunks[i]);
 	free(chunks);
 	free(sizes);
-	scout__buf_free(tmp, c->inner_nbytes ? c->inner_nbytes : 1);
 	return rc;
 }
 
@@ -361,28 +408,45 @@ static int decode_inner(const scout_shard_codec *c, uint64_t i, const void *enc,
 	return SCOUT_OK;
 }
 
-/* Decode one stored inner chunk (bytes enc, n) into its place in the shard array dst. */
-static int place_inner(const scout_shard_codec *c, void *dst, const int64_t *shard_shape,
-		       uint64_t i, const void *enc, size_t n, void *tmp,
-		       const scout_chunk_source *from)
+typedef struct {
+	const scout_shard_codec *c;
+	const unsigned char *s;     /* the whole shard */
+	const scout_shard_entry *e; /* its index */
+	void *dst;                  /* the shard's array */
+	const scout_chunk_source *from;
+} dmem_job;
+
+/* decode stored inner chunk i (or fill it) into its place in the shard's array (a pool item) */
+static int dmem_item(size_t i, void *payload)
 {
+	const dmem_job *j = payload;
+	const scout_shard_codec *c = j->c;
 	int nd = c->layout.ndim;
 	int64_t zero[SCOUT_MAX_NDIM] = {0}, off[SCOUT_MAX_NDIM];
 	inner_origin(off, c, i);
-	int whole = c->layout.count == 1;
-	int rc = decode_inner(c, i, enc, n, whole ? dst : tmp, from);
-	if (rc < 0)
-		return rc;
-	if (!whole)
-		scout__copy_nd(dst, shard_shape, off, tmp, c->inner, zero, c->inner, nd,
+	if (j->e[i].offset == SCOUT_SHARD_EMPTY) {
+		scout__fill_nd(j->dst, c->base.in.shape, off, c->inner, nd, c->base.in.itemsize,
+			       c->fill);
+		return SCOUT_OK;
+	}
+	const void *enc = j->s + j->e[i].offset;
+	size_t n = (size_t)j->e[i].nbytes;
+	if (c->layout.count == 1)
+		return decode_inner(c, i, enc, n, j->dst, j->from);
+	void *tmp = scout__buf_alloc(inner_nb(c));
+	if (!tmp)
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key_of(j->from));
+	int rc = decode_inner(c, i, enc, n, tmp, j->from);
+	if (rc == SCOUT_OK)
+		scout__copy_nd(j->dst, c->base.in.shape, off, tmp, c->inner, zero, c->inner, nd,
 			       c->base.in.itemsize);
-	return SCOUT_OK;
+	scout__buf_free(tmp, inner_nb(c));
+	return rc;
 }
 
 static int decode_from_memory(const scout_shard_codec *c, const void *src, size_t n, void *dst,
 			      const scout_chunk_source *from)
 {
-	int nd = c->layout.ndim;
 	size_t inb = scout__shard_index_nbytes(&c->layout), cnt = (size_t)c->layout.count;
 	const unsigned char *s = src;
 	if (n < inb)
@@ -395,24 +459,10 @@ static int decode_from_memory(const scout_shard_codec *c, const void *src, size_
 		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key_of(from));
 	int rc = scout__shard_index_decode(e, c->layout.at_start ? s : s + n - inb, inb, &c->layout,
 					   n, c->inner_bound, key_of(from));
-	void *tmp = NULL;
-	if (rc == SCOUT_OK && cnt > 1) {
-		tmp = scout__buf_alloc(c->inner_nbytes ? c->inner_nbytes : 1);
-		if (!tmp)
-			rc = scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key_of(from));
+	if (rc == SCOUT_OK) {
+		dmem_job job = {c, s, e, dst, from};
+		rc = run_inner(c, cnt, dmem_item, &job);
 	}
-	int64_t off[SCOUT_MAX_NDIM];
-	for (size_t i = 0; rc == SCOUT_OK && i < cnt; i++) {
-		if (e[i].offset == SCOUT_SHARD_EMPTY) {
-			inner_origin(off, c, i);
-			scout__fill_nd(dst, c->base.in.shape, off, c->inner, nd,
-				       c->base.in.itemsize, c->fill);
-			continue;
-		}
-		rc = place_inner(c, dst, c->base.in.shape, i, s + e[i].offset, (size_t)e[i].nbytes,
-				 tmp, from);
-	}
-	scout__buf_free(tmp, c->inner_nbytes ? c->inner_nbytes : 1);
 	free(e);
 	return rc;
 }
@@ -468,30 +518,52 @@ int scout__shard_load_index(scout_shard_entry **entries_out, scout_store_version
 	return SCOUT_OK;
 }
 
-/* where decoded inner chunks go: dst[i], or one reused buffer handed to a sink */
+/* where decoded inner chunks go: dst[i], or a buffer of the item's handed to a sink */
 typedef struct {
 	void *const *dst;
 	scout_shard_sink sink;
 	void *payload;
-	void *tmp;
 } outs;
 
-static void *out_of(const outs *o, size_t i)
+typedef struct {
+	const scout_shard_codec *c;
+	const uint64_t *wanted;
+	const unsigned char *const *enc; /* encoded wanted[i], NULL: fill */
+	const size_t *encn;
+	const outs *o;
+	const scout_chunk_source *from;
+} dec_job;
+
+/* decode (or fill) wanted inner chunk i and hand it over (a pool item) */
+static int dec_item(size_t i, void *payload)
 {
-	return o->dst ? o->dst[i] : o->tmp;
+	const dec_job *j = payload;
+	const scout_shard_codec *c = j->c;
+	const outs *o = j->o;
+	void *out = o->dst ? o->dst[i] : scout__buf_alloc(inner_nb(c));
+	if (!out)
+		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key_of(j->from));
+	int rc = SCOUT_OK;
+	if (!j->enc[i])
+		scout__fill_nd(out, c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
+			       c->layout.ndim, c->base.in.itemsize, c->fill);
+	else
+		rc = decode_inner(c, j->wanted[i], j->enc[i], j->encn[i], out, j->from);
+	if (rc == SCOUT_OK && o->sink)
+		o->sink(o->payload, i, out);
+	if (!o->dst)
+		scout__buf_free(out, inner_nb(c));
+	return rc;
 }
 
-static void emit(const outs *o, size_t i)
+/* Decode the nw wanted inner chunks whose encoded bytes are enc[i] (NULL: fill). */
+static int decode_wanted(const scout_shard_codec *c, const scout_store *store, const char *key,
+			 const uint64_t *wanted, size_t nw, const unsigned char *const *enc,
+			 const size_t *encn, const outs *o)
 {
-	if (o->sink)
-		o->sink(o->payload, i, o->tmp);
-}
-
-static void fill_out(const scout_shard_codec *c, const outs *o, size_t i)
-{
-	scout__fill_nd(out_of(o, i), c->inner, (int64_t[SCOUT_MAX_NDIM]){0}, c->inner,
-		       c->layout.ndim, c->base.in.itemsize, c->fill);
-	emit(o, i);
+	scout_chunk_source from = {store, key};
+	dec_job job = {c, wanted, enc, encn, o, &from};
+	return run_inner(c, nw, dec_item, &job);
 }
 
 /* Read the whole shard once and decode the wanted inner chunks from memory. */
@@ -499,41 +571,42 @@ static int read_whole(const scout_shard_codec *c, const scout_store *store, cons
 		      scout_shard_entry *entries, scout_store_version *ver, const uint64_t *wanted,
 		      size_t nw, const outs *o)
 {
+	const unsigned char **enc = calloc(nw ? nw : 1, sizeof *enc);
+	size_t *encn = calloc(nw ? nw : 1, sizeof *encn);
 	void *data = NULL;
 	size_t n = 0;
-	int rc = scout__store_get(&data, &n, ver, store, key);
+	int rc = !enc || !encn ? scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key)
+			       : scout__store_get(&data, &n, ver, store, key);
 	if (rc == SCOUT_ENOTFOUND) {
 		/* removed since the index was read: every inner chunk reads as fill */
 		for (size_t i = 0; i < (size_t)c->layout.count; i++)
 			entries[i] = (scout_shard_entry){SCOUT_SHARD_EMPTY, SCOUT_SHARD_EMPTY};
-		for (size_t i = 0; i < nw; i++)
-			fill_out(c, o, i);
-		return SCOUT_OK;
-	}
-	if (rc < 0)
-		return rc;
-	size_t inb = scout__shard_index_nbytes(&c->layout);
-	const unsigned char *s = data;
-	if (n < inb)
-		rc = scout__error(SCOUT_EFORMAT,
-				  "shard %s: truncated: %zu bytes, shorter than its %zu-byte index",
-				  key, n, inb);
-	else
-		rc = scout__shard_index_decode(entries, c->layout.at_start ? s : s + n - inb, inb,
-					       &c->layout, n, c->inner_bound, key);
-	scout_chunk_source from = {store, key};
-	for (size_t i = 0; rc == SCOUT_OK && i < nw; i++) {
-		const scout_shard_entry *e = &entries[wanted[i]];
-		if (e->offset == SCOUT_SHARD_EMPTY) {
-			fill_out(c, o, i);
-			continue;
+		rc = SCOUT_OK;
+	} else if (rc == SCOUT_OK) {
+		size_t inb = scout__shard_index_nbytes(&c->layout);
+		const unsigned char *s = data;
+		if (n < inb)
+			rc = scout__error(
+			    SCOUT_EFORMAT,
+			    "shard %s: truncated: %zu bytes, shorter than its %zu-byte index", key,
+			    n, inb);
+		else
+			rc =
+			    scout__shard_index_decode(entries, c->layout.at_start ? s : s + n - inb,
+						      inb, &c->layout, n, c->inner_bound, key);
+		for (size_t i = 0; rc == SCOUT_OK && i < nw; i++) {
+			const scout_shard_entry *e = &entries[wanted[i]];
+			if (e->offset != SCOUT_SHARD_EMPTY) {
+				enc[i] = s + e->offset;
+				encn[i] = (size_t)e->nbytes;
+			}
 		}
-		rc = decode_inner(c, wanted[i], s + e->offset, (size_t)e->nbytes, out_of(o, i),
-				  &from);
-		if (rc == SCOUT_OK)
-			emit(o, i);
 	}
+	if (rc == SCOUT_OK)
+		rc = decode_wanted(c, store, key, wanted, nw, enc, encn, o);
 	free(data);
+	free(enc);
+	free(encn);
 	return rc;
 }
 
@@ -573,18 +646,23 @@ static int read_inner(const scout_shard_codec *c, const scout_store *store, cons
 			stale = 1; /* replaced since the index was read */
 		}
 	}
-	scout_chunk_source from = {store, key};
-	for (size_t i = 0; rc == SCOUT_OK && !stale && i < nw; i++) {
-		const scout_shard_entry *e = &entries[wanted[i]];
-		if (of[i] == SIZE_MAX) {
-			fill_out(c, o, i);
-			continue;
+	if (rc == SCOUT_OK && !stale) {
+		const unsigned char **enc = calloc(nw ? nw : 1, sizeof *enc);
+		size_t *encn = calloc(nw ? nw : 1, sizeof *encn);
+		if (!enc || !encn)
+			rc = scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
+		for (size_t i = 0; rc == SCOUT_OK && i < nw; i++) {
+			const scout_shard_entry *e = &entries[wanted[i]];
+			if (of[i] == SIZE_MAX)
+				continue;
+			const unsigned char *b = bufs[of[i]];
+			enc[i] = b + (e->offset - r[of[i]].offset);
+			encn[i] = (size_t)e->nbytes;
 		}
-		const unsigned char *b = bufs[of[i]];
-		rc = decode_inner(c, wanted[i], b + (e->offset - r[of[i]].offset),
-				  (size_t)e->nbytes, out_of(o, i), &from);
 		if (rc == SCOUT_OK)
-			emit(o, i);
+			rc = decode_wanted(c, store, key, wanted, nw, enc, encn, o);
+		free(enc);
+		free(encn);
 	}
 	for (size_t k = 0; k < nr; k++)
 		free(bufs[k]);
@@ -600,7 +678,7 @@ int scout__shard_read_inner(const scout_shard_codec *c, const scout_store *store
 			    scout_shard_entry *entries, scout_store_version *ver,
 			    const uint64_t *wanted, size_t nw, void *const *dst, uint64_t gap)
 {
-	outs o = {dst, NULL, NULL, NULL};
+	outs o = {dst, NULL, NULL};
 	return read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
 }
 
@@ -609,11 +687,6 @@ int scout__shard_read_inner_sink(const scout_shard_codec *c, const scout_store *
 				 scout_store_version *ver, const uint64_t *wanted, size_t nw,
 				 scout_shard_sink sink, void *payload, uint64_t gap)
 {
-	size_t nb = c->inner_nbytes ? c->inner_nbytes : 1;
-	outs o = {NULL, sink, payload, scout__buf_alloc(nb)};
-	if (!o.tmp)
-		return scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key);
-	int rc = read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
-	scout__buf_free(o.tmp, nb);
-	return rc;
+	outs o = {NULL, sink, payload};
+	return read_inner(c, store, key, entries, ver, wanted, nw, &o, gap);
 }

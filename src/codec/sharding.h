@@ -18,6 +18,10 @@
  *    against the shard's size, the index's own bytes, the other pairs, and
  *    the largest size the inner chain can produce), then each inner chunk is
  *    decoded into its place, empty ones filled with the fill value.
+ * Both run their inner chunks on the library's worker pool (core/workpool.h)
+ * when a shard holds enough of them (256 KiB decoded or more) and the calling
+ * thread is not a worker itself; the output is the same as in C order, and the
+ * failure reported is the first inner chunk's in C order.
  * Errors name the shard's key and the inner chunk.
  *
  * Range reads (for the array layer): scout__shard_load_index() reads only the
@@ -85,8 +89,10 @@ SCOUT_HIDDEN int scout__shard_read_inner(const scout_shard_codec *c, const scout
 typedef void (*scout_shard_sink)(void *payload, size_t i, const void *chunk);
 
 /*
- * scout__shard_read_inner() handing each decoded inner chunk to sink, one
- * reused buffer for all (no buffer per inner chunk: for reads not cached).
+ * scout__shard_read_inner() handing each decoded inner chunk to sink (no
+ * buffer per inner chunk kept: for reads not cached). The inner chunks are
+ * decoded on the library's worker pool when there are enough of them, so sink
+ * may run on several threads at once, each call with its own i and buffer.
  * On an error, the chunks handed over so far may come from a version of the
  * shard the caller must not mix with others: it reads again or fails.
  */

@@ -25,7 +25,7 @@ int scout__zlib_deflate(const char *id, int level, int window_bits, const void *
 		return scout__error(SCOUT_ENOMEM, "%s: cannot initialise the compressor", id);
 	uLong bound = deflateBound(&zs, (uLong)n);
 	size_t cap = (size_t)bound;
-	unsigned char *dst = scout__codec_malloc(cap, id);
+	unsigned char *dst = scout__codec_scratch(cap, id);
 	if (!dst) {
 		deflateEnd(&zs);
 		return SCOUT_ENOMEM;
@@ -46,15 +46,12 @@ int scout__zlib_deflate(const char *id, int level, int window_bits, const void *
 		out_pos += out_chunk - zs.avail_out;
 		if (zr == Z_STREAM_ERROR || (zr == Z_BUF_ERROR && out_pos == cap)) {
 			deflateEnd(&zs);
-			free(dst);
+			scout__codec_scratch_free(dst, cap);
 			return scout__error(SCOUT_ECODEC, "%s: compression failed", id);
 		}
 	} while (zr != Z_STREAM_END);
 	deflateEnd(&zs);
-	void *shrunk = realloc(dst, out_pos ? out_pos : 1);
-	*dst_out = shrunk ? shrunk : dst;
-	*dst_size_out = out_pos;
-	return SCOUT_OK;
+	return scout__codec_take(dst_out, dst_size_out, dst, cap, out_pos, id);
 }
 
 int scout__zlib_inflate(const char *id, int window_bits, int gzip_members, const void *src,

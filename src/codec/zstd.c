@@ -4,12 +4,18 @@
  * maximum, while the config keeps the value given). The optional "checksum"
  * field of later numcodecs versions is accepted (and written only when true).
  *
- * Every call creates its own ZSTD context. Decoding first sums the content
+ * Each thread keeps one compression and one decompression context for all
+ * its calls (created on first use, freed when the thread exits): a context
+ * per call cost a fresh mapping of its ~1 MiB workspace, faulted in and
+ * unmapped again, for every chunk. Contexts are reset before each use, so no
+ * parameter or stream state leaks from one call to the next. A forked child
+ * inherits the forking thread's contexts (copies: safe). Decoding first sums the content
  * sizes of all frames (ZSTD_getFrameContentSize): a size other than the
  * chunk's is refused before decompressing; frames without a recorded size
  * are stream-decoded into the chunk buffer, stopping one byte past it.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <zstd.h>
 
@@ -20,6 +26,77 @@ typedef struct {
 	long long level;
 	int checksum;
 } zstd_codec;
+
+/* ---- per-thread contexts ---- */
+
+static pthread_key_t cctx_key, dctx_key;
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+static int keys_ok;
+
+static void free_cctx(void *p)
+{
+	ZSTD_freeCCtx(p);
+}
+
+static void free_dctx(void *p)
+{
+	ZSTD_freeDCtx(p);
+}
+
+static void make_keys(void)
+{
+	keys_ok = pthread_key_create(&cctx_key, free_cctx) == 0 &&
+		  pthread_key_create(&dctx_key, free_dctx) == 0;
+}
+
+/* The calling thread's compression context, reset; NULL when out of memory. */
+static ZSTD_CCtx *thread_cctx(void)
+{
+	pthread_once(&keys_once, make_keys);
+	ZSTD_CCtx *c = keys_ok ? pthread_getspecific(cctx_key) : NULL;
+	if (!c) {
+		c = ZSTD_createCCtx();
+		if (c && keys_ok && pthread_setspecific(cctx_key, c) != 0) {
+			ZSTD_freeCCtx(c);
+			return NULL;
+		}
+		if (!keys_ok)
+			return c; /* the caller frees it (release_cctx) */
+	}
+	if (c)
+		ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
+	return c;
+}
+
+static void release_cctx(ZSTD_CCtx *c)
+{
+	if (!keys_ok)
+		ZSTD_freeCCtx(c);
+}
+
+static ZSTD_DCtx *thread_dctx(void)
+{
+	pthread_once(&keys_once, make_keys);
+	ZSTD_DCtx *d = keys_ok ? pthread_getspecific(dctx_key) : NULL;
+	if (!d) {
+		d = ZSTD_createDCtx();
+		if (d && keys_ok && pthread_setspecific(dctx_key, d) != 0) {
+			ZSTD_freeDCtx(d);
+			return NULL;
+		}
+		if (!keys_ok)
+			return d;
+	}
+	if (d)
+		ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+	return d;
+}
+
+static void release_dctx(ZSTD_DCtx *d)
+{
+	if (!keys_ok)
+		ZSTD_freeDCtx(d);
+}
 
 static int zstd_codec_create(scout_codec **out, const json_t *config, size_t typesize)
 {
@@ -72,12 +149,12 @@ static int zstd_codec_encode(const scout_codec *codec, const void *src, size_t n
 	size_t cap = ZSTD_compressBound(n);
 	if (ZSTD_isError(cap) || cap == 0)
 		return scout__error(SCOUT_ECODEC, "zstd: cannot compress %zu bytes", n);
-	void *dst = scout__codec_malloc(cap, "zstd");
+	void *dst = scout__codec_scratch(cap, "zstd");
 	if (!dst)
 		return SCOUT_ENOMEM;
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	ZSTD_CCtx *cctx = thread_cctx();
 	if (!cctx) {
-		free(dst);
+		scout__codec_scratch_free(dst, cap);
 		return scout__error(SCOUT_ENOMEM, "zstd: cannot create a compression context");
 	}
 	size_t r;
@@ -90,16 +167,13 @@ static int zstd_codec_encode(const scout_codec *codec, const void *src, size_t n
 	} else {
 		r = ZSTD_compressCCtx(cctx, dst, cap, src, n, level);
 	}
-	ZSTD_freeCCtx(cctx);
+	release_cctx(cctx);
 	if (ZSTD_isError(r)) {
-		free(dst);
+		scout__codec_scratch_free(dst, cap);
 		return scout__error(SCOUT_ECODEC, "zstd: compression failed: %s",
 				    ZSTD_getErrorName(r));
 	}
-	void *shrunk = realloc(dst, r);
-	*dst_out = shrunk ? shrunk : dst;
-	*dst_size_out = r;
-	return SCOUT_OK;
+	return scout__codec_take(dst_out, dst_size_out, dst, cap, r, "zstd");
 }
 
 /* Frames without a content size: bounded streaming decode. */
@@ -172,7 +246,7 @@ static int zstd_codec_decode(const scout_codec *codec, const void *src, size_t n
 		    "%zu",
 		    unknown ? "s (of the frames that record it)" : "", unknown ? "" : "s", total,
 		    expected);
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	ZSTD_DCtx *dctx = thread_dctx();
 	if (!dctx)
 		return scout__error(SCOUT_ENOMEM, "zstd: cannot create a decompression context");
 	int rc = SCOUT_OK;
@@ -186,7 +260,7 @@ static int zstd_codec_decode(const scout_codec *codec, const void *src, size_t n
 		else if (r != expected)
 			rc = scout__codec_size_error("zstd", r, expected);
 	}
-	ZSTD_freeDCtx(dctx);
+	release_dctx(dctx);
 	return rc;
 }
 
