@@ -409,20 +409,32 @@ static int write_one(scout_array *arr, const int64_t *s, void *payload)
 		if (edge)
 			scout__fill_nd(buf, sh, zero, sh, nd, isz, z->meta.fill);
 	} else if (!direct) {
-		void *old = NULL;
-		size_t on = 0;
-		rc = scout__store_get(&old, &on, NULL, z->store, key);
+		/* the old shard into pooled memory (a malloc'd one would be faulted in anew) */
+		void *old = NULL, *big = NULL;
+		size_t on = 0, cap = 1;
+		scout_store_version hv;
+		rc = scout__store_head(&hv, z->store, key);
+		if (rc == SCOUT_OK) {
+			cap = hv.size > 0 ? (size_t)hv.size : 1;
+			old = scout__buf_alloc(cap);
+			rc = old ? scout__store_get_range_into(old, cap, &on, NULL, z->store, key,
+							       0, UINT64_MAX)
+				 : scout__error(SCOUT_ENOMEM, "out of memory");
+			if (rc == SCOUT_OK && on > cap) /* replaced by a larger one since */
+				rc = scout__store_get(&big, &on, NULL, z->store, key);
+		}
 		if (rc == SCOUT_ENOTFOUND) {
 			scout__fill_nd(buf, sh, zero, sh, nd, isz, z->meta.fill);
 			rc = SCOUT_OK;
 		} else if (rc == SCOUT_OK) {
 			SCOUT_ZARR_COUNT(z, n_read);
 			scout_chunk_source src = {z->store, key};
-			rc = scout__pipeline_decode(z->pipeline, old, on, buf, &src);
-			free(old);
+			rc = scout__pipeline_decode(z->pipeline, big ? big : old, on, buf, &src);
 			if (rc == SCOUT_OK)
 				SCOUT_ZARR_COUNT(z, n_decoded);
 		}
+		scout__buf_free(old, cap);
+		free(big);
 		if (rc < 0) {
 			rc = shard_error(rc, z, key);
 			goto done;
@@ -430,7 +442,8 @@ static int write_one(scout_array *arr, const int64_t *s, void *payload)
 	}
 	if (!direct)
 		scout__copy_nd(buf, sh, doff, bx->src, sshape, soff, ext, nd, isz);
-	rc = scout__pipeline_encode(z->pipeline, direct ? bx->src : buf, &enc, &n);
+	/* the pipeline is this one sharding_indexed stage; its output pooled */
+	rc = scout__shard_encode_pooled(z->shard, direct ? bx->src : buf, &enc, &n);
 	if (rc < 0) {
 		rc = shard_error(rc, z, key);
 		goto done;
@@ -465,7 +478,7 @@ done:
 	}
 	scout__chunk_unlock(z->locks, lin);
 	scout__buf_free(buf, nb);
-	free(enc);
+	scout__buf_free(enc, n);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufpool.h"
 #include "shard_index.h"
 
 int scout__shard_layout_init(scout_shard_layout *layout, int ndim, const int64_t *shard_shape,
@@ -293,9 +294,10 @@ int scout__shard_plan_reads(scout_byte_range **ranges_out, size_t *nranges_out, 
 	return SCOUT_OK;
 }
 
-int scout__shard_assemble(void **shard_out, size_t *size_out, scout_shard_entry *entries_out,
-			  const void *const *chunks, const size_t *sizes,
-			  const scout_shard_layout *layout)
+static int assemble(void **shard_out, size_t *size_out, scout_shard_entry *entries_out,
+		    const void *const *chunks, const size_t *sizes,
+		    const scout_shard_layout *layout, void *(*alloc)(size_t),
+		    void (*dealloc)(void *, size_t))
 {
 	*shard_out = NULL;
 	*size_out = 0;
@@ -319,10 +321,11 @@ int scout__shard_assemble(void **shard_out, size_t *size_out, scout_shard_entry 
 		return SCOUT_OK;
 	}
 	scout_shard_entry *e = malloc((size_t)layout->count * sizeof *e);
-	unsigned char *out = malloc(total + inb);
+	unsigned char *out = alloc(total + inb);
 	if (!e || !out) {
 		free(e);
-		free(out);
+		if (out)
+			dealloc(out, total + inb);
 		return scout__error(SCOUT_ENOMEM, "shard layout: out of memory for %zu bytes",
 				    total + inb);
 	}
@@ -344,4 +347,31 @@ int scout__shard_assemble(void **shard_out, size_t *size_out, scout_shard_entry 
 	*shard_out = out;
 	*size_out = total + inb;
 	return SCOUT_OK;
+}
+
+static void *plain_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void plain_free(void *p, size_t n)
+{
+	(void)n;
+	free(p);
+}
+
+int scout__shard_assemble(void **shard_out, size_t *size_out, scout_shard_entry *entries_out,
+			  const void *const *chunks, const size_t *sizes,
+			  const scout_shard_layout *layout)
+{
+	return assemble(shard_out, size_out, entries_out, chunks, sizes, layout, plain_alloc,
+			plain_free);
+}
+
+int scout__shard_assemble_pooled(void **shard_out, size_t *size_out, scout_shard_entry *entries_out,
+				 const void *const *chunks, const size_t *sizes,
+				 const scout_shard_layout *layout)
+{
+	return assemble(shard_out, size_out, entries_out, chunks, sizes, layout, scout__buf_alloc,
+			scout__buf_free);
 }

@@ -132,4 +132,11 @@ SCOUT_HIDDEN int scout__shard_assemble(void **shard_out, size_t *size_out,
 				       scout_shard_entry *entries_out, const void *const *chunks,
 				       const size_t *sizes, const scout_shard_layout *layout);
 
+/* scout__shard_assemble() with *shard_out from the buffer pool: scout__buf_free(*shard_out,
+ * *size_out). */
+SCOUT_HIDDEN int scout__shard_assemble_pooled(void **shard_out, size_t *size_out,
+					      scout_shard_entry *entries_out,
+					      const void *const *chunks, const size_t *sizes,
+					      const scout_shard_layout *layout);
+
 #endif

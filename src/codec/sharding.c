@@ -334,17 +334,33 @@ static int enc_item(size_t i, void *payload)
 	scout__copy_nd(tmp, c->inner, zero, j->src, c->base.in.shape, off, c->inner, c->layout.ndim,
 		       isz);
 	int rc = SCOUT_OK;
+	void *e = NULL;
+	size_t en = 0;
 	if (!is_fill(tmp, c->inner_nbytes, c->fill, isz))
-		rc = scout__pipeline_encode(c->inner_p, tmp, &j->chunks[i], &j->sizes[i]);
+		rc = scout__pipeline_encode(c->inner_p, tmp, &e, &en);
 	scout__buf_free(tmp, inner_nb(c));
+	if (rc == SCOUT_OK && e) {
+		/*
+		 * Held in pooled memory until the shard is assembled: a shard's worth
+		 * of malloc'd inner chunks grew the heap and had it trimmed again,
+		 * faulting fresh pages in, for every shard.
+		 */
+		j->chunks[i] = scout__buf_alloc(en);
+		if (j->chunks[i]) {
+			memcpy(j->chunks[i], e, en);
+			j->sizes[i] = en;
+		} else {
+			rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
+		}
+	}
+	free(e);
 	return rc;
 }
 
-static int shard_encode(const scout_stage *s, const void *src, size_t n, void **dst_out,
-			size_t *dst_size_out)
+/* Encode a whole shard (its array at src); *dst_out from malloc or the pool (pooled). */
+static int encode_shard(const scout_shard_codec *c, const void *src, void **dst_out,
+			size_t *dst_size_out, int pooled)
 {
-	const scout_shard_codec *c = (const scout_shard_codec *)s;
-	(void)n;
 	*dst_out = NULL;
 	*dst_size_out = 0;
 	size_t cnt = (size_t)c->layout.count;
@@ -359,16 +375,19 @@ static int shard_encode(const scout_stage *s, const void *src, size_t n, void **
 	rc = run_inner(c, cnt, enc_item, &job);
 	if (rc < 0)
 		goto done;
-	rc = scout__shard_assemble(dst_out, dst_size_out, NULL, (const void *const *)chunks, sizes,
-				   &c->layout);
+	rc = (pooled ? scout__shard_assemble_pooled : scout__shard_assemble)(
+	    dst_out, dst_size_out, NULL, (const void *const *)chunks, sizes, &c->layout);
 	if (rc == SCOUT_OK && !*dst_out) {
 		/* nothing stored: the index alone, every pair empty */
 		size_t inb = scout__shard_index_nbytes(&c->layout);
 		scout_shard_entry *e = malloc(cnt * sizeof *e);
-		unsigned char *d = malloc(inb);
+		unsigned char *d = pooled ? scout__buf_alloc(inb) : malloc(inb);
 		if (!e || !d) {
 			free(e);
-			free(d);
+			if (pooled)
+				scout__buf_free(d, inb);
+			else
+				free(d);
 			rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
 			goto done;
 		}
@@ -382,10 +401,23 @@ static int shard_encode(const scout_stage *s, const void *src, size_t n, void **
 done:
 	if (chunks)
 		for (size_t i = 0; i < cnt; i++)
-			free(chunks[i]);
+			scout__buf_free(chunks[i], sizes[i]);
 	free(chunks);
 	free(sizes);
 	return rc;
+}
+
+static int shard_encode(const scout_stage *s, const void *src, size_t n, void **dst_out,
+			size_t *dst_size_out)
+{
+	(void)n;
+	return encode_shard((const scout_shard_codec *)s, src, dst_out, dst_size_out, 0);
+}
+
+int scout__shard_encode_pooled(const scout_shard_codec *c, const void *src, void **dst_out,
+			       size_t *dst_size_out)
+{
+	return encode_shard(c, src, dst_out, dst_size_out, 1);
 }
 
 static const char *key_of(const scout_chunk_source *from)
@@ -573,10 +605,16 @@ static int read_whole(const scout_shard_codec *c, const scout_store *store, cons
 {
 	const unsigned char **enc = calloc(nw ? nw : 1, sizeof *enc);
 	size_t *encn = calloc(nw ? nw : 1, sizeof *encn);
-	void *data = NULL;
-	size_t n = 0;
-	int rc = !enc || !encn ? scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key)
-			       : scout__store_get(&data, &n, ver, store, key);
+	/* into pooled memory of the size the index was read from (mapped already) */
+	size_t cap = ver->size > 0 ? (size_t)ver->size : 1, n = 0;
+	void *data = scout__buf_alloc(cap), *big = NULL;
+	int rc = !enc || !encn || !data
+		     ? scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key)
+		     : scout__store_get_range_into(data, cap, &n, ver, store, key, 0, UINT64_MAX);
+	if (rc == SCOUT_OK && n > cap) {
+		/* replaced by a larger shard since: read it whole */
+		rc = scout__store_get(&big, &n, ver, store, key);
+	}
 	if (rc == SCOUT_ENOTFOUND) {
 		/* removed since the index was read: every inner chunk reads as fill */
 		for (size_t i = 0; i < (size_t)c->layout.count; i++)
@@ -584,7 +622,7 @@ static int read_whole(const scout_shard_codec *c, const scout_store *store, cons
 		rc = SCOUT_OK;
 	} else if (rc == SCOUT_OK) {
 		size_t inb = scout__shard_index_nbytes(&c->layout);
-		const unsigned char *s = data;
+		const unsigned char *s = big ? big : data;
 		if (n < inb)
 			rc = scout__error(
 			    SCOUT_EFORMAT,
@@ -604,7 +642,8 @@ static int read_whole(const scout_shard_codec *c, const scout_store *store, cons
 	}
 	if (rc == SCOUT_OK)
 		rc = decode_wanted(c, store, key, wanted, nw, enc, encn, o);
-	free(data);
+	scout__buf_free(data, cap);
+	free(big);
 	free(enc);
 	free(encn);
 	return rc;
@@ -636,8 +675,12 @@ static int read_inner(const scout_shard_codec *c, const scout_store *store, cons
 	for (size_t k = 0; k < nr && rc == SCOUT_OK && !stale; k++) {
 		size_t got = 0;
 		scout_store_version v;
-		rc = scout__store_get_range(&bufs[k], &got, &v, store, key, (int64_t)r[k].offset,
-					    r[k].nbytes);
+		/* pooled: a range of MiBs from malloc would be a fresh mapping faulted in */
+		bufs[k] = scout__buf_alloc((size_t)r[k].nbytes);
+		rc = !bufs[k] ? scout__error(SCOUT_ENOMEM, "shard %s: out of memory", key)
+			      : scout__store_get_range_into(bufs[k], (size_t)r[k].nbytes, &got, &v,
+							    store, key, (int64_t)r[k].offset,
+							    r[k].nbytes);
 		if (rc == SCOUT_ENOTFOUND) {
 			rc = SCOUT_OK;
 			stale = 1;
@@ -665,7 +708,7 @@ static int read_inner(const scout_shard_codec *c, const scout_store *store, cons
 		free(encn);
 	}
 	for (size_t k = 0; k < nr; k++)
-		free(bufs[k]);
+		scout__buf_free(bufs[k], (size_t)r[k].nbytes);
 	free(bufs);
 	free(r);
 	free(of);

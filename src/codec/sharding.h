@@ -85,6 +85,15 @@ SCOUT_HIDDEN int scout__shard_read_inner(const scout_shard_codec *c, const scout
 					 scout_store_version *ver, const uint64_t *wanted, size_t n,
 					 void *const *dst, uint64_t gap);
 
+/*
+ * Encode a whole shard (c's array at src) as the stage does, the result in
+ * pooled memory: give it back with scout__buf_free(*dst_out, *dst_size_out)
+ * (core/bufpool.h). For the array layer's shard writes: a shard of MiBs from
+ * malloc is a fresh mapping, faulted in and unmapped again, every time.
+ */
+SCOUT_HIDDEN int scout__shard_encode_pooled(const scout_shard_codec *c, const void *src,
+					    void **dst_out, size_t *dst_size_out);
+
 /* Receives decoded inner chunk wanted[i] (inner_nbytes at chunk, valid during the call only). */
 typedef void (*scout_shard_sink)(void *payload, size_t i, const void *chunk);
 

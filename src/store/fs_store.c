@@ -183,8 +183,10 @@ static int fs_head(const scout_store *store, const char *key, scout_store_versio
  * Read [offset, offset + length) of a key (clipped to the file); offset
  * SCOUT_STORE_SUFFIX: the last length bytes; length UINT64_MAX: to the end.
  */
+/* into: read into it (at most cap bytes; *size_out still the range's length), else malloc */
 static int fs_read(const scout_store *store, const char *key, int64_t offset, uint64_t length,
-		   void **data_out, size_t *size_out, scout_store_version *ver_out)
+		   void *into, size_t cap, void **data_out, size_t *size_out,
+		   scout_store_version *ver_out)
 {
 	*data_out = NULL;
 	*size_out = 0;
@@ -228,20 +230,21 @@ static int fs_read(const scout_store *store, const char *key, int64_t offset, ui
 		close(fd);
 		return rc;
 	}
-	unsigned char *buf = malloc(size ? size : 1);
+	unsigned char *buf = into ? into : malloc(size ? size : 1);
 	if (!buf) {
 		close(fd);
 		return scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", path, size);
 	}
-	size_t got = 0;
+	size_t want = into && size > cap ? cap : size, got = 0;
 	int pending = 0;
-	while (got < size) {
-		ssize_t r = scout__store_io_call(0, fd, buf + got, size - got, &pending);
+	while (got < want) {
+		ssize_t r = scout__store_io_call(0, fd, buf + got, want - got, &pending);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = scout__error(SCOUT_EIO, "%s: read failed: %s", path, strerror(errno));
-			free(buf);
+			if (!into)
+				free(buf);
 			close(fd);
 			return rc;
 		}
@@ -251,10 +254,11 @@ static int fs_read(const scout_store *store, const char *key, int64_t offset, ui
 		got += (size_t)r;
 	}
 	close(fd);
-	if (got != size) {
-		free(buf);
+	if (got != want) {
+		if (!into)
+			free(buf);
 		return scout__error(SCOUT_EIO, "%s: file shrank from %llu to %llu bytes while read",
-				    path, (unsigned long long)(from + size),
+				    path, (unsigned long long)(from + want),
 				    (unsigned long long)(from + got));
 	}
 	if (ver_out)
@@ -586,7 +590,7 @@ int scout__rmtree(const char *path)
 static int fs_get(const scout_store *store, const char *key, void **data_out, size_t *size_out,
 		  scout_store_version *ver_out)
 {
-	return fs_read(store, key, 0, UINT64_MAX, data_out, size_out, ver_out);
+	return fs_read(store, key, 0, UINT64_MAX, NULL, 0, data_out, size_out, ver_out);
 }
 
 static int fs_get_range(const scout_store *store, const char *key, int64_t offset, uint64_t length,
@@ -595,7 +599,18 @@ static int fs_get_range(const scout_store *store, const char *key, int64_t offse
 	if (offset < 0 && offset != SCOUT_STORE_SUFFIX)
 		return scout__error(SCOUT_EINVAL, "store: get_range of %s: bad offset %lld", key,
 				    (long long)offset);
-	return fs_read(store, key, offset, length, data_out, size_out, ver_out);
+	return fs_read(store, key, offset, length, NULL, 0, data_out, size_out, ver_out);
+}
+
+static int fs_get_range_into(const scout_store *store, const char *key, int64_t offset,
+			     uint64_t length, void *buf, size_t cap, size_t *size_out,
+			     scout_store_version *ver_out)
+{
+	if (offset < 0 && offset != SCOUT_STORE_SUFFIX)
+		return scout__error(SCOUT_EINVAL, "store: get_range of %s: bad offset %lld", key,
+				    (long long)offset);
+	void *d = NULL;
+	return fs_read(store, key, offset, length, buf, cap, &d, size_out, ver_out);
 }
 
 static int fs_list_dir(const scout_store *store, const char *prefix, char ***names_out,
@@ -686,6 +701,7 @@ static const scout_store_vtable fs_vtable = {
     .name = "file",
     .get = fs_get,
     .get_range = fs_get_range,
+    .get_range_into = fs_get_range_into,
     .head = fs_head,
     .set = fs_set,
     .del = fs_del,

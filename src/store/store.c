@@ -47,6 +47,22 @@ int scout__store_get_range(void **data_out, size_t *size_out, scout_store_versio
 	return store->vt->get_range(store, key, offset, length, data_out, size_out, ver_out);
 }
 
+int scout__store_get_range_into(void *buf, size_t cap, size_t *size_out,
+				scout_store_version *ver_out, const scout_store *store,
+				const char *key, int64_t offset, uint64_t length)
+{
+	if (store->vt->get_range_into)
+		return store->vt->get_range_into(store, key, offset, length, buf, cap, size_out,
+						 ver_out);
+	void *d = NULL;
+	int rc = store->vt->get_range(store, key, offset, length, &d, size_out, ver_out);
+	if (rc < 0)
+		return rc;
+	memcpy(buf, d, *size_out < cap ? *size_out : cap);
+	free(d);
+	return SCOUT_OK;
+}
+
 int scout__store_head(scout_store_version *ver_out, const scout_store *store, const char *key)
 {
 	return store->vt->head(store, key, ver_out);

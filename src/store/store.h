@@ -61,13 +61,17 @@ typedef struct {
 
 #define SCOUT_STORE_SUFFIX (-1) /* get_range: `length` is a suffix length */
 
-/* What a store implementation provides (every function is required). */
+/* What a store implementation provides (every function is required but get_range_into). */
 typedef struct {
 	const char *name; /* "file", ... */
 	int (*get)(const scout_store *s, const char *key, void **data_out, size_t *size_out,
 		   scout_store_version *ver_out);
 	int (*get_range)(const scout_store *s, const char *key, int64_t offset, uint64_t length,
 			 void **data_out, size_t *size_out, scout_store_version *ver_out);
+	/* optional: get_range into the caller's buffer (see scout__store_get_range_into) */
+	int (*get_range_into)(const scout_store *s, const char *key, int64_t offset,
+			      uint64_t length, void *buf, size_t cap, size_t *size_out,
+			      scout_store_version *ver_out);
 	int (*head)(const scout_store *s, const char *key, scout_store_version *ver_out);
 	int (*set)(const scout_store *s, const char *key, const void *data, size_t size,
 		   scout_store_version *ver_out);
@@ -124,6 +128,18 @@ SCOUT_HIDDEN int scout__store_get(void **data_out, size_t *size_out, scout_store
 SCOUT_HIDDEN int scout__store_get_range(void **data_out, size_t *size_out,
 					scout_store_version *ver_out, const scout_store *store,
 					const char *key, int64_t offset, uint64_t length);
+
+/*
+ * scout__store_get_range() into the caller's buffer buf of cap bytes (e.g.
+ * pooled memory, already mapped: a malloc'd buffer of several MiB is a fresh
+ * mapping faulted in page by page). *size_out is the length of the range as
+ * the value holds it now; when it exceeds cap only cap bytes were read, and
+ * the caller decides (a shard read treats it as a value replaced since its
+ * index was read). Errors as scout__store_get().
+ */
+SCOUT_HIDDEN int scout__store_get_range_into(void *buf, size_t cap, size_t *size_out,
+					     scout_store_version *ver_out, const scout_store *store,
+					     const char *key, int64_t offset, uint64_t length);
 
 /* Version token of a key without reading it; SCOUT_ENOTFOUND (silent) when absent. */
 SCOUT_HIDDEN int scout__store_head(scout_store_version *ver_out, const scout_store *store,
