@@ -4,14 +4,15 @@
  * the codec floor measured in the same run on the same inner chunks (their
  * encoded bytes in memory, the same inner pipeline, one thread).
  *
- * usage: bench_shard DIR [N] [SHARD] [INNER] [REPS]
+ * usage: bench_shard DIR [N] [SHARD] [INNER] [REPS] [zstd|blosc]
  *   (defaults 256 128 32 3: a 256^3 volume in 128^3 shards of 32^3 inner
  *   chunks, 64 inner chunks per shard as W8's 256^3 shards of 64^3)
  * Data: a smooth gradient plus noise (compresses about 2-3x with zstd 0).
- * Single-threaded throughout (scout's reads of one box run on the calling
- * thread), so the numbers are per core, and measured in process CPU time
- * (user + system: fair on a machine shared with other work; the file system
- * calls count). Prints one line per measurement:
+ * The floors run on one thread; scout's box reads and writes use the I/O pool
+ * (SCOUT_IO_THREADS; run with SCOUT_IO_THREADS=1 for one thread throughout).
+ * Everything is measured in process CPU time (user + system of all threads:
+ * the work done, so the numbers are per core and fair on a machine shared
+ * with other work; the file system calls count). Prints one line per measurement:
  *   name seconds GB/s ratio-to-its-floor
  *   - floor_decode / floor_encode: every inner chunk decoded / encoded from memory
  *   - read_all: every voxel read through scout (box = one shard at a time)
@@ -53,9 +54,16 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-#define INNER_CHAIN                                                                                \
+/* the inner chains: W8's zstd level 0, or SCOUT's blosc zstd 1 bitshuffle */
+#define ZSTD_CHAIN                                                                                 \
 	"[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"zstd\","      \
 	"\"configuration\":{\"level\":0,\"checksum\":false}}]"
+#define BLOSC_CHAIN                                                                                \
+	"[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"blosc\","     \
+	"\"configuration\":{\"cname\":\"zstd\",\"clevel\":1,\"shuffle\":\"bitshuffle\","             \
+	"\"typesize\":2,\"blocksize\":0}}]"
+static const char *INNER_CHAIN = ZSTD_CHAIN;
+static const char *chain_name = "bytes+zstd 0";
 
 static int64_t N = 256, S = 128, C = 32;
 
@@ -153,7 +161,7 @@ static void copy_box(const int64_t *a, const int64_t *b, void *p)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_shard DIR [N] [SHARD] [INNER] [REPS]\n");
+		fprintf(stderr, "usage: bench_shard DIR [N] [SHARD] [INNER] [REPS] [zstd|blosc]\n");
 		return 2;
 	}
 	const char *dir = argv[1];
@@ -164,6 +172,10 @@ int main(int argc, char **argv)
 	if (argc > 4)
 		C = atoll(argv[4]);
 	int reps = argc > 5 ? atoi(argv[5]) : 3;
+	if (argc > 6 && strcmp(argv[6], "blosc") == 0) {
+		INNER_CHAIN = BLOSC_CHAIN;
+		chain_name = "bytes+blosc zstd 1 bitshuffle";
+	}
 	if (N % S || S % C || reps < 1) {
 		fprintf(stderr, "N must be a multiple of SHARD, SHARD of INNER\n");
 		return 2;
@@ -243,9 +255,9 @@ int main(int argc, char **argv)
 	double fe = median(te, reps), fd = median(td, reps);
 	double gb = (double)bytes / 1e9;
 	printf("# W8 scaled: %lld^3 uint16 (%.0f MiB), %lld^3 shards of %lld^3 inner chunks, "
-	       "bytes+zstd 0, ratio %.2f, 1 thread, CPU seconds, median of %d\n",
-	       (long long)N, (double)bytes / 1048576.0, (long long)S, (long long)C,
-	       (double)bytes / (double)stored, reps);
+	       "%s, ratio %.2f, %d I/O thread(s), CPU seconds, median of %d\n",
+	       (long long)N, (double)bytes / 1048576.0, (long long)S, (long long)C, chain_name,
+	       (double)bytes / (double)stored, scout_io_threads(), reps);
 	printf("floor_decode %.3f s %.2f GB/s\n", fd, gb / fd);
 	printf("floor_encode %.3f s %.2f GB/s\n", fe, gb / fe);
 
