@@ -40,6 +40,10 @@ def dataset(name):
 
 def timed(cmd):
     """(wall seconds, cpu seconds of the child: user + system, stdout)"""
+    # write back what earlier runs left dirty (not timed): each command starts
+    # from a clean page cache instead of being throttled for its predecessors'
+    # gigabytes (balance_dirty_pages made wall times swing by 1.6x here)
+    os.sync()
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
