@@ -431,3 +431,36 @@ void cli_pmap_options(scout_pmap_options *po, const cli_common *c)
 	po->cancel = cancel_on_signal;
 	po->cancel_payload = NULL;
 }
+
+int cli_output_option(cli_output_opts *o, int opt, const char *arg, const char *cmd,
+		      const char *usage)
+{
+	switch (opt) {
+	case CLI_OPT_CHUNKS:
+		o->nchunks = cli_parse_int64_list(o->chunks, SCOUT_MAX_NDIM, arg, 1);
+		if (o->nchunks < 0)
+			return 1000 + cli_usage_error(
+					  cmd, usage,
+					  "--chunks needs positive integers Z,Y,X, not '%s'", arg);
+		return 1;
+	case CLI_OPT_CODEC:
+		o->codec = arg;
+		return 1;
+	case CLI_OPT_DTYPE:
+		if (cli_parse_dtype(&o->dtype, arg) < 0)
+			return 1000 + cli_usage_error(cmd, usage, "unknown --dtype '%s'", arg);
+		o->has_dtype = 1;
+		return 1;
+	case CLI_OPT_SEPARATOR:
+		if (strcmp(arg, "/") && strcmp(arg, "."))
+			return 1000 + cli_usage_error(cmd, usage,
+						      "--separator must be / or ., not '%s'", arg);
+		o->separator = arg[0];
+		return 1;
+	case CLI_OPT_OVERWRITE:
+		o->overwrite = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}

@@ -296,9 +296,12 @@ int cli_peaks_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
 int cli_preview_main(int argc, char **argv);
 
+/*
+ * The options of the array a command writes, shared by convert and pyramid:
+ * --chunks, --codec, --dtype, --separator, --overwrite (CLI_OUTPUT_LONGOPTS),
+ * parsed by cli_output_option() with the same messages in both.
+ */
 typedef struct {
-	const char *input;
-	const char *output;
 	int nchunks; /* 0: default 64 per axis */
 	int64_t chunks[SCOUT_MAX_NDIM];
 	const char *codec; /* NULL: SCOUT's default */
@@ -306,6 +309,27 @@ typedef struct {
 	scout_dtype dtype;
 	char separator; /* '/' or '.'; 0: the default of the format and key encoding */
 	int overwrite;
+} cli_output_opts;
+
+enum { CLI_OPT_CHUNKS = 0x1c0, CLI_OPT_CODEC, CLI_OPT_DTYPE, CLI_OPT_SEPARATOR, CLI_OPT_OVERWRITE };
+
+#define CLI_OUTPUT_LONGOPTS                                                                        \
+	{"chunks", required_argument, NULL, CLI_OPT_CHUNKS},                                       \
+	    {"codec", required_argument, NULL, CLI_OPT_CODEC},                                     \
+	    {"dtype", required_argument, NULL, CLI_OPT_DTYPE},                                     \
+	    {"separator", required_argument, NULL, CLI_OPT_SEPARATOR},                             \
+	{                                                                                          \
+		"overwrite", no_argument, NULL, CLI_OPT_OVERWRITE                                  \
+	}
+
+/* an output option: 1 handled, 0 not one, >= 1000: exit status + 1000 (usage printed) */
+int cli_output_option(cli_output_opts *o, int opt, const char *arg, const char *cmd,
+		      const char *usage);
+
+typedef struct {
+	const char *input;
+	const char *output;
+	cli_output_opts out;
 	int zarr_format;          /* 2 (default) or 3 */
 	const char *key_encoding; /* v3: "default" (NULL) or "v2" */
 	int64_t shards[SCOUT_MAX_NDIM];
@@ -353,15 +377,9 @@ typedef struct {
 	const char *unit;
 	scout_downsample_method method;
 	int levels; /* 0: automatic */
-	int nchunks;
-	int64_t chunks[SCOUT_MAX_NDIM];
+	cli_output_opts out;
 	int nshards; /* --shards values given (NGFF 0.5) */
 	int64_t shards[SCOUT_MAX_NDIM];
-	const char *codec;
-	int has_dtype;
-	scout_dtype dtype;
-	char separator;
-	int overwrite;
 	cli_common common;
 } cli_pyramid_params;
 

@@ -363,7 +363,7 @@ int cli_convert_run(const cli_convert_params *p)
 	int ndim = scout_array_ndim(in);
 	const int64_t *shape = scout_array_shape(in);
 	scout_dtype it = scout_array_dtype(in);
-	scout_dtype ot = p->has_dtype ? p->dtype : it;
+	scout_dtype ot = p->out.has_dtype ? p->out.dtype : it;
 	if (!cli_cast_supported(it, ot)) {
 		rc = scout__error(SCOUT_EUNSUPPORTED, "%s: cannot convert %s to %s", p->input,
 				  scout_dtype_name(it), scout_dtype_name(ot));
@@ -379,9 +379,9 @@ int cli_convert_run(const cli_convert_params *p)
 					  p->output, ndim);
 			goto done;
 		}
-		if ((rc = tiff_options(&to, p->codec)) < 0)
+		if ((rc = tiff_options(&to, p->out.codec)) < 0)
 			goto done;
-		if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+		if ((rc = cli_output_begin(&o, p->output, p->out.overwrite)) < 0)
 			goto done;
 		if ((rc = cli_cast_view(&view, in, ot)) < 0)
 			goto done;
@@ -393,12 +393,12 @@ int cli_convert_run(const cli_convert_params *p)
 	}
 
 	int64_t chunks[SCOUT_MAX_NDIM], slab[SCOUT_MAX_NDIM];
-	if ((rc = cli_resolve_chunks(chunks, p->nchunks, p->chunks, ndim, shape)) < 0)
+	if ((rc = cli_resolve_chunks(chunks, p->out.nchunks, p->out.chunks, ndim, shape)) < 0)
 		goto done;
-	if ((rc = cli_output_begin_resumable(&o, p->output, p->overwrite, p->common.resume,
+	if ((rc = cli_output_begin_resumable(&o, p->output, p->out.overwrite, p->common.resume,
 					     cli_resume_params())) < 0)
 		goto done;
-	char sep = p->separator;
+	char sep = p->out.separator;
 	if (!sep)
 		sep = p->key_encoding && !strcmp(p->key_encoding, "v2") ? '.' : '/';
 	/*
@@ -418,16 +418,17 @@ int cli_convert_run(const cli_convert_params *p)
 					  p->nshards, ndim);
 			goto finish;
 		}
-		if (!p->nchunks) /* inner chunks: 64, or the whole shard when 64 does not divide it
-				  */
+		if (!p->out.nchunks) /* inner chunks: 64, or the whole shard when 64 does not divide
+				      * it
+				      */
 			for (int i = 0; i < ndim; i++)
 				chunks[i] = p->shards[i] % 64 == 0 ? 64 : p->shards[i];
 		rc = cli_zarr_output_create_sharded(&out, &o, ndim, shape, chunks, p->shards,
-						    p->index_location, ot, p->codec, sep,
+						    p->index_location, ot, p->out.codec, sep,
 						    p->key_encoding, fill, dims);
 	} else {
-		rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->codec, sep,
-						p->zarr_format, p->key_encoding, fill, dims,
+		rc = cli_zarr_output_create_fmt(&out, &o, ndim, shape, chunks, ot, p->out.codec,
+						sep, p->zarr_format, p->key_encoding, fill, dims,
 						p->filters);
 	}
 	free(fill);
@@ -473,12 +474,7 @@ done:
 /* ---- argument parsing ---- */
 
 enum {
-	OPT_CHUNKS = CLI_OPT_FIRST_CMD,
-	OPT_CODEC,
-	OPT_DTYPE,
-	OPT_SEPARATOR,
-	OPT_OVERWRITE,
-	OPT_OME,
+	OPT_OME = CLI_OPT_FIRST_CMD,
 	OPT_ZARR_FORMAT,
 	OPT_KEY_ENCODING,
 	OPT_SHARDS,
@@ -498,11 +494,7 @@ int cli_convert_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    CLI_COMMON_LONGOPTS,
-	    {"chunks", required_argument, NULL, OPT_CHUNKS},
-	    {"codec", required_argument, NULL, OPT_CODEC},
-	    {"dtype", required_argument, NULL, OPT_DTYPE},
-	    {"separator", required_argument, NULL, OPT_SEPARATOR},
-	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    CLI_OUTPUT_LONGOPTS,
 	    {"shards", required_argument, NULL, OPT_SHARDS}, /* before the pyramid's */
 	    {"ome", no_argument, NULL, OPT_OME},
 	    CLI_PYRAMID_LONGOPTS,
@@ -517,7 +509,6 @@ int cli_convert_main(int argc, char **argv)
 	cli_pyramid_params_init(&pp);
 	cli_convert_params p;
 	memset(&p, 0, sizeof p);
-	p.separator = 0;
 	p.zarr_format = 2;
 	cli_common_init(&p.common);
 	int opt;
@@ -530,6 +521,11 @@ int cli_convert_main(int argc, char **argv)
 			ngff_opts = 1;
 			continue;
 		}
+		pr = cli_output_option(&p.out, opt, optarg, "convert", CONVERT_USAGE);
+		if (pr >= 1000)
+			return pr - 1000;
+		if (pr)
+			continue;
 		switch (opt) {
 		case OPT_OME:
 			ome = 1;
@@ -537,34 +533,6 @@ int cli_convert_main(int argc, char **argv)
 		case 'h':
 			convert_help();
 			return CLI_EXIT_OK;
-		case OPT_CHUNKS:
-			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
-			if (p.nchunks < 0)
-				return cli_usage_error(
-				    "convert", CONVERT_USAGE,
-				    "--chunks needs positive integers Z,Y,X, not "
-				    "'%s'",
-				    optarg);
-			break;
-		case OPT_CODEC:
-			p.codec = optarg;
-			break;
-		case OPT_DTYPE:
-			if (cli_parse_dtype(&p.dtype, optarg) < 0)
-				return cli_usage_error("convert", CONVERT_USAGE,
-						       "unknown --dtype '%s'", optarg);
-			p.has_dtype = 1;
-			break;
-		case OPT_SEPARATOR:
-			if (strcmp(optarg, "/") && strcmp(optarg, "."))
-				return cli_usage_error("convert", CONVERT_USAGE,
-						       "--separator must be / or ., not '%s'",
-						       optarg);
-			p.separator = optarg[0];
-			break;
-		case OPT_OVERWRITE:
-			p.overwrite = 1;
-			break;
 		case OPT_ZARR_FORMAT:
 			if (strcmp(optarg, "2") && strcmp(optarg, "3"))
 				return cli_usage_error("convert", CONVERT_USAGE,
@@ -639,15 +607,11 @@ int cli_convert_main(int argc, char **argv)
 					       "give --voxel-size or --voxel-size-file, not both");
 		pp.input = p.input;
 		pp.output = p.output;
-		pp.nchunks = p.nchunks;
-		memcpy(pp.chunks, p.chunks, sizeof pp.chunks);
+		pp.out = p.out;
+		if (!pp.out.separator)
+			pp.out.separator = '/';
 		pp.nshards = p.nshards;
 		memcpy(pp.shards, p.shards, sizeof pp.shards);
-		pp.codec = p.codec;
-		pp.has_dtype = p.has_dtype;
-		pp.dtype = p.dtype;
-		pp.separator = p.separator ? p.separator : '/';
-		pp.overwrite = p.overwrite;
 		pp.common = p.common;
 		if (cli_pyramid_run(&pp) < 0)
 			return cli_fail();

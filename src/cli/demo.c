@@ -300,8 +300,8 @@ static int demo_run(const demo_params *p)
 		memset(&cp, 0, sizeof cp);
 		cp.input = slices;
 		cp.output = zarr;
-		cp.separator = '/';
-		cp.overwrite = 1;
+		cp.out.separator = '/';
+		cp.out.overwrite = 1;
 		cp.common = p->common;
 		if ((rc = cli_convert_run(&cp)) < 0)
 			goto done;

@@ -17,7 +17,7 @@ int cli_demo_pyramid(const char *dir, const char *zarr, const cli_common *common
 	pp.output = out;
 	pp.nvoxel = 3; /* the synthetic nuclei are round in voxels: 1 um isotropic */
 	pp.voxel_size[0] = pp.voxel_size[1] = pp.voxel_size[2] = 1.0;
-	pp.overwrite = 1;
+	pp.out.overwrite = 1;
 	pp.common = *common;
 	int rc = cli_pyramid_run(&pp);
 	if (rc == 0) {

@@ -71,7 +71,7 @@ void cli_pyramid_params_init(cli_pyramid_params *p)
 {
 	memset(p, 0, sizeof *p);
 	p->method = SCOUT_DOWNSAMPLE_MEAN;
-	p->separator = '/';
+	p->out.separator = '/';
 	cli_common_init(&p->common);
 }
 
@@ -147,15 +147,15 @@ int cli_pyramid_run(const cli_pyramid_params *p)
 	}
 	if ((rc = resolve_voxel_size(opts.voxel_size, p, ndim)) < 0)
 		goto done;
-	if (p->nchunks) {
-		if (p->nchunks != ndim) {
+	if (p->out.nchunks) {
+		if (p->out.nchunks != ndim) {
 			rc = scout__error(SCOUT_EINVAL,
 					  "--chunks has %d values but the array has %d axes",
-					  p->nchunks, ndim);
+					  p->out.nchunks, ndim);
 			goto done;
 		}
 		for (int i = 0; i < ndim; i++)
-			opts.chunks[i] = p->chunks[i];
+			opts.chunks[i] = p->out.chunks[i];
 	}
 	if (p->nshards) {
 		if (p->nshards != ndim) {
@@ -167,17 +167,17 @@ int cli_pyramid_run(const cli_pyramid_params *p)
 		for (int i = 0; i < ndim; i++)
 			opts.shards[i] = p->shards[i];
 	}
-	if (p->codec && (rc = cli_codec_spec(&comp, p->codec)) < 0)
+	if (p->out.codec && (rc = cli_codec_spec(&comp, p->out.codec)) < 0)
 		goto done;
 	scout_array *src = in;
-	if (p->has_dtype && p->dtype != it) {
-		if (!cli_cast_supported(it, p->dtype)) {
+	if (p->out.has_dtype && p->out.dtype != it) {
+		if (!cli_cast_supported(it, p->out.dtype)) {
 			rc = scout__error(SCOUT_EUNSUPPORTED, "%s: cannot convert %s to %s",
 					  p->input, scout_dtype_name(it),
-					  scout_dtype_name(p->dtype));
+					  scout_dtype_name(p->out.dtype));
 			goto done;
 		}
-		if ((rc = cli_cast_view(&view, in, p->dtype)) < 0)
+		if ((rc = cli_cast_view(&view, in, p->out.dtype)) < 0)
 			goto done;
 		src = view;
 	}
@@ -186,10 +186,10 @@ int cli_pyramid_run(const cli_pyramid_params *p)
 	opts.method = p->method;
 	opts.max_levels = p->levels;
 	opts.compressor = comp;
-	opts.dimension_separator = p->separator ? p->separator : '/';
+	opts.dimension_separator = p->out.separator ? p->out.separator : '/';
 	cli_pmap_options(&po, &p->common);
 	opts.pmap = &po;
-	if ((rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
+	if ((rc = cli_output_begin(&o, p->output, p->out.overwrite)) < 0)
 		goto done;
 	rc = scout_pyramid_write(o.tmp, src, &opts, NULL);
 	if (rc == 0)
@@ -270,18 +270,12 @@ int cli_pyramid_option(cli_pyramid_params *p, int opt, const char *arg, const ch
 	}
 }
 
-enum { OPT_CHUNKS = CLI_OPT_FIRST_CMD, OPT_CODEC, OPT_DTYPE, OPT_SEPARATOR, OPT_OVERWRITE };
-
 int cli_pyramid_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    CLI_COMMON_LONGOPTS,
 	    CLI_PYRAMID_LONGOPTS,
-	    {"chunks", required_argument, NULL, OPT_CHUNKS},
-	    {"codec", required_argument, NULL, OPT_CODEC},
-	    {"dtype", required_argument, NULL, OPT_DTYPE},
-	    {"separator", required_argument, NULL, OPT_SEPARATOR},
-	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    CLI_OUTPUT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	cli_pyramid_params p;
@@ -290,6 +284,8 @@ int cli_pyramid_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hj:", longopts, NULL)) != -1) {
 		int r = cli_pyramid_option(&p, opt, optarg, "pyramid", PYRAMID_USAGE);
+		if (!r)
+			r = cli_output_option(&p.out, opt, optarg, "pyramid", PYRAMID_USAGE);
 		if (r >= 1000)
 			return r - 1000;
 		if (r)
@@ -298,34 +294,6 @@ int cli_pyramid_main(int argc, char **argv)
 		case 'h':
 			pyramid_help();
 			return CLI_EXIT_OK;
-		case OPT_CHUNKS:
-			p.nchunks = cli_parse_int64_list(p.chunks, SCOUT_MAX_NDIM, optarg, 1);
-			if (p.nchunks < 0)
-				return cli_usage_error(
-				    "pyramid", PYRAMID_USAGE,
-				    "--chunks needs positive integers Z,Y,X, not "
-				    "'%s'",
-				    optarg);
-			break;
-		case OPT_CODEC:
-			p.codec = optarg;
-			break;
-		case OPT_DTYPE:
-			if (cli_parse_dtype(&p.dtype, optarg) < 0)
-				return cli_usage_error("pyramid", PYRAMID_USAGE,
-						       "unknown --dtype '%s'", optarg);
-			p.has_dtype = 1;
-			break;
-		case OPT_SEPARATOR:
-			if (strcmp(optarg, "/") && strcmp(optarg, "."))
-				return cli_usage_error("pyramid", PYRAMID_USAGE,
-						       "--separator must be / or ., not '%s'",
-						       optarg);
-			p.separator = optarg[0];
-			break;
-		case OPT_OVERWRITE:
-			p.overwrite = 1;
-			break;
 		default: {
 			int rr = cli_other_option(&p.common, opt, "pyramid", PYRAMID_USAGE, argv);
 			if (rr)
