@@ -112,6 +112,22 @@ static int alloc_out(void **dst_out, size_t *dst_size_out, const scout_stage *st
 	return *dst_out ? SCOUT_OK : SCOUT_ENOMEM;
 }
 
+/* alloc_out() and a scratch of n bytes (the values in the stage's own dtype); both or neither */
+static int alloc_out_tmp(void **dst_out, size_t *dst_size_out, void **tmp, const scout_stage *st,
+			 size_t n, size_t *count)
+{
+	int rc = alloc_out(dst_out, dst_size_out, st, n, count);
+	if (rc < 0)
+		return rc;
+	*tmp = scout__codec_malloc(n, st->vt->name);
+	if (!*tmp) {
+		free(*dst_out);
+		*dst_out = NULL;
+		return SCOUT_ENOMEM;
+	}
+	return SCOUT_OK;
+}
+
 static int check_sizes(const scout_stage *st, size_t n, size_t expected, size_t *count)
 {
 	*count = expected / st->in.itemsize;
@@ -147,15 +163,10 @@ static int delta_encode(const scout_stage *st, const void *src, size_t n, void *
 {
 	const arith_stage *s = (const arith_stage *)st;
 	size_t count;
-	int rc = alloc_out(dst_out, dst_size_out, st, n, &count);
+	void *tmp;
+	int rc = alloc_out_tmp(dst_out, dst_size_out, &tmp, st, n, &count);
 	if (rc < 0)
 		return rc;
-	void *tmp = scout__codec_malloc(n, st->vt->name);
-	if (!tmp) {
-		free(*dst_out);
-		*dst_out = NULL;
-		return SCOUT_ENOMEM;
-	}
 	if (count)
 		memcpy(tmp, src, st->in.itemsize);
 	if (s->dtype == SCOUT_FLOAT32) {
@@ -384,15 +395,10 @@ static int quantize_encode(const scout_stage *st, const void *src, size_t n, voi
 {
 	const arith_stage *s = (const arith_stage *)st;
 	size_t count;
-	int rc = alloc_out(dst_out, dst_size_out, st, n, &count);
+	void *tmp;
+	int rc = alloc_out_tmp(dst_out, dst_size_out, &tmp, st, n, &count);
 	if (rc < 0)
 		return rc;
-	void *tmp = scout__codec_malloc(n, st->vt->name);
-	if (!tmp) {
-		free(*dst_out);
-		*dst_out = NULL;
-		return SCOUT_ENOMEM;
-	}
 	if (s->dtype == SCOUT_FLOAT32) {
 		const float *a = src;
 		float *t = tmp, q = (float)s->qscale;
