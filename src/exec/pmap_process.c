@@ -607,6 +607,8 @@ int scout__pmap_run_processes(pmap_ctx *c)
 			rc = scout__error(SCOUT_EWORKER, "pmap_chunks: no worker left");
 			break;
 		}
+		if (c->src)
+			timeout = c->src->poll_ms; /* the source may change it in poll() */
 		int k = poll(fds, (nfds_t)n, timeout);
 		if (k < 0 && errno != EINTR) {
 			pp.failed = 1;

@@ -142,6 +142,8 @@ int scout__pmap_run_threads(pmap_ctx *c)
 					 : 0;
 	int stopped_src = 0;
 	for (;;) {
+		if (c->src)
+			wait_ms = c->src->poll_ms; /* the source may change it in poll() */
 		while (tp.nfin == seen && tp.running > 0) {
 			if (wait_ms) {
 				struct timespec ts;

@@ -201,6 +201,15 @@ static int slow_fn(scout_array *arr, const int64_t *start, const int64_t *chunks
  * stay within 1.3x of it (a static split would give a rank 10 of the 20 slow
  * chunks only by luck).
  */
+/* slow_fn that also records the chunks run here */
+static int slow_ran_fn(scout_array *arr, const int64_t *start, const int64_t *chunks,
+		       scout_result *result, void *payload)
+{
+	job *j = payload;
+	j->ran[chunk_index(arr, j, start)] = 1;
+	return slow_fn(arr, start, chunks, result, payload);
+}
+
 static void balance(void)
 {
 	int64_t shape[2] = {200, 1}, chunks[2] = {1, 1};
@@ -226,6 +235,46 @@ static void balance(void)
 	scout_array_free(arr);
 }
 
+/*
+ * Locality: 120 chunks of equal cost (5 ms sleeps), one chunk per batch. Each
+ * rank takes its own contiguous block first, so along the chunk order the
+ * rank that ran a chunk changes only at the blocks' edges and where a rank
+ * helped another at the end: a few times. One shared counter handed
+ * neighbouring chunks to alternating ranks (about one change per two chunks).
+ */
+static void locality(void)
+{
+	int64_t shape[2] = {120, 1}, chunks[2] = {1, 1};
+	scout_array *arr = NULL;
+	CHECK_OK(scout_array_new(&arr, 2, shape, SCOUT_UINT8));
+	size_t count = 120;
+	unsigned char *ran = calloc(count, 1);
+	int *who = calloc(count, sizeof *who), *all = calloc(count, sizeof *all);
+	job j = {1, 1, -1, ran, 0, 5, 5};
+	scout_pmap_options o = SCOUT_PMAP_OPTIONS_INIT;
+	o.nb_workers = 1;
+	o.chunksize = 1;
+	CHECK_OK(scout_pmap_chunks_mpi(NULL, slow_ran_fn, &j, arr, chunks, &o, MPI_COMM_WORLD));
+	for (size_t i = 0; i < count; i++)
+		who[i] = ran[i] ? rank + 1 : 0;
+	MPI_Reduce(who, all, (int)count, MPI_INT, MPI_MAX, 0, MPI_COMM_WORLD);
+	if (rank == 0) {
+		int changes = 0, missing = 0;
+		for (size_t i = 0; i < count; i++) {
+			missing += all[i] == 0;
+			changes += i > 0 && all[i] != all[i - 1];
+		}
+		fprintf(stderr, "locality: %zu chunks on %d ranks, the runner changed %d times\n",
+			count, nranks, changes);
+		CHECK(missing == 0);
+		CHECK(changes <= 20);
+	}
+	free(ran);
+	free(who);
+	free(all);
+	scout_array_free(arr);
+}
+
 int main(int argc, char **argv)
 {
 	int provided;
@@ -238,6 +287,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "balance")) {
 		balance();
+		locality();
 	} else {
 		run_case(arr, 4, 5, 0, 2, SCOUT_WORKERS_THREADS);
 		run_case(arr, 1, 1, 1, 1, SCOUT_WORKERS_THREADS);
