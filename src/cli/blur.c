@@ -159,6 +159,7 @@ int cli_blur_run(const cli_blur_params *p)
 				   scout_dtype_size(c.out_type),
 			       (size_t)48 << 20, 2 * (size_t)p->common.workers);
 	}
+	cli_ghost_cache(in, block, c.radius, (size_t)p->common.workers);
 	if ((rc = cli_output_begin_resumable(&o, p->output, p->overwrite, p->common.resume,
 					     cli_resume_params())) < 0)
 		goto done;

@@ -195,6 +195,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 	}
 	if (rc < 0)
 		goto done;
+	cli_ghost_cache(in, chunks, c.ghost, (size_t)p->common.workers);
 	if (p->output && (rc = cli_output_begin(&o, p->output, p->overwrite)) < 0)
 		goto done;
 
