@@ -12,17 +12,20 @@
  *   prefault   the time to fault the fresh destination in on T threads first
  *              (MADV_POPULATE_WRITE), and read_prefaulted = prefault + read
  * With --write, the array read is then written whole into a new Zarr array at
- * OUT_DIR (same shape, chunks, dtype; SCOUT's codec: blosc zstd 1 bitshuffle)
- * with one scout_insert_box, the directory created afresh (not timed).
+ * OUT_DIR/<rep> (same shape, chunks, dtype; SCOUT's codec: blosc zstd 1
+ * bitshuffle) with one scout_insert_box, each repetition into a new array (its
+ * creation not timed; the caller removes OUT_DIR).
  * prints one line per measure: "<name>_seconds <median> cpu_seconds <median>"
  * and "sum <sum of the elements>" (uint8/uint16 arrays) to compare with peers.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,10 +206,21 @@ int main(int argc, char **argv)
 		o.dtype = ts;
 		o.overwrite = 1;
 		int64_t z[SCOUT_MAX_NDIM] = {0};
+		/*
+		 * Each repetition writes a new array OUT/<r>, none is deleted here:
+		 * overwriting the previous one deleted 4096 files just before
+		 * creating 4096, and ext4 skips the inodes freed in the last 30 s
+		 * (recently_deleted(), reading each one's inode block), which cost
+		 * ~0.3 ms per file create: an artefact of the loop, not of a write.
+		 */
+		if (mkdir(out, 0777) != 0 && errno != EEXIST)
+			die(out);
 		for (int r = 0; r < reps; r++) {
 			scout_array *w;
-			if (scout_zarr_create(&w, out, &o) != SCOUT_OK)
-				die(out);
+			char wpath[4096];
+			snprintf(wpath, sizeof wpath, "%s/%d", out, r);
+			if (scout_zarr_create(&w, wpath, &o) != SCOUT_OK)
+				die(wpath);
 			double t0 = now(), c0 = cpu_now();
 			if (scout_insert_box(w, z, o.shape, data) != SCOUT_OK)
 				die("insert_box");
