@@ -15,20 +15,23 @@
  * from counters in an MPI-3 window on rank 0 (fetch-and-add), the
  * cluster-wide form of the thread pool's atomic batch counter. The batches are
  * cut into one contiguous block per rank: a rank takes its own block's batches
- * in order, then those left in the other ranks' blocks, so a slow chunk never
- * leaves other ranks idle, and a rank's chunks are neighbours (its chunk cache
- * serves the ghost shells of a ghosted map; with one shared counter, neighbours
- * went to alternating ranks and were decoded on both). Only the calling thread of each rank
- * calls MPI, every millisecond or so while its workers run: that also makes
- * the counter progress over transports where a one-sided operation completes
- * only when its target enters MPI (Open MPI's osc pt2pt over TCP).
+ * in order from the front, then helps the rank with the most left by taking
+ * that block's batches from the back (one atomic add decides either end), so
+ * a slow chunk never leaves other ranks idle and a rank's chunks stay
+ * neighbours (its chunk cache serves the ghost shells of a ghosted map; with
+ * one shared counter, neighbours went to alternating ranks and were decoded
+ * on both). Only the calling thread of each rank calls MPI, every 1 to 8
+ * milliseconds while its workers run (less often while nothing moves): that
+ * also makes the counter progress over transports where a one-sided
+ * operation completes only when its target enters MPI (Open MPI's osc pt2pt
+ * over TCP). At most 2^30 - 2 batches per rank.
  *
  * Results travel to rank 0 (records of chunk index and bytes, as from the
  * process workers): rank 0 gets them in chunk order in *out and on_result
  * (or as they arrive with unordered; in chunk order, rank 0 holds what comes
  * ahead of its turn, which with per-rank blocks can be the other ranks' whole
- * blocks: use unordered for large streamed results); the progress bar is drawn on rank 0
- * only. A reduction whose on_result merges an accumulator (scout_stats,
+ * blocks: use unordered for large streamed results); the progress bar is
+ * drawn on rank 0 only. A reduction whose on_result merges an accumulator (scout_stats,
  * histograms) on rank 0 therefore merges in chunk order and gives exactly the
  * result of one process.
  *
