@@ -2,9 +2,9 @@
  * The Zarr backend: read/write of every dtype, byte order, order, separator
  * and codec; the stored layout checked byte by byte; unaligned inserts
  * against a memory reference; absent chunks and fill values; the decoded
- * chunk cache (ghosted reads decode each chunk once, coherence with other
- * writers); pmap over Zarr; errors (missing/malformed .zarray, unsupported
- * dtype/codec/filter, corrupt/truncated chunks naming the key, wrong decoded
+ * chunk cache (ghosted reads decode each chunk once, the cache size a
+ * ghosted scan needs, coherence with other writers); pmap over Zarr; errors (missing/malformed
+ * .zarray, unsupported dtype/codec/filter, corrupt/truncated chunks naming the key, wrong decoded
  * size, out-of-bounds boxes, read-only writes); attributes; groups;
  * consolidated metadata; nested keys without dimension_separator.
  */
@@ -828,6 +828,73 @@ static void test_remove_temporaries(void)
 	CHECK_ERR(scout_zarr_remove_temporaries(NULL, &n), SCOUT_EINVAL, NULL);
 }
 
+/*
+ * scout_ghost_cache_bytes: the size computed by hand for a C-order scan of
+ * slabs one chunk thick, and with that cache every chunk decoded once, where
+ * a quarter of it decodes chunks again (the rows below and above a layer are
+ * evicted before the next layer reads them).
+ */
+static void test_ghost_cache_size(void)
+{
+	int64_t shape[3] = {64, 96, 96}, ch[3] = {8, 16, 16}, piece[3] = {8, 48, 48},
+		ov[3] = {3, 3, 3};
+	scout_array *a = make("gcache", "<u2", 3, shape, ch, NULL, NULL);
+	if (!a)
+		return;
+	size_t nb = scout_array_nbytes(a);
+	uint16_t *ref = malloc(nb);
+	fill_random(ref, nb, SCOUT_UINT16);
+	int64_t z[3] = {0};
+	CHECK_OK(scout_insert_box(a, z, shape, ref));
+	/* rows along z: ceil((8 + 2*3) / 8) + 1 = 3 of 8; a plane: 6 x 6 chunks;
+	   one piece with its ghosts: 3 x (ceil(54 / 16) + 1 = 5) x 5; chunk 4096 bytes */
+	size_t want = 0;
+	CHECK_OK(scout_ghost_cache_bytes(&want, a, piece, ov, 1));
+	CHECK(want == (size_t)((1.25 * 3 * 36 + 75) * 4096));
+	CHECK_OK(scout_ghost_cache_bytes(&want, a, piece, ov, 2));
+	CHECK(want == (size_t)((1.25 * 3 * 36 + 2 * 75) * 4096));
+	CHECK_ERR(scout_ghost_cache_bytes(&want, a, piece, ov, 0), SCOUT_EINVAL, "workers");
+	CHECK_ERR(scout_ghost_cache_bytes(NULL, a, piece, ov, 1), SCOUT_EINVAL, NULL);
+	CHECK_ERR(scout_ghost_cache_bytes(&want, a, piece, (int64_t[]){0, -1, 0}, 1), SCOUT_EINVAL,
+		  "axis 1");
+	CHECK_OK(scout_ghost_cache_bytes(&want, a, piece, ov, 1));
+	scout_array_free(a);
+	size_t buf_n = (8 + 6) * (48 + 6) * (48 + 6);
+	uint16_t *buf = malloc(buf_n * 2), *r = malloc(buf_n * 2);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_OK(scout_array_open(&a, path_of("gcache"), SCOUT_MODE_READ));
+		if (!a)
+			break;
+		CHECK_OK(scout_zarr_set_cache_size(a, pass == 0 ? want : want / 4));
+		int ok = 1;
+		for (int64_t i = 0; i < 64; i += 8)
+			for (int64_t j = 0; j < 96; j += 48)
+				for (int64_t k = 0; k < 96; k += 48) {
+					int64_t st[3] = {i, j, k}, sg[3], shp[3];
+					CHECK_OK(scout_extract_ghosted_chunk(buf, sg, shp, a, st,
+									     piece, ov));
+					int64_t sp[3] = {sg[0] + shp[0], sg[1] + shp[1],
+							 sg[2] + shp[2]};
+					ref_box(r, ref, 3, shape, sg, sp, 2);
+					ok &= memcmp(r, buf, box_bytes(3, sg, sp, 2)) == 0;
+				}
+		CHECK(ok);
+		scout_zarr_stats s;
+		CHECK_OK(scout_zarr_stats_get(&s, a));
+		fprintf(stderr,
+			"ghosted C-order scan of 288 chunks, cache %zu bytes: %llu decodes\n",
+			pass == 0 ? want : want / 4, (unsigned long long)s.chunks_decoded);
+		if (pass == 0)
+			CHECK(s.chunks_decoded == 288);
+		else
+			CHECK(s.chunks_decoded > 288);
+		scout_array_free(a);
+	}
+	free(buf);
+	free(r);
+	free(ref);
+}
+
 int main(void)
 {
 	snprintf(root, sizeof root, "/tmp/scout_zarr_XXXXXX");
@@ -837,6 +904,7 @@ int main(void)
 	test_stored_layout();
 	test_unaligned_and_fill();
 	test_cache();
+	test_ghost_cache_size();
 	test_errors();
 	test_layouts();
 	test_remove_temporaries();

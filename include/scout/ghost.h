@@ -52,6 +52,29 @@ SCOUT_API int scout_extract_ghosted_chunk(void *dst, int64_t *start_ghosted_out,
 					  const int64_t *chunks, const int64_t *overlap);
 
 /**
+ * The decoded-chunk cache a ghosted map over arr needs for every stored chunk
+ * to be decoded once: pieces of shape `piece` run in C order, each reading
+ * itself and `ghost` voxels on each side (scout_extract_ghosted_chunk). The
+ * chunk rows along axis 0 that one layer of pieces reads are read again by
+ * the next layer a whole plane of pieces later, so the cache must hold them
+ * (with a quarter more: the cache's shards fill unevenly), plus the chunks
+ * of one piece and its ghosts for each of `workers` pieces in flight. The
+ * chunks are the array's read granularity (scout_array_chunks: a sharded
+ * array's inner chunks). An LRU cache smaller than this evicts those rows
+ * just before their reuse: with 64^3 chunks of a 1024^3 uint16 volume and 48
+ * MiB slabs, a 256 MiB cache decoded every chunk about three times, this size
+ * (590 MiB for 2 workers) once. Set it with scout_zarr_set_cache_size.
+ * @param out     receives the bytes
+ * @param arr     the array read
+ * @param piece   the map's chunk shape (ndim values, >= 1)
+ * @param ghost   the ghost width on each side (ndim values, >= 0)
+ * @param workers pieces in flight at once (>= 1)
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL argument, bad values)
+ */
+SCOUT_API int scout_ghost_cache_bytes(size_t *out, const scout_array *arr, const int64_t *piece,
+				      const int64_t *ghost, size_t workers);
+
+/**
  * Keep the points with start <= p < stop on every axis (SCOUT's
  * filter_points_in_box), preserving their order.
  * @param points_out receives the kept points (count_out x ndim); may equal points;

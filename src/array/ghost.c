@@ -2,6 +2,7 @@
  * Ghosted chunks and point filtering: SCOUT's extract_ghosted_chunk,
  * filter_points_in_box and filter_ghosted_points for N-D int64 points.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "scout/ghost.h"
@@ -160,5 +161,42 @@ int scout_filter_ghosted_points(int64_t *points_out, size_t *count_out,
 		kept++;
 	}
 	*count_out = kept;
+	return SCOUT_OK;
+}
+
+/* Chunks along one axis touched by n voxels and the ghost on both sides (any alignment). */
+static int64_t span_chunks(int64_t n, int64_t ghost, int64_t chunk, int64_t extent)
+{
+	int64_t total = (extent + chunk - 1) / chunk;
+	int64_t k = (n + 2 * ghost + chunk - 1) / chunk + 1;
+	return k < total ? k : total;
+}
+
+int scout_ghost_cache_bytes(size_t *out, const scout_array *arr, const int64_t *piece,
+			    const int64_t *ghost, size_t workers)
+{
+	if (!out || !arr || !piece || !ghost)
+		return scout__error(SCOUT_EINVAL, "ghost_cache_bytes: an argument is NULL");
+	int ndim = scout_array_ndim(arr);
+	const int64_t *shape = scout_array_shape(arr), *c = scout_array_chunks(arr);
+	if (workers < 1)
+		return scout__error(SCOUT_EINVAL, "ghost_cache_bytes: workers must be >= 1");
+	for (int i = 0; i < ndim; i++)
+		if (piece[i] < 1 || ghost[i] < 0)
+			return scout__error(SCOUT_EINVAL,
+					    "ghost_cache_bytes: axis %d: piece %lld must be >= 1 "
+					    "and ghost %lld >= 0",
+					    i, (long long)piece[i], (long long)ghost[i]);
+	double chunk_bytes = (double)scout_dtype_size(scout_array_dtype(arr));
+	double plane = 1, footprint = 1;
+	for (int i = 0; i < ndim; i++) {
+		chunk_bytes *= (double)c[i];
+		footprint *= (double)span_chunks(piece[i], ghost[i], c[i], shape[i]);
+		if (i > 0)
+			plane *= (double)((shape[i] + c[i] - 1) / c[i]);
+	}
+	double rows = (double)span_chunks(piece[0], ghost[0], c[0], shape[0]);
+	double want = (1.25 * rows * plane + (double)workers * footprint) * chunk_bytes;
+	*out = want >= (double)SIZE_MAX ? SIZE_MAX : (size_t)want;
 	return SCOUT_OK;
 }

@@ -253,12 +253,9 @@ void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t
 		    size_t bytes_per_elem, size_t budget, size_t min_pieces);
 /*
  * Size a Zarr input's chunk cache for a ghosted map over pieces of shape
- * piece with ghost voxels on each side (ghost_cache.c): large enough that
- * the chunks one layer of pieces (along axis 0, in C order) decodes are still
- * cached when the next layer reads them as its ghosts, plus one piece's
- * chunks per worker; at most a quarter of the RAM shared by the ranks on
- * this node. Only grows the cache; leaves it alone for other inputs and when
- * SCOUT_ZARR_CACHE is set.
+ * piece with ghost voxels on each side (ghost_cache.c): scout_ghost_cache_bytes,
+ * at most a quarter of the RAM shared by the ranks on this node. Only grows
+ * the cache; leaves it alone for other inputs and when SCOUT_ZARR_CACHE is set.
  */
 void cli_ghost_cache(scout_array *in, const int64_t *piece, const int64_t *ghost, size_t workers);
 /*
