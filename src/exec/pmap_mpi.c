@@ -21,8 +21,8 @@
  *   taking a block's next batch from the front, owner and helper alternated
  *   again, and timings were bimodal.) Worker threads never call MPI: they
  *   wait on a local queue that the calling thread fills in poll(), every
- *   POLL_MS, with one batch per waiting worker (no batch is held back from
- *   other ranks). The process runner takes its batches in the calling thread
+ *   POLL_MS (up to POLL_MS_IDLE while nothing moves), with one batch per waiting worker (no batch
+ * is held back from other ranks). The process runner takes its batches in the calling thread
  *   directly.
  * - ranks > 0 pack finished chunks into records (RESULT: index, size, bytes;
  *   EMPTY: a run of chunks with empty results) and send them to rank 0 from
