@@ -253,6 +253,48 @@ SCOUT_API int scout_zarr_stats_get(scout_zarr_stats *out, const scout_array *arr
  */
 SCOUT_API int scout_zarr_stats_reset(scout_array *arr);
 
+/** scout_zarr_copy_box() flag: copy stored chunks without decoding them first. */
+#define SCOUT_ZARR_COPY_NO_VERIFY 1u
+
+/**
+ * 1 when scout_zarr_copy_box() can copy src's stored chunks into dst as they
+ * are: both are Zarr arrays (v2 or v3) of the same shape and dtype, src is not
+ * sharded, dst's chunks (its inner chunks when sharded) equal src's chunks,
+ * both chains are the same codecs with the same configurations (compared in
+ * their normalised v3 form) and both fill values are the same. 0 otherwise
+ * (or for NULL arguments).
+ */
+SCOUT_API int scout_zarr_copy_raw_possible(const scout_array *dst, const scout_array *src);
+
+/**
+ * Copy box [start, stop) of src into dst (same shape and dtype).
+ *
+ * When scout_zarr_copy_raw_possible(dst, src), each cell of dst's write grid
+ * (a chunk, or a shard when dst is sharded) that the box covers whole
+ * (clipped to the array) is made of src's stored chunk bytes, without
+ * encoding them again: a rechunk into shards, or a copy with the same codec,
+ * costs reading and writing the compressed bytes. Each chunk copied is
+ * decoded once into scratch memory first, so a corrupt source chunk is an
+ * error naming its file, as a decoding copy would report it; with
+ * SCOUT_ZARR_COPY_NO_VERIFY it is not (for callers that decoded it already).
+ * A chunk absent from src is absent from dst afterwards (it reads as the
+ * fill value; a shard of only such chunks is removed); into a sharded dst,
+ * a verified chunk of only the fill value is not stored either, as its
+ * writes do. Writes are atomic per
+ * cell and take the cell's lock, as scout_insert_box() does.
+ *
+ * Otherwise, and for cells the box covers in part, the values go through
+ * scout_extract_box() and scout_insert_box().
+ *
+ * @param raw_out receives the number of cells copied as stored bytes (may be NULL)
+ * @param flags 0 or SCOUT_ZARR_COPY_NO_VERIFY
+ * @return SCOUT_OK, SCOUT_EINVAL (NULL, shapes or dtypes differ), SCOUT_EBOUNDS
+ *         (a box outside the array), SCOUT_EREADONLY, errors of the reads and
+ *         writes (naming the array and chunk)
+ */
+SCOUT_API int scout_zarr_copy_box(size_t *raw_out, scout_array *dst, scout_array *src,
+				  const int64_t *start, const int64_t *stop, unsigned flags);
+
 /*
  * Writes are synchronous: scout_insert_box() returns after every chunk it
  * touched has been renamed into place, so there is nothing to flush.

@@ -1,11 +1,13 @@
 /*
  * Inside the Zarr backend of scout_array (v2 and v3): the handle's state and
- * the functions its three files share. Not installed.
+ * the functions its files share. Not installed.
  *
  *   zarr_open.c   discovery, open, create, attributes, cache size, counters
  *   zarr_chunk.c  one chunk: key, store, codec pipeline, decoded-chunk cache,
  *                 chunk locks (read and write, each thread-safe)
  *   zarr_box.c    a box: the loop over the chunks it touches
+ *   zarr_shard.c  a box of a sharded array: read by byte range, whole-shard writes
+ *   zarr_copy.c   a box copied from another Zarr array, as stored bytes when possible
  */
 #ifndef SCOUT_ZARR_IMPL_H
 #define SCOUT_ZARR_IMPL_H
@@ -102,6 +104,12 @@ SCOUT_HIDDEN int scout__zarr_shard_read_box(scout_array *arr, void *dst, const i
 					    const int64_t *stop);
 SCOUT_HIDDEN int scout__zarr_shard_write_box(scout_array *arr, const int64_t *start,
 					     const int64_t *stop, const void *src);
+
+/* Drop the cached inner chunks of shard s (its index in the shard grid) (zarr_shard.c). */
+SCOUT_HIDDEN void scout__zarr_shard_invalidate(const scout_array *arr, const int64_t *s);
+
+/* The Zarr state of arr, or NULL when arr is not a Zarr array (zarr_open.c). */
+SCOUT_HIDDEN scout_zarr_impl *scout__zarr_impl(const scout_array *arr);
 
 /* scout_zarr_shard_info_get() of a Zarr handle (zarr_shard.c). */
 SCOUT_HIDDEN int scout__zarr_shard_info(scout_zarr_shard_info *out, scout_array *arr);

@@ -33,6 +33,11 @@ static scout_zarr_impl *impl_of(const scout_array *arr)
 	return arr && arr->ops == &zarr_ops ? (scout_zarr_impl *)arr->impl : NULL;
 }
 
+scout_zarr_impl *scout__zarr_impl(const scout_array *arr)
+{
+	return impl_of(arr);
+}
+
 /* ---- lifetime ---- */
 
 static void zarr_destroy(scout_array *arr)

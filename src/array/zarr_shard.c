@@ -359,6 +359,33 @@ int scout__zarr_shard_read_box(scout_array *arr, void *dst, const int64_t *start
 	return for_each_cell(arr, arr->write_chunks, start, stop, read_one, &b, dst);
 }
 
+void scout__zarr_shard_invalidate(const scout_array *arr, const int64_t *s)
+{
+	scout_zarr_impl *z = arr->impl;
+	int nd = arr->ndim;
+	const int64_t *sh = arr->write_chunks;
+	if (scout__cache_capacity(z->cache) == 0)
+		return;
+	int64_t c[SCOUT_MAX_NDIM], lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		lo[i] = s[i] * sh[i] / arr->chunks[i];
+		hi[i] = lo[i] + sh[i] / arr->chunks[i] - 1;
+		if (hi[i] >= z->inner_grid[i])
+			hi[i] = z->inner_grid[i] - 1;
+		c[i] = lo[i];
+	}
+	for (;;) {
+		scout__cache_invalidate(z->cache, inner_lin(z, nd, c));
+		int ax = nd - 1;
+		while (ax >= 0 && ++c[ax] > hi[ax]) {
+			c[ax] = lo[ax];
+			ax--;
+		}
+		if (ax < 0)
+			break;
+	}
+}
+
 /* Write the part of box [start, stop) that lies in shard s (under the shard's lock). */
 static int write_one(scout_array *arr, const int64_t *s, void *payload)
 {
@@ -456,26 +483,7 @@ static int write_one(scout_array *arr, const int64_t *s, void *payload)
 	SCOUT_ZARR_COUNT(z, n_written);
 done:
 	/* the shard's inner chunks in the cache are stale now (or may be) */
-	if (scout__cache_capacity(z->cache) > 0) {
-		int64_t c[SCOUT_MAX_NDIM], lo[SCOUT_MAX_NDIM], hi[SCOUT_MAX_NDIM];
-		for (int i = 0; i < nd; i++) {
-			lo[i] = s[i] * sh[i] / arr->chunks[i];
-			hi[i] = lo[i] + sh[i] / arr->chunks[i] - 1;
-			if (hi[i] >= z->inner_grid[i])
-				hi[i] = z->inner_grid[i] - 1;
-			c[i] = lo[i];
-		}
-		for (;;) {
-			scout__cache_invalidate(z->cache, inner_lin(z, nd, c));
-			int ax = nd - 1;
-			while (ax >= 0 && ++c[ax] > hi[ax]) {
-				c[ax] = lo[ax];
-				ax--;
-			}
-			if (ax < 0)
-				break;
-		}
-	}
+	scout__zarr_shard_invalidate(arr, s);
 	scout__chunk_unlock(z->locks, lin);
 	scout__buf_free(buf, nb);
 	scout__buf_free(enc, n);

@@ -270,14 +270,6 @@ static json_t *shard_json(const scout_stage *s)
 
 /* ---- whole shards ---- */
 
-static int is_fill(const unsigned char *p, size_t n, const unsigned char *fill, size_t isz)
-{
-	for (size_t i = 0; i < n; i += isz)
-		if (memcmp(p + i, fill, isz) != 0)
-			return 0;
-	return 1;
-}
-
 static void inner_origin(int64_t *off, const scout_shard_codec *c, uint64_t i)
 {
 	scout__shard_inner_coords(off, &c->layout, i);
@@ -336,7 +328,7 @@ static int enc_item(size_t i, void *payload)
 	int rc = SCOUT_OK;
 	void *e = NULL;
 	size_t en = 0;
-	if (!is_fill(tmp, c->inner_nbytes, c->fill, isz))
+	if (!scout__is_fill(tmp, c->inner_nbytes, c->fill, isz))
 		rc = scout__pipeline_encode(c->inner_p, tmp, &e, &en);
 	scout__buf_free(tmp, inner_nb(c));
 	if (rc == SCOUT_OK && e) {

@@ -202,3 +202,12 @@ int scout__host_big_endian(void)
 	memcpy(&b, &one, 1);
 	return b == 0;
 }
+
+int scout__is_fill(const void *p, size_t n, const void *value, size_t itemsize)
+{
+	/* the first element is the fill value and each element equals the one before it */
+	if (n < itemsize || itemsize == 0)
+		return 1;
+	const unsigned char *b = p;
+	return memcmp(b, value, itemsize) == 0 && memcmp(b, b + itemsize, n - itemsize) == 0;
+}

@@ -70,6 +70,9 @@ SCOUT_HIDDEN void scout__fill_nd(void *dst, const int64_t *dst_shape, const int6
 				 const int64_t *extent, int ndim, size_t itemsize,
 				 const void *value);
 
+/* 1 when each of the n / itemsize elements at p equals the one at value, byte for byte. */
+SCOUT_HIDDEN int scout__is_fill(const void *p, size_t n, const void *value, size_t itemsize);
+
 /* Reverse the byte order of count elements of itemsize bytes, in place. */
 SCOUT_HIDDEN void scout__byteswap(void *data, size_t count, size_t itemsize);
 
