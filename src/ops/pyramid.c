@@ -3,6 +3,9 @@
  *
  * Pass 1 reads the input once, in blocks of whole chunks of level 0 and of
  * level 1, writing each block to level 0 and its downsampled image to level 1.
+ * When level 0 has the input's chunks, codec and fill value (a Zarr input
+ * made into a pyramid as it is), level 0's chunks are the input's stored
+ * bytes, copied (scout_zarr_copy_box) instead of encoded again.
  * Pass l (l >= 2) reads level l - 1 in the same way and writes level l. Every
  * block is an independent pmap chunk: workers never share an output chunk,
  * and every chunk is written once, whole (no read-modify-write).
@@ -32,6 +35,7 @@
 typedef struct {
 	scout_array *src;
 	scout_array *copy;
+	int copy_raw; /* copy is written from src's stored chunk bytes (scout_zarr_copy_box) */
 	scout_array *dst[CHAIN_MAX];
 	int n; /* levels in the chain (0: copy only, a one-level pyramid) */
 	int ndim;
@@ -103,7 +107,14 @@ static int pass_block(scout_array *grid, const int64_t *start, const int64_t *ex
 	}
 	if ((rc = scout_extract_box(rbuf, c->src, rs, re)) < 0 || (rc = cancelled(c)) < 0)
 		goto done;
-	if (c->copy) {
+	if (c->copy && c->copy_raw) {
+		/* level 0 keeps the input's codec and chunks: its stored bytes, decoded just above
+		 */
+		if ((rc = scout_zarr_copy_box(NULL, c->copy, c->src, si, se,
+					      SCOUT_ZARR_COPY_NO_VERIFY)) < 0 ||
+		    (rc = cancelled(c)) < 0)
+			goto done;
+	} else if (c->copy) {
 		const void *interior = rbuf;
 		if (rn != in_n) {
 			if (!(ibuf = scout__buf_alloc(in_n * isz))) {
@@ -493,6 +504,7 @@ int scout_pyramid_write(const char *group, scout_array *input, const scout_pyram
 		c.ndim = nd;
 		c.src = next == 1 ? input : lv[next - 1];
 		c.copy = next == 1 ? lv[0] : NULL;
+		c.copy_raw = c.copy && scout_zarr_copy_raw_possible(c.copy, c.src);
 		c.method = opts->method;
 		c.dtype = dt;
 		c.po = opts->pmap;

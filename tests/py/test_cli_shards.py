@@ -13,6 +13,12 @@
   shared, absent inner chunks and shards, index at start and end, big-endian
   index, nested sharding) converted by scout to v2 must give zarr-python 2 the
   expected values.
+- rechunk into shards without re-encoding: zarr-python 2 writes v2 chunks with
+  SCOUT's codec (blosc zstd 1 bitshuffle); `scout convert` into shards of
+  those chunks copies them: each stored inner chunk must be zarr-python's
+  chunk file byte for byte (a chunk of zeros is left out), zarrita.js and the
+  spec reader must give numpy's values; a corrupt chunk file is an error
+  naming it, with nothing left at OUTPUT.
 - hostile shards: each one is an error (exit 1) naming the array, the shard
   key and, where one is at fault, the inner chunk; nothing is left at OUTPUT.
 """
@@ -189,6 +195,60 @@ def test_fault_during_shard_writes():
         check(v3_spec.same_values(ss.read_sharded(out), a), "convert without faults")
 
 
+def test_rechunk_copies_chunk_bytes():
+    import numcodecs
+    with TempDir() as tmp:
+        shape, chunks = (21, 30, 17), (8, 10, 6)
+        a = RNG.integers(0, 3000, shape).astype("uint16")
+        a[16:, :10, :6] = 0  # the stored chunk (2, 0, 0) holds only zeros
+        src, out = os.path.join(tmp, "in.zarr"), os.path.join(tmp, "out.zarr")
+        comp = numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.BITSHUFFLE)
+        z = zarr.open(src, mode="w", shape=shape, chunks=chunks, dtype="uint16", compressor=comp,
+                      dimension_separator="/", write_empty_chunks=True)
+        z[...] = a
+        # one chunk re-compressed at level 9: still valid for the array's codec, but not the
+        # bytes an encode at level 1 gives, so only a copy of the stored bytes keeps them
+        key = os.path.join(src, "0", "1", "1")
+        raw9 = numcodecs.Blosc(cname="zstd", clevel=9, shuffle=numcodecs.Blosc.BITSHUFFLE).encode(
+            comp.decode(open(key, "rb").read()))
+        check(raw9 != open(key, "rb").read(), "level 9 gives other bytes")
+        with open(key, "wb") as f:
+            f.write(raw9)
+        run(["convert", src, out, "--zarr-format", "3", "--shards", "16,20,12", "--chunks", "8,10,6",
+             "-j", "2"])
+        check(v3_spec.same_values(ss.read_sharded(out), a), "spec reader on the rechunked array")
+        m = json.load(open(os.path.join(out, "zarr.json")))
+        cfg = m["codecs"][0]["configuration"]
+        inb = ss.index_nbytes(cfg, [16, 20, 12])
+        copied = zeros_left_out = 0
+        for coords in v3_spec.chunk_grid(shape, chunks):
+            want = open(os.path.join(src, *map(str, coords)), "rb").read()
+            shard = [c // 2 for c in coords]
+            data = open(os.path.join(out, "c", *map(str, shard)), "rb").read()
+            pairs = ss.decode_index(data[len(data) - inb:], [2, 2, 2], cfg["index_codecs"])
+            off, n = pairs[((coords[0] % 2) * 2 + coords[1] % 2) * 2 + coords[2] % 2]
+            if not np.any(a[v3_spec.chunk_region(coords, shape, chunks)]):
+                zeros_left_out += off == ss.EMPTY
+                continue
+            copied += data[off:off + n] == want
+        n_chunks = len(list(v3_spec.chunk_grid(shape, chunks)))
+        check(zeros_left_out == 1 and copied == n_chunks - 1,
+              "%d of %d inner chunks are zarr-python's bytes, %d zero chunks left out"
+              % (copied, n_chunks - 1, zeros_left_out))
+        res = zarrita_peer.read([{"dir": out, "out": out + ".raw"}], tmp)
+        check(res[out]["ok"], "zarrita failed: %s" % res[out].get("error"))
+        got = np.fromfile(out + ".raw", dtype="<u2").reshape(shape)
+        check(v3_spec.same_values(got, a), "zarrita read of the rechunked array")
+        # a corrupt chunk file: exit 1 naming it, nothing at OUTPUT
+        with open(os.path.join(src, "1", "2", "1"), "wb") as f:
+            f.write(b"not a blosc chunk")
+        bad = os.path.join(tmp, "bad.zarr")
+        p = run(["convert", src, bad, "--zarr-format", "3", "--shards", "16,20,12", "--chunks",
+                 "8,10,6"], rc=1)
+        check("1/2/1" in p.stderr, p.stderr)
+        check(not os.path.exists(bad), "something left at OUTPUT")
+
+
 def test_usage_errors():
     with TempDir() as tmp:
         src = os.path.join(tmp, "in.zarr")
@@ -208,4 +268,4 @@ def test_usage_errors():
 
 if __name__ == "__main__":
     main([test_scout_writes_zarrita_reads, test_scout_reads_spec_arrays, test_hostile_arrays,
-          test_fault_during_shard_writes, test_usage_errors])
+          test_fault_during_shard_writes, test_rechunk_copies_chunk_bytes, test_usage_errors])
