@@ -207,7 +207,7 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 		direct_src += off * isz;
 	}
 	void *buf = direct ? NULL : scout__buf_alloc(nb), *enc = NULL;
-	size_t n = 0, ecap = 0; /* ecap > 0: enc is pooled */
+	size_t n = 0;
 	if (!direct && !buf)
 		return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 				    z->path, key, nb);
@@ -232,8 +232,7 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 	if (!direct)
 		scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd,
 			       isz);
-	rc = scout__pipeline_encode_pooled(z->pipeline, direct ? (const void *)direct_src : buf, &enc,
-					   &n, &ecap);
+	rc = scout__pipeline_encode(z->pipeline, direct ? (const void *)direct_src : buf, &enc, &n);
 	if (rc < 0) {
 		rc = chunk_error(rc, z, key);
 		goto done;
@@ -257,9 +256,6 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 done:
 	scout__chunk_unlock(z->locks, lin);
 	scout__buf_free(buf, nb);
-	if (ecap)
-		scout__buf_free(enc, ecap);
-	else
-		free(enc);
+	free(enc);
 	return rc;
 }

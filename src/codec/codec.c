@@ -201,46 +201,9 @@ void *scout__codec_scratch(size_t cap, const char *id)
 	return p;
 }
 
-/* pooled output: 1 while the next take hands its scratch over; the capacity it handed over */
-static _Thread_local int take_pooled;
-static _Thread_local size_t taken_cap;
-
-void scout__codec_pooled_begin(void)
-{
-	take_pooled = 1;
-	taken_cap = 0;
-}
-
-size_t scout__codec_pooled_end(void)
-{
-	size_t cap = taken_cap;
-	take_pooled = 0;
-	taken_cap = 0;
-	return cap;
-}
-
-int scout__codec_pooled_suspend(void)
-{
-	int state = take_pooled;
-	take_pooled = 0;
-	return state;
-}
-
-void scout__codec_pooled_resume(int state)
-{
-	take_pooled = state;
-}
-
 int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap, size_t n,
 		      const char *id)
 {
-	if (take_pooled) {
-		take_pooled = 0;
-		taken_cap = cap;
-		*dst_out = scratch;
-		*dst_size_out = n;
-		return SCOUT_OK;
-	}
 	void *d = scout__codec_malloc(n, id);
 	if (d && n)
 		memcpy(d, scratch, n);

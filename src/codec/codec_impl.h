@@ -88,24 +88,11 @@ SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
  * scout__codec_take: *dst_out = a malloc'd copy of scratch[0, n), then gives
  *   the scratch back (always, also on failure).
  * scout__codec_scratch_free: gives the scratch back (on a compressor's failure).
- *
- * Pooled output (scout__pipeline_encode_pooled): between
- * scout__codec_pooled_begin() and scout__codec_pooled_end() on one thread,
- * the first scout__codec_take() hands the scratch itself over instead of a
- * malloc'd copy, and scout__codec_pooled_end() returns its capacity (0 when
- * no take happened: the stage's output is malloc'd). Every pipeline encode
- * suspends the state while it runs (scout__codec_pooled_suspend/resume), so a
- * stage that runs other pipelines (sharding_indexed) never passes pooled
- * memory to a caller that frees it with free().
  */
 SCOUT_HIDDEN void *scout__codec_scratch(size_t cap, const char *id);
 SCOUT_HIDDEN int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap,
 				   size_t n, const char *id);
 SCOUT_HIDDEN void scout__codec_scratch_free(void *scratch, size_t cap);
-SCOUT_HIDDEN void scout__codec_pooled_begin(void);
-SCOUT_HIDDEN size_t scout__codec_pooled_end(void);
-SCOUT_HIDDEN int scout__codec_pooled_suspend(void);
-SCOUT_HIDDEN void scout__codec_pooled_resume(int state);
 
 /*
  * zlib streams for zlib.c and gzip.c. window_bits as zlib's deflateInit2 /

@@ -298,14 +298,11 @@ size_t scout__pipeline_chunk_nbytes(const scout_pipeline *p)
 	return p->chunk_nbytes;
 }
 
-/* cap_out NULL: the result malloc'd; else as scout__pipeline_encode_pooled() */
-static int encode(const scout_pipeline *p, const void *chunk, void **dst_out, size_t *dst_size_out,
-		  size_t *cap_out)
+int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **dst_out,
+			   size_t *dst_size_out)
 {
 	*dst_out = NULL;
 	*dst_size_out = 0;
-	if (cap_out)
-		*cap_out = 0;
 	if (p->nactive == 0) {
 		void *d = scout__codec_malloc(p->chunk_nbytes, "bytes");
 		if (!d)
@@ -316,49 +313,23 @@ static int encode(const scout_pipeline *p, const void *chunk, void **dst_out, si
 		*dst_size_out = p->chunk_nbytes;
 		return SCOUT_OK;
 	}
-	/* a caller's pooled request (a stage running this pipeline) waits until we return */
-	int outer = scout__codec_pooled_suspend();
 	const void *cur = chunk;
 	size_t cur_n = p->chunk_nbytes;
 	void *owned = NULL;
-	int rc = SCOUT_OK;
 	for (int i = 0; i < p->nactive; i++) {
 		void *o = NULL;
-		size_t on = 0, ocap = 0;
-		int last = i == p->nactive - 1;
-		if (last && cap_out)
-			scout__codec_pooled_begin();
-		rc = p->active[i]->vt->encode(p->active[i], cur, cur_n, &o, &on);
-		if (last && cap_out)
-			ocap = scout__codec_pooled_end();
+		size_t on = 0;
+		int rc = p->active[i]->vt->encode(p->active[i], cur, cur_n, &o, &on);
 		free(owned);
-		owned = NULL;
 		if (rc < 0)
-			break;
-		if (last && cap_out)
-			*cap_out = ocap;
+			return rc;
 		owned = o;
 		cur = o;
 		cur_n = on;
 	}
-	scout__codec_pooled_resume(outer);
-	if (rc < 0)
-		return rc;
 	*dst_out = owned;
 	*dst_size_out = cur_n;
 	return SCOUT_OK;
-}
-
-int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **dst_out,
-			   size_t *dst_size_out)
-{
-	return encode(p, chunk, dst_out, dst_size_out, NULL);
-}
-
-int scout__pipeline_encode_pooled(const scout_pipeline *p, const void *chunk, void **dst_out,
-				  size_t *dst_size_out, size_t *cap_out)
-{
-	return encode(p, chunk, dst_out, dst_size_out, cap_out);
 }
 
 int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n, void *dst,

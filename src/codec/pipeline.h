@@ -100,18 +100,6 @@ SCOUT_HIDDEN int scout__pipeline_encode(const scout_pipeline *p, const void *chu
 					size_t *dst_size_out);
 
 /*
- * scout__pipeline_encode() whose result may stay in pooled memory: *cap_out
- * > 0 means *dst_out is from the buffer pool (core/bufpool.h), give it back
- * with scout__buf_free(*dst_out, *cap_out); 0 means malloc'd (free()). The
- * compressors' output is their pooled scratch, handed over without the copy
- * into an exact-size malloc'd buffer (which glibc serves from memory it
- * trims and faults in again: a copy and a page fault per 4 KiB of output).
- */
-SCOUT_HIDDEN int scout__pipeline_encode_pooled(const scout_pipeline *p, const void *chunk,
-					       void **dst_out, size_t *dst_size_out,
-					       size_t *cap_out);
-
-/*
  * Decode n encoded bytes into dst (chunk_nbytes, native byte order, C order).
  * src may be NULL. SCOUT_ECODEC for corrupt, truncated or wrongly sized
  * data (the message starts with the codec name; callers prefix the chunk).

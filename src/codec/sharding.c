@@ -308,9 +308,8 @@ static int run_inner(const scout_shard_codec *c, size_t n, scout__work_fn fn, vo
 typedef struct {
 	const scout_shard_codec *c;
 	const void *src; /* the shard's array */
-	void **chunks;   /* out: encoded inner chunk i (pooled), NULL when all fill */
+	void **chunks;   /* out: encoded inner chunk i, NULL when all fill */
 	size_t *sizes;
-	size_t *caps; /* out: the pooled capacity of chunks[i] */
 } enc_job;
 
 /* encode inner chunk i of the shard (a pool item) */
@@ -328,17 +327,10 @@ static int enc_item(size_t i, void *payload)
 		       isz);
 	int rc = SCOUT_OK;
 	void *e = NULL;
-	size_t en = 0, ecap = 0;
+	size_t en = 0;
 	if (!scout__is_fill(tmp, c->inner_nbytes, c->fill, isz))
-		rc = scout__pipeline_encode_pooled(c->inner_p, tmp, &e, &en, &ecap);
+		rc = scout__pipeline_encode(c->inner_p, tmp, &e, &en);
 	scout__buf_free(tmp, inner_nb(c));
-	if (rc == SCOUT_OK && e && ecap) {
-		/* the compressor's pooled output, kept as it is until the shard is assembled */
-		j->chunks[i] = e;
-		j->sizes[i] = en;
-		j->caps[i] = ecap;
-		return SCOUT_OK;
-	}
 	if (rc == SCOUT_OK && e) {
 		/*
 		 * Held in pooled memory until the shard is assembled: a shard's worth
@@ -349,7 +341,6 @@ static int enc_item(size_t i, void *payload)
 		if (j->chunks[i]) {
 			memcpy(j->chunks[i], e, en);
 			j->sizes[i] = en;
-			j->caps[i] = en;
 		} else {
 			rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
 		}
@@ -366,13 +357,13 @@ static int encode_shard(const scout_shard_codec *c, const void *src, void **dst_
 	*dst_size_out = 0;
 	size_t cnt = (size_t)c->layout.count;
 	void **chunks = calloc(cnt, sizeof *chunks);
-	size_t *sizes = calloc(cnt, sizeof *sizes), *caps = calloc(cnt, sizeof *caps);
+	size_t *sizes = calloc(cnt, sizeof *sizes);
 	int rc = SCOUT_OK;
-	if (!chunks || !sizes || !caps) {
+	if (!chunks || !sizes) {
 		rc = scout__error(SCOUT_ENOMEM, "sharding_indexed: out of memory");
 		goto done;
 	}
-	enc_job job = {c, src, chunks, sizes, caps};
+	enc_job job = {c, src, chunks, sizes};
 	rc = run_inner(c, cnt, enc_item, &job);
 	if (rc < 0)
 		goto done;
@@ -400,12 +391,11 @@ static int encode_shard(const scout_shard_codec *c, const void *src, void **dst_
 		*dst_size_out = inb;
 	}
 done:
-	if (chunks && caps)
+	if (chunks)
 		for (size_t i = 0; i < cnt; i++)
-			scout__buf_free(chunks[i], caps[i]);
+			scout__buf_free(chunks[i], sizes[i]);
 	free(chunks);
 	free(sizes);
-	free(caps);
 	return rc;
 }
 
