@@ -50,41 +50,73 @@ typedef struct {
 } copy_ctx;
 
 /*
- * Source chunk c's stored bytes: *enc (malloc'd) and *n, or *enc NULL when
- * the chunk is not stored. Checked by decoding when the caller asked for it.
+ * Source chunk c's stored bytes: *enc (pooled, *cap bytes: give it back with
+ * scout__buf_free(*enc, *cap)) and *n, or *enc NULL when the chunk is not
+ * stored. Pooled, not malloc'd: a shard's worth of chunk-sized buffers from
+ * malloc grew the heap and had it trimmed again for every shard, faulting
+ * fresh pages in each time (W8's convert took longer than encoding anew).
+ * Checked by decoding when the caller asked for it; then a chunk of only the
+ * fill value counts as not stored when dst drops such chunks.
  */
-static int source_chunk(void **enc, size_t *n, copy_ctx *x, const int64_t *c)
+static int source_chunk(void **enc, size_t *n, size_t *cap, copy_ctx *x, const int64_t *c)
 {
 	scout_zarr_impl *zs = x->zs;
 	char key[SCOUT_ZARR_KEY_MAX];
 	*enc = NULL;
-	*n = 0;
+	*n = *cap = 0;
 	int rc = scout__chunk_key_encode(key, sizeof key, &zs->keys, x->src->ndim, c);
 	if (rc < 0)
 		return rc;
-	rc = scout__store_get(enc, n, NULL, zs->store, key);
-	if (rc == SCOUT_ENOTFOUND) {
-		SCOUT_ZARR_COUNT(zs, n_absent);
+	scout_store_version hv;
+	rc = scout__store_head(&hv, zs->store, key);
+	/* a chunk rewritten larger between the size and the read: read it again, at its new size */
+	for (int tries = 0; rc == SCOUT_OK; tries++) {
+		size_t want = hv.size > 0 ? (size_t)hv.size : 1;
+		if (!(*enc = scout__buf_alloc(want)))
+			return scout__error(SCOUT_ENOMEM, "%s: chunk %s: out of memory", zs->path,
+					    key);
+		*cap = want;
+		rc = scout__store_get_range_into(*enc, *cap, n, NULL, zs->store, key, 0,
+						 UINT64_MAX);
+		if (rc < 0 || *n <= *cap)
+			break;
+		scout__buf_free(*enc, *cap);
 		*enc = NULL;
+		*cap = 0;
+		hv.size = (int64_t)*n;
+		if (tries == 3)
+			return scout__error(SCOUT_EIO, "%s: chunk %s: rewritten while being read",
+					    zs->path, key);
+	}
+	if (rc == SCOUT_ENOTFOUND) {
+		scout__buf_free(*enc, *cap);
+		*enc = NULL;
+		*n = *cap = 0;
+		SCOUT_ZARR_COUNT(zs, n_absent);
 		return SCOUT_OK;
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		scout__buf_free(*enc, *cap);
+		*enc = NULL;
+		*cap = 0;
 		return scout__error_prefix(rc, "%s: chunk %s: ", zs->path, key);
+	}
 	SCOUT_ZARR_COUNT(zs, n_read);
 	if (x->verify) {
 		scout_chunk_source from = {zs->store, key};
 		rc = scout__pipeline_decode(zs->pipeline, *enc, *n, x->scratch, &from);
 		if (rc < 0) {
-			free(*enc);
+			scout__buf_free(*enc, *cap);
 			*enc = NULL;
+			*cap = 0;
 			return scout__error_prefix(rc, "%s: chunk %s: ", zs->path, key);
 		}
 		SCOUT_ZARR_COUNT(zs, n_decoded);
-		if (x->drop_fill &&
-		    scout__is_fill(x->scratch, zs->chunk_nbytes, zs->meta.fill, x->src->itemsize)) {
-			free(*enc);
+		if (x->drop_fill && scout__is_fill(x->scratch, zs->chunk_nbytes, zs->meta.fill,
+						   x->src->itemsize)) {
+			scout__buf_free(*enc, *cap);
 			*enc = NULL;
-			*n = 0;
+			*n = *cap = 0;
 		}
 	}
 	return SCOUT_OK;
@@ -124,11 +156,11 @@ static int copy_chunk(copy_ctx *x, const int64_t *cell)
 	if (rc < 0)
 		return rc;
 	void *enc;
-	size_t n;
-	if ((rc = source_chunk(&enc, &n, x, cell)) < 0)
+	size_t n, cap;
+	if ((rc = source_chunk(&enc, &n, &cap, x, cell)) < 0)
 		return rc;
 	rc = put_cell(x, key, scout__zarr_linear_index(x->zd, x->dst->ndim, cell), enc, n, cell);
-	free(enc);
+	scout__buf_free(enc, cap);
 	return rc;
 }
 
@@ -144,10 +176,10 @@ static int copy_shard(copy_ctx *x, const int64_t *cell)
 	if (rc < 0)
 		return rc;
 	void **enc = calloc(cnt, sizeof *enc);
-	size_t *sizes = calloc(cnt, sizeof *sizes);
+	size_t *sizes = calloc(cnt, sizeof *sizes), *caps = calloc(cnt, sizeof *caps);
 	void *shard = NULL;
 	size_t sn = 0;
-	if (!enc || !sizes) {
+	if (!enc || !sizes || !caps) {
 		rc = scout__error(SCOUT_ENOMEM, "%s: shard %s: out of memory", zd->path, key);
 		goto done;
 	}
@@ -162,7 +194,7 @@ static int copy_shard(copy_ctx *x, const int64_t *cell)
 			if (c[i] >= zd->inner_grid[i])
 				inside = 0;
 		}
-		if (inside && (rc = source_chunk(&enc[k], &sizes[k], x, c)) < 0)
+		if (inside && (rc = source_chunk(&enc[k], &sizes[k], &caps[k], x, c)) < 0)
 			goto done;
 		for (int i = nd - 1; i >= 0 && ++o[i] == per[i]; i--)
 			o[i] = 0;
@@ -174,11 +206,12 @@ static int copy_shard(copy_ctx *x, const int64_t *cell)
 	}
 	rc = put_cell(x, key, scout__zarr_linear_index(zd, nd, cell), shard, sn, cell);
 done:
-	if (enc)
+	if (enc && caps)
 		for (size_t k = 0; k < cnt; k++)
-			free(enc[k]);
+			scout__buf_free(enc[k], caps[k]);
 	free(enc);
 	free(sizes);
+	free(caps);
 	scout__buf_free(shard, sn);
 	return rc;
 }
