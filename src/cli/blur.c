@@ -157,7 +157,7 @@ int cli_blur_run(const cli_blur_params *p)
 				goto done;
 			}
 	} else {
-		cli_slab_shape(block, ndim, shape, chunks,
+		cli_slab_shape(block, ndim, shape, chunks, scout_array_chunks(in),
 			       scout_dtype_size(c.in_type) + sizeof(float) +
 				   scout_dtype_size(c.out_type),
 			       (size_t)48 << 20, 2 * (size_t)p->common.workers);

@@ -203,8 +203,28 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
  * axes, halved (in whole chunks) while a slab is larger than the per-worker
  * budget.
  */
+/* the axis cli_slab_shape() halves next (see cli.h), -1 when none can be */
+static int axis_to_halve(const int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
+			 const int64_t *in_chunks)
+{
+	int best = -1, outer = -1;
+	for (int i = 1; i < ndim; i++) {
+		if (slab[i] <= chunks[i])
+			continue;
+		if (outer < 0)
+			outer = i;
+		int64_t nc = (slab[i] + chunks[i] - 1) / chunks[i];
+		int64_t half = (nc + 1) / 2 * chunks[i];
+		int whole = !in_chunks || half % in_chunks[i] == 0 || half >= shape[i];
+		if (whole && (best < 0 || slab[i] > slab[best]))
+			best = i;
+	}
+	return best >= 0 ? best : outer;
+}
+
 void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
-		    size_t bytes_per_elem, size_t budget, size_t min_pieces)
+		    const int64_t *in_chunks, size_t bytes_per_elem, size_t budget,
+		    size_t min_pieces)
 {
 	for (int i = 0; i < ndim; i++)
 		slab[i] = i == 0 ? chunks[0] : (shape[i] > chunks[i] ? shape[i] : chunks[i]);
@@ -216,10 +236,7 @@ void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t
 		}
 		if (bytes <= (double)budget && pieces >= (double)min_pieces)
 			return;
-		int best = -1;
-		for (int i = 1; i < ndim; i++)
-			if (slab[i] > chunks[i] && (best < 0 || slab[i] > slab[best]))
-				best = i;
+		int best = axis_to_halve(slab, ndim, shape, chunks, in_chunks);
 		if (best < 0)
 			return;
 		int64_t nc = (slab[best] + chunks[best] - 1) / chunks[best];
@@ -449,7 +466,7 @@ int cli_convert_run(const cli_convert_params *p)
 			goto finish;
 	}
 	/* slabs of whole write-grid cells (shards when sharded): writers never share one */
-	cli_slab_shape(slab, ndim, shape, scout_array_write_chunks(out),
+	cli_slab_shape(slab, ndim, shape, scout_array_write_chunks(out), scout_array_chunks(in),
 		       scout_dtype_size(it) + (it == ot ? 0 : scout_dtype_size(ot)),
 		       (size_t)256 << 20, 2 * (size_t)p->common.workers);
 	convert_ctx ctx = {out, it, ot, it == ot && scout_zarr_copy_raw_possible(out, in)};

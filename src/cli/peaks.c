@@ -192,7 +192,7 @@ int cli_peaks_run(int64_t **points_out, size_t *count_out, int *ndim_out, const 
 			memcpy(base, scout_array_chunks(in), (size_t)ndim * sizeof *base);
 		else
 			cli_default_chunks(base, ndim, shape);
-		cli_slab_shape(chunks, ndim, shape, base,
+		cli_slab_shape(chunks, ndim, shape, base, scout_array_chunks(in),
 			       scout_dtype_size(c.in_type) + 2 * sizeof(float), (size_t)48 << 20,
 			       2 * (size_t)p->common.workers);
 	}
