@@ -291,6 +291,42 @@ def test_plan_anisotropic_example():
         check(steps[1:4] == [[1, 2, 2], [1, 2, 2], [2, 2, 2]], "scout's plan %s" % steps)
 
 
+def test_level0_copies_input_chunks():
+    """A Zarr input whose chunks and codec level 0 shares: level 0's chunk files are the
+    input's bytes (one re-compressed at level 9, which an encode at level 1 would not
+    give back), and every level still has numpy's values."""
+    import numcodecs
+    a = rand((40, 50, 36), np.uint16)
+    with TempDir() as d:
+        p = os.path.join(d, "in.zarr")
+        comp = numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.BITSHUFFLE)
+        z = zarr.open(p, mode="w", shape=a.shape, chunks=(16, 16, 16), dtype=a.dtype,
+                      compressor=comp, dimension_separator="/")
+        z[...] = a
+        key = os.path.join(p, "1", "2", "0")
+        raw9 = numcodecs.Blosc(cname="zstd", clevel=9, shuffle=numcodecs.Blosc.BITSHUFFLE).encode(
+            comp.decode(open(key, "rb").read()))
+        check(raw9 != open(key, "rb").read(), "level 9 gives other bytes")
+        with open(key, "wb") as f:
+            f.write(raw9)
+        out = os.path.join(d, "o.ome.zarr")
+        run(["pyramid", p, out, "--chunks", "16,16,16", "-j", "2"])
+        _, arrays, steps = check_ngff04(out, None, "mean")
+        check_levels(arrays, steps, a, "mean")
+        same = total = 0
+        for root, _, files in os.walk(p):
+            for f in files:
+                if f.startswith("."):
+                    continue
+                rel = os.path.relpath(os.path.join(root, f), p)
+                total += 1
+                mine = os.path.join(out, "0", rel)
+                same += os.path.exists(mine) and open(mine, "rb").read() == open(
+                    os.path.join(root, f), "rb").read()
+        check(total == 3 * 4 * 3 and same == total, "%d of %d level-0 chunks are the input's bytes"
+              % (same, total))
+
+
 def test_mean_every_level_3d_uint16_anisotropic():
     a = rand((37, 101, 83), np.uint16)
     with TempDir() as d:
@@ -572,6 +608,6 @@ def test_bad_inputs():
 if __name__ == "__main__":
     main([test_help, test_plan_anisotropic_example, test_mean_every_level_3d_uint16_anisotropic,
           test_methods_dtypes_shapes, test_processes_and_levels_limit,
-          test_voxel_size_file_and_unit, test_convert_ome_equals_pyramid,
+          test_voxel_size_file_and_unit, test_convert_ome_equals_pyramid, test_level0_copies_input_chunks,
           test_level_option_of_stats, test_info_of_group, test_demo_writes_a_pyramid,
           test_ngff05_zarr_v3, test_bad_inputs])
