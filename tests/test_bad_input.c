@@ -52,17 +52,6 @@ static void write_file(const char *path, const void *data, size_t n)
 	fclose(f);
 }
 
-static unsigned char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	unsigned char *buf = malloc(1 << 20);
-	*n = fread(buf, 1, 1 << 20, f);
-	fclose(f);
-	return buf;
-}
-
 /* ------------------------------------------------------------------ chunks */
 
 static const char *const codec_configs[] = {
@@ -133,7 +122,7 @@ static void test_chunks(void)
 		int64_t start[2] = {0, 0}, stop[2] = {CH, CH};
 		CHECK_OK(scout_insert_box(arr, start, stop, data));
 		size_t good_n = 0;
-		unsigned char *good = read_file(chunk, &good_n);
+		unsigned char *good = check_read_file(chunk, &good_n);
 		CHECK(good != NULL && good_n > 16);
 		if (!good) {
 			scout_array_free(arr);

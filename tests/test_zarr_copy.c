@@ -102,20 +102,6 @@ static int count_bad(scout_array *a, const int64_t *clo, const int64_t *chi, int
 	return bad;
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)len + 1);
-	*n = fread(b, 1, (size_t)len, f);
-	fclose(f);
-	return b;
-}
-
 static int64_t grid(int i)
 {
 	return (SHAPE[i] + CHUNKS[i] - 1) / CHUNKS[i];
@@ -144,7 +130,7 @@ static void test_v2_same_codec(scout_array *src)
 					 (long long)y, (long long)x);
 				snprintf(b, sizeof b, "%s/v2copy/%lld/%lld/%lld", tmpdir,
 					 (long long)z, (long long)y, (long long)x);
-				char *pa = slurp(a, &na), *pb = slurp(b, &nb);
+				char *pa = check_read_file(a, &na), *pb = check_read_file(b, &nb);
 				if (!pa && !pb)
 					absent++;
 				else if (pa && pb && na == nb && memcmp(pa, pb, na) == 0)

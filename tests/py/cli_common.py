@@ -38,6 +38,24 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def scout_blosc(clevel=1):
+    """SCOUT's compressor (blosc zstd, bitshuffle) at clevel, as numcodecs builds it."""
+    import numcodecs
+    return numcodecs.Blosc(cname="zstd", clevel=clevel, shuffle=numcodecs.Blosc.BITSHUFFLE)
+
+
+def recompress_chunk(key):
+    """Re-compress the SCOUT-blosc chunk file `key` at level 9: still valid for the array's
+    codec, but not the bytes an encode at level 1 gives, so only a copy of the stored bytes
+    keeps them. Returns the new bytes."""
+    old = open(key, "rb").read()
+    new = scout_blosc(9).encode(scout_blosc(1).decode(old))
+    check(new != old, "level 9 gives other bytes")
+    with open(key, "wb") as f:
+        f.write(new)
+    return new
+
+
 def main(tests):
     """Run every test function; print a line per test; exit 1 if any failed."""
     if not os.path.exists(SCOUT):
