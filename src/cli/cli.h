@@ -247,12 +247,9 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
 /*
  * Work pieces of whole output chunks: chunks[0] along axis 0, whole extents on
  * the others, halved in whole chunks (never axis 0) while prod(slab) *
- * bytes_per_elem > budget or there are fewer than min_pieces. The axis halved
- * is the largest one whose halved extent still covers whole chunks of the
- * input (in_chunks: the input's scout_array_chunks(), may be NULL); when every
- * cut splits them, as for TIFF slices (one chunk per page), the outermost one:
- * a slab then reads runs of whole rows, where cutting x made every slab read
- * each strip, the full width, for a part of it.
+ * bytes_per_elem > budget or there are fewer than min_pieces; the axis halved
+ * is scout__axis_to_halve()'s (core/internal.h) for the input's chunks
+ * in_chunks (may be NULL): TIFF slices are read by whole rows.
  */
 void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
 		    const int64_t *in_chunks, size_t bytes_per_elem, size_t budget,

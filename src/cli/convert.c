@@ -203,25 +203,6 @@ int cli_resolve_chunks(int64_t *chunks, int nchunks, const int64_t *given, int n
  * axes, halved (in whole chunks) while a slab is larger than the per-worker
  * budget.
  */
-/* the axis cli_slab_shape() halves next (see cli.h), -1 when none can be */
-static int axis_to_halve(const int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
-			 const int64_t *in_chunks)
-{
-	int best = -1, outer = -1;
-	for (int i = 1; i < ndim; i++) {
-		if (slab[i] <= chunks[i])
-			continue;
-		if (outer < 0)
-			outer = i;
-		int64_t nc = (slab[i] + chunks[i] - 1) / chunks[i];
-		int64_t half = (nc + 1) / 2 * chunks[i];
-		int whole = !in_chunks || half % in_chunks[i] == 0 || half >= shape[i];
-		if (whole && (best < 0 || slab[i] > slab[best]))
-			best = i;
-	}
-	return best >= 0 ? best : outer;
-}
-
 void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t *chunks,
 		    const int64_t *in_chunks, size_t bytes_per_elem, size_t budget,
 		    size_t min_pieces)
@@ -236,7 +217,7 @@ void cli_slab_shape(int64_t *slab, int ndim, const int64_t *shape, const int64_t
 		}
 		if (bytes <= (double)budget && pieces >= (double)min_pieces)
 			return;
-		int best = axis_to_halve(slab, ndim, shape, chunks, in_chunks);
+		int best = scout__axis_to_halve(ndim, slab, chunks, NULL, in_chunks, shape);
 		if (best < 0)
 			return;
 		int64_t nc = (slab[best] + chunks[best] - 1) / chunks[best];

@@ -244,3 +244,21 @@ int scout_box_intersect(scout_box *out, const scout_box *a, const scout_box *b)
 	*out = r; /* out may alias a or b */
 	return SCOUT_OK;
 }
+
+int scout__axis_to_halve(int ndim, const int64_t *ext, const int64_t *unit, const int64_t *scale,
+			 const int64_t *in_chunks, const int64_t *in_shape)
+{
+	int best = -1, outer = -1;
+	for (int i = 1; i < ndim; i++) {
+		if (ext[i] <= unit[i])
+			continue;
+		if (outer < 0)
+			outer = i;
+		int64_t nu = (ext[i] + unit[i] - 1) / unit[i];
+		int64_t half = (nu + 1) / 2 * unit[i] * (scale ? scale[i] : 1);
+		int whole = !in_chunks || half % in_chunks[i] == 0 || half >= in_shape[i];
+		if (whole && (best < 0 || ext[i] > ext[best]))
+			best = i;
+	}
+	return best >= 0 ? best : outer;
+}

@@ -70,6 +70,20 @@ SCOUT_HIDDEN void scout__fill_nd(void *dst, const int64_t *dst_shape, const int6
 				 const int64_t *extent, int ndim, size_t itemsize,
 				 const void *value);
 
+/*
+ * Which axis (>= 1) a work piece of extents ext, made of whole units, halves
+ * next (in units) to get smaller: the largest one whose halved extent, times
+ * scale[i] (NULL: 1) in the input's coordinates, still covers whole input
+ * chunks (in_chunks, or the input's whole extent in_shape); when every cut
+ * splits them (TIFF slices: one chunk per page), the outermost one, so that a
+ * piece reads runs of whole rows (cutting x made every piece read each strip,
+ * the full width, for a part of it). in_chunks NULL: the largest axis. -1 when
+ * no axis is longer than its unit. For the CLI's slabs and the pyramid's blocks.
+ */
+SCOUT_HIDDEN int scout__axis_to_halve(int ndim, const int64_t *ext, const int64_t *unit,
+				      const int64_t *scale, const int64_t *in_chunks,
+				      const int64_t *in_shape);
+
 /* 1 when each of the n / itemsize elements at p equals the one at value, byte for byte. */
 SCOUT_HIDDEN int scout__is_fill(const void *p, size_t n, const void *value, size_t itemsize);
 

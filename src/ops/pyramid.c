@@ -199,34 +199,10 @@ static double block_bytes(const pass_ctx *c, const int64_t *blk, size_t bpv)
 }
 
 /*
- * The axis (>= 1) to halve next: the largest one whose halved block still
- * reads whole source chunks; when every halving cuts source chunks (TIFF
- * slices are one chunk per page), the outermost one. A cut along an outer
- * axis keeps each read a run of whole rows: cutting x would make every block
- * read each strip of the TIFF, the full width, for half of it (twice the
- * reads of a plain convert). -1 when no axis can be halved.
- */
-static int axis_to_halve(const int64_t *blk, const int64_t *unit, const pass_ctx *c)
-{
-	const int64_t *sc = scout_array_chunks(c->src), *ss = scout_array_shape(c->src);
-	int best = -1, outer = -1;
-	for (int i = 1; i < c->ndim; i++) {
-		if (blk[i] <= unit[i])
-			continue;
-		if (outer < 0)
-			outer = i;
-		int64_t half = (blk[i] / unit[i] + 1) / 2 * unit[i] * c->gsrc[i];
-		int whole = half % sc[i] == 0 || half >= ss[i];
-		if (whole && (best < 0 || blk[i] > blk[best]))
-			best = i;
-	}
-	return best >= 0 ? best : outer;
-}
-
-/*
  * Block shape (deepest-level cells): one unit along axis 0, whole extents on
- * the others, halved in units (axis_to_halve) while the source block is over
- * budget or there are too few blocks for the workers.
+ * the others, halved in units (scout__axis_to_halve: keeping TIFF rows whole)
+ * while the source block is over budget or there are too few blocks for the
+ * workers.
  */
 static void block_shape(int64_t *blk, const pass_ctx *c, scout_array *grid, size_t bpv,
 			size_t budget, size_t min_pieces)
@@ -245,7 +221,8 @@ static void block_shape(int64_t *blk, const pass_ctx *c, scout_array *grid, size
 			pieces *= ceil((double)gshape[i] / (double)blk[i]);
 		if (block_bytes(c, blk, bpv) <= (double)budget && pieces >= (double)min_pieces)
 			return;
-		int best = axis_to_halve(blk, unit, c);
+		int best = scout__axis_to_halve(nd, blk, unit, c->gsrc, scout_array_chunks(c->src),
+						scout_array_shape(c->src));
 		if (best < 0)
 			return;
 		int64_t nu = blk[best] / unit[best];
