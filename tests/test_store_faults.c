@@ -31,7 +31,8 @@
  * zarr.json),
  * read faults (SCOUT_EIO naming the chunk; the cache is not poisoned: the
  * next read after clearing the fault returns the right data, including after
- * another handle rewrote the chunk), and injected EINTR (retried: success).
+ * another handle rewrote the chunk), injected EINTR (retried: success), and
+ * a value large enough for direct I/O under every write-side fault.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -863,6 +864,81 @@ static void test_read_faults(const scenario *s)
 	}
 }
 
+/* ---- direct I/O ---- */
+
+/*
+ * A value large enough for direct I/O (9 MiB + 777 bytes: O_DIRECT pieces,
+ * through the 4 MiB bounce buffer when the source is not aligned, then the
+ * buffered tail) under every fault of the write side: each variant at each
+ * nth call of each op must fail naming the key's file and the system's
+ * message, leave the old value byte for byte (read with stdio) and no
+ * temporary file.
+ */
+static void test_direct_faults(void)
+{
+	char dir[128], path[256];
+	snprintf(dir, sizeof dir, "%s/direct", base);
+	snprintf(path, sizeof path, "%s/c/0", dir);
+	unsetenv("SCOUT_DIRECT_IO"); /* the default: on */
+	scout_store *st;
+	CHECK_OK(scout__store_open(&st, dir, 0));
+	size_t n = 9 * (1 << 20) + 777;
+	unsigned char *oldv = malloc(n), *newv = NULL;
+	CHECK(oldv && posix_memalign((void **)&newv, 4096, n + 1) == 0);
+	if (!oldv || !newv)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		oldv[i] = (unsigned char)(i * 31 + 7);
+		newv[i] = (unsigned char)(i * 17 + 3);
+	}
+	newv[n] = 0;
+	const int ops[] = {SCOUT_STORE_FAULT_OPEN_TMP, SCOUT_STORE_FAULT_WRITE,
+			   SCOUT_STORE_FAULT_RENAME};
+	long direct_runs = 0;
+	for (int off = 0; off < 2; off++) { /* the source aligned, then 1 byte off (bounce) */
+		const unsigned char *src = newv + off;
+		long seen[NOPS];
+		for (int i = 0; i < NOPS; i++)
+			CHECK_OK(scout__store_fault_set(i, 0, 0, 0));
+		CHECK_OK(scout__store_set(st, "c/0", src, n, NULL)); /* the control, counted */
+		for (int i = 0; i < NOPS; i++)
+			seen[i] = scout__store_fault_seen(i);
+		scout__store_fault_clear();
+		/* body in one piece, or three bounce pieces (4 + 4 + 1 MiB), then the tail */
+		CHECK(seen[SCOUT_STORE_FAULT_WRITE] == (off ? 4 : 2));
+		for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
+			for (int vi = 0; vi < NVARIANTS; vi++)
+				for (long nth = 1; nth <= seen[ops[o]]; nth++) {
+					CHECK_OK(scout__store_set(st, "c/0", oldv, n, NULL));
+					CHECK_OK(scout__store_fault_set(
+					    ops[o], nth, variants[vi].err, variants[vi].flags));
+					int rc = scout__store_set(st, "c/0", src, n, NULL);
+					long hits = scout__store_fault_hits(ops[o]);
+					scout__store_fault_clear();
+					CHECK(hits >= 1);
+					const char *want = path;
+					CHECK_ERR(rc, SCOUT_EIO, want);
+					CHECK(
+					    strstr(scout_last_error(), strerror(variants[vi].err)));
+					size_t got = 0;
+					unsigned char *back = check_read_file(path, &got);
+					CHECK(back && got == n && memcmp(back, oldv, n) == 0);
+					free(back);
+					CHECK(count_tmp(dir) == 0);
+					direct_runs++;
+				}
+		size_t got = 0;
+		CHECK_OK(scout__store_set(st, "c/0", src, n, NULL));
+		unsigned char *back = check_read_file(path, &got);
+		CHECK(back && got == n && memcmp(back, src, n) == 0);
+		free(back);
+	}
+	printf("direct I/O faults: %ld runs\n", direct_runs);
+	scout__store_free(st);
+	free(oldv);
+	free(newv);
+}
+
 /* ---- the hook itself ---- */
 
 static void test_hook(void)
@@ -964,6 +1040,7 @@ int main(void)
 	test_metadata(2);
 	test_metadata(3);
 	test_read_faults(&s3);
+	test_direct_faults();
 
 	long total = 0;
 	for (int i = 0; i < NOPS; i++)

@@ -12,6 +12,18 @@
  *   file; only SIGKILL or a crash can leave one (never listed, never read).
  *   With fsync on, a failing fsync of the directory after the rename is an
  *   error too (the new value is then in place but may not be durable).
+ * - Large values (1 MiB and more: shards, big chunks) are written with
+ *   O_DIRECT, past the page cache, unless SCOUT_DIRECT_IO=0. Such writes
+ *   stream volumes far larger than memory, so caching them evicts what is
+ *   worth caching (the input being read) for data nobody reads soon, and the
+ *   copy into the page cache costs CPU next to the codec: on the benchmark
+ *   VM, where every fresh page-cache page costs a host fault, 1 GiB of
+ *   shards took 1.0-1.8 s of CPU through the page cache and 0.02 s with
+ *   O_DIRECT (the device at 1.2-2.7 GB/s). The value goes in aligned pieces
+ *   (through a 4 MiB bounce buffer from the pool when the caller's is not
+ *   4 KiB-aligned), its unaligned tail through the page cache; a file system
+ *   that refuses O_DIRECT (EINVAL at open or write) gets a buffered write.
+ *   Durability is unchanged: fsync as above.
  * - list / list_dir: temporary files are skipped.
  * - version tokens: inode, device, size, mtime, ctime (fill_version()).
  * The system calls go through the fault hooks of store_fault.h.
@@ -23,6 +35,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/bufpool.h"
 #include "store.h"
 
 #define TMP_TAG  ".scout-tmp-"
@@ -38,7 +52,13 @@
 typedef struct {
 	scout_store base;
 	int fsync;
+	int direct; /* write values of DIRECT_MIN bytes or more with O_DIRECT (see above) */
 } fs_store;
+
+/* direct I/O (see above): the smallest value, the alignment, the bounce buffer */
+#define DIRECT_MIN   ((size_t)1 << 20)
+#define DIRECT_ALIGN ((size_t)4096)
+#define BOUNCE_SIZE  ((size_t)4 << 20)
 
 static const scout_store_vtable fs_vtable;
 
@@ -126,6 +146,8 @@ int scout__store_open(scout_store **out, const char *root, int flags)
 	s->base.root[n] = '\0';
 	const char *env = getenv("SCOUT_FSYNC");
 	s->fsync = (flags & SCOUT_STORE_FSYNC) || (env && strcmp(env, "1") == 0);
+	env = getenv("SCOUT_DIRECT_IO");
+	s->direct = !(env && strcmp(env, "0") == 0);
 	if (flags & SCOUT_STORE_CREATE) {
 		rc = mkdirs(s->base.root);
 		if (rc < 0) {
@@ -320,6 +342,58 @@ static int write_all(int fd, const void *data, size_t size)
 }
 
 /*
+ * Write size bytes at the start of a new file opened with O_DIRECT: aligned
+ * pieces past the page cache, then O_DIRECT is cleared for the unaligned
+ * tail. A file system that refuses a direct write (EINVAL: alignment it does
+ * not accept) gets the rest through the page cache. -1 with errno on failure.
+ */
+static int write_all_direct(int fd, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	size_t body = size & ~(DIRECT_ALIGN - 1), done = 0;
+	unsigned char *bounce = NULL, *aligned = NULL;
+	if (((uintptr_t)p & (DIRECT_ALIGN - 1)) != 0) {
+		bounce = scout__buf_alloc(BOUNCE_SIZE + DIRECT_ALIGN);
+		if (!bounce)
+			body = 0; /* no memory for it: everything through the page cache */
+		else
+			aligned = (unsigned char *)(((uintptr_t)bounce + DIRECT_ALIGN - 1) &
+						    ~(uintptr_t)(DIRECT_ALIGN - 1));
+	}
+	int pending = 0;
+	while (done < body) {
+		size_t n = body - done;
+		void *src = (void *)(p + done);
+		if (aligned) {
+			n = n < BOUNCE_SIZE ? n : BOUNCE_SIZE;
+			memcpy(aligned, p + done, n);
+			src = aligned;
+		}
+		ssize_t w = scout__store_io_call(1, fd, src, n, &pending);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EINVAL)
+				break; /* not for this file system: the page cache takes the rest */
+			scout__buf_free(bounce, BOUNCE_SIZE + DIRECT_ALIGN);
+			return -1;
+		}
+		done += (size_t)w;
+		if ((size_t)w != n || (done & (DIRECT_ALIGN - 1)) != 0)
+			break; /* a short write: finish through the page cache */
+	}
+	scout__buf_free(bounce, BOUNCE_SIZE + DIRECT_ALIGN);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) != 0)
+		return -1;
+	if (pending) {
+		errno = pending; /* a fault hook's short write: its error is next */
+		return -1;
+	}
+	return write_all(fd, p + done, size - done);
+}
+
+/*
  * fsync the directory holding path, so that a rename into it is durable. A
  * file system that cannot fsync directories (EINVAL) is not an error; any
  * other failure is: the new value is in place but may not survive a crash.
@@ -383,8 +457,15 @@ static int fs_set(const scout_store *store, const char *key, const void *data, s
 	sigaddset(&hold, SIGQUIT);
 	sigaddset(&hold, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
-	int fd = SCOUT_FAULTED_CALL(SCOUT_STORE_FAULT_OPEN_TMP,
-				    open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+	int direct = fs->direct && size >= DIRECT_MIN;
+	int fd = SCOUT_FAULTED_CALL(
+	    SCOUT_STORE_FAULT_OPEN_TMP,
+	    open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0666));
+	if (fd < 0 && direct && errno == EINVAL) {
+		/* a file system without direct I/O (tmpfs before Linux 6.6, some FUSE) */
+		direct = 0;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	}
 	if (fd < 0) {
 		rc = scout__error(SCOUT_EIO, "%s: cannot create temporary file %s: %s", path, tmp,
 				  strerror(errno));
@@ -392,7 +473,7 @@ static int fs_set(const scout_store *store, const char *key, const void *data, s
 		return rc;
 	}
 	struct stat sb;
-	if (write_all(fd, data, size) != 0) {
+	if ((direct ? write_all_direct(fd, data, size) : write_all(fd, data, size)) != 0) {
 		rc = scout__error(SCOUT_EIO, "%s: write failed: %s", path, strerror(errno));
 		goto fail;
 	}

@@ -95,7 +95,8 @@ struct scout_store {
 /*
  * Open the filesystem store rooted at directory root (which need not exist
  * yet: writes create it). flags: SCOUT_STORE_FSYNC, SCOUT_STORE_CREATE. The
- * environment variable SCOUT_FSYNC=1 also turns fsync on.
+ * environment variable SCOUT_FSYNC=1 also turns fsync on; SCOUT_DIRECT_IO=0
+ * writes large values through the page cache too (fs_store.c).
  */
 SCOUT_HIDDEN int scout__store_open(scout_store **out, const char *root, int flags);
 SCOUT_HIDDEN void scout__store_free(scout_store *store);
