@@ -18,9 +18,15 @@
  *   - floor_write: the encoded inner chunks written as one file per shard
  *     (open, write, close; no encoding): the file system's and page cache's
  *     share of any sharded write, printed next to the ratios that include it
- *   - read_all: every voxel read through scout (box = one shard at a time)
+ *   - read_all: every voxel read through scout (box = one shard at a time),
+ *     the shards in the page cache (the floor decodes from memory too)
+ *   - read_all_cold: the same read just after the write, the shards on disk
+ *     only (written past the page cache): the read fills the page cache
  *   - read_all_unsharded: the same volume as plain v3 chunks of INNER^3 (one file each)
  *   - write_sharded: the volume written as whole shards (ratio to floor_encode)
+ *   - write_sharded_page_cache: the same with SCOUT_DIRECT_IO=0 (shards written
+ *     through the page cache instead of O_DIRECT, scout's default for files
+ *     of 1 MiB or more)
  *   - round_trip: read_all + write a new sharded array (ratio to decode + encode)
  *   - convert: the unsharded array made sharded a shard at a time, as `scout
  *     convert` does it (scout_zarr_copy_box: each inner chunk's stored bytes
@@ -282,11 +288,12 @@ int main(int argc, char **argv)
 	printf("floor_decode %.3f s %.2f GB/s\n", fd, gb / fd);
 	printf("floor_encode %.3f s %.2f GB/s\n", fe, gb / fe);
 
-	char sp[1024], up[1024], rp[1024];
+	char sp[1024], up[1024], rp[1024], pp[1024];
 	snprintf(sp, sizeof sp, "%s/w8_sharded.zarr", dir);
 	snprintf(up, sizeof up, "%s/w8_unsharded.zarr", dir);
 	snprintf(rp, sizeof rp, "%s/w8_out.zarr", dir);
-	double tw[16], tr[16], tu[16], trt[16], tc[16];
+	snprintf(pp, sizeof pp, "%s/w8_page_cache.zarr", dir);
+	double tw[16], tr[16], tu[16], trt[16], tc[16], tpc[16], tcold[16];
 	for (int r = 0; r < reps; r++) {
 		/* write the whole volume as shards: a box per shard */
 		scout_array *a = create(sp, 1);
@@ -313,9 +320,46 @@ int main(int argc, char **argv)
 				}
 		tw[r] = now() - t - tcopy;
 		scout_array_free(a);
-		/* read every voxel, a shard at a time */
+		/* the same through the page cache (a separate array, not read back) */
+		setenv("SCOUT_DIRECT_IO", "0", 1);
+		a = create(pp, 1);
+		unsetenv("SCOUT_DIRECT_IO");
+		wc.arr = a;
+		t = now();
+		tcopy = 0;
+		for (lo[0] = 0; lo[0] < N; lo[0] += S)
+			for (lo[1] = 0; lo[1] < N; lo[1] += S)
+				for (lo[2] = 0; lo[2] < N; lo[2] += S) {
+					double t0 = now();
+					for (int64_t z = 0; z < S; z++)
+						for (int64_t y = 0; y < S; y++)
+							memcpy(buf + (z * S + y) * S,
+							       vol +
+								   ((lo[0] + z) * N + lo[1] + y) *
+								       N +
+								   lo[2],
+							       (size_t)S * 2);
+					tcopy += now() - t0;
+					for (int i = 0; i < 3; i++)
+						hi[i] = lo[i] + S;
+					write_box(lo, hi, &wc);
+				}
+		tpc[r] = now() - t - tcopy;
+		scout_array_free(a);
+		/*
+		 * read every voxel, a shard at a time: first just after the write
+		 * (the shards, written with O_DIRECT, are on disk only: the read
+		 * fills the page cache), then again from the page cache, as the
+		 * floor decodes from memory
+		 */
 		scout_array_open(&a, sp, SCOUT_MODE_READ);
 		box_ctx rc = {a, buf};
+		t = now();
+		each_box(S, read_box, &rc);
+		tcold[r] = now() - t;
+		scout_array_free(a);
+		scout_array_open(&a, sp, SCOUT_MODE_READ);
+		rc.arr = a;
 		t = now();
 		each_box(S, read_box, &rc);
 		tr[r] = now() - t;
@@ -410,11 +454,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot remove %s\n", fdir);
 	double fw = median(tw0, reps);
 	double w = median(tw, reps), rd = median(tr, reps), ud = median(tu, reps),
-	       rt = median(trt, reps), cv = median(tc, reps);
+	       rt = median(trt, reps), cv = median(tc, reps), wpc = median(tpc, reps),
+	       rcold = median(tcold, reps);
 	printf("floor_write %.3f s (the encoded bytes written as shard files)\n", fw);
 	printf("write_sharded %.3f s %.2f GB/s %.2fx floor_encode, %.2fx with floor_write\n", w,
 	       gb / w, w / fe, w / (fe + fw));
+	printf("write_sharded_page_cache %.3f s %.2f GB/s %.2fx floor_encode, %.2fx with "
+	       "floor_write\n",
+	       wpc, gb / wpc, wpc / fe, wpc / (fe + fw));
 	printf("read_all %.3f s %.2f GB/s %.2fx floor_decode\n", rd, gb / rd, rd / fd);
+	printf("read_all_cold %.3f s %.2f GB/s %.2fx floor_decode (the first read after the write: "
+	       "from disk)\n",
+	       rcold, gb / rcold, rcold / fd);
 	printf("read_all_unsharded %.3f s %.2f GB/s %.2fx floor_decode (sharded/unsharded %.2f)\n",
 	       ud, gb / ud, ud / fd, rd / ud);
 	printf("round_trip %.3f s %.2f GB/s %.2fx floor_decode+encode, %.2fx with floor_write\n",
@@ -422,7 +473,7 @@ int main(int argc, char **argv)
 	printf("convert %.3f s %.2f GB/s %.2fx floor_encode, %.2fx floor_decode+encode\n", cv,
 	       gb / cv, cv / fe, cv / (fd + fe));
 	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", sp, up, rp);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s' '%s'", sp, up, rp, pp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove the bench arrays\n");
 	for (size_t k = 0; k < nch; k++)
