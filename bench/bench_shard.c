@@ -157,6 +157,33 @@ static void write_box(const int64_t *a, const int64_t *b, void *p)
 	}
 }
 
+/*
+ * Write the whole volume into arr a shard at a time (each copied out of the
+ * volume into buf first); the CPU seconds of the writes alone.
+ */
+static double write_volume(scout_array *arr, const uint16_t *vol, uint16_t *buf)
+{
+	box_ctx wc = {arr, buf};
+	int64_t lo[3], hi[3];
+	double t = now(), tcopy = 0;
+	for (lo[0] = 0; lo[0] < N; lo[0] += S)
+		for (lo[1] = 0; lo[1] < N; lo[1] += S)
+			for (lo[2] = 0; lo[2] < N; lo[2] += S) {
+				double t0 = now();
+				for (int64_t z = 0; z < S; z++)
+					for (int64_t y = 0; y < S; y++)
+						memcpy(buf + (z * S + y) * S,
+						       vol + ((lo[0] + z) * N + lo[1] + y) * N +
+							   lo[2],
+						       (size_t)S * 2);
+				tcopy += now() - t0;
+				for (int i = 0; i < 3; i++)
+					hi[i] = lo[i] + S;
+				write_box(lo, hi, &wc);
+			}
+	return now() - t - tcopy;
+}
+
 typedef struct {
 	scout_array *in, *out;
 	uint16_t *buf;
@@ -297,54 +324,13 @@ int main(int argc, char **argv)
 	for (int r = 0; r < reps; r++) {
 		/* write the whole volume as shards: a box per shard */
 		scout_array *a = create(sp, 1);
-		box_ctx wc = {a, buf};
-		t = now();
-		int64_t lo[3], hi[3];
-		double tcopy = 0;
-		for (lo[0] = 0; lo[0] < N; lo[0] += S)
-			for (lo[1] = 0; lo[1] < N; lo[1] += S)
-				for (lo[2] = 0; lo[2] < N; lo[2] += S) {
-					double t0 = now();
-					for (int64_t z = 0; z < S; z++)
-						for (int64_t y = 0; y < S; y++)
-							memcpy(buf + (z * S + y) * S,
-							       vol +
-								   ((lo[0] + z) * N + lo[1] + y) *
-								       N +
-								   lo[2],
-							       (size_t)S * 2);
-					tcopy += now() - t0;
-					for (int i = 0; i < 3; i++)
-						hi[i] = lo[i] + S;
-					write_box(lo, hi, &wc);
-				}
-		tw[r] = now() - t - tcopy;
+		tw[r] = write_volume(a, vol, buf);
 		scout_array_free(a);
 		/* the same through the page cache (a separate array, not read back) */
 		setenv("SCOUT_DIRECT_IO", "0", 1);
 		a = create(pp, 1);
 		unsetenv("SCOUT_DIRECT_IO");
-		wc.arr = a;
-		t = now();
-		tcopy = 0;
-		for (lo[0] = 0; lo[0] < N; lo[0] += S)
-			for (lo[1] = 0; lo[1] < N; lo[1] += S)
-				for (lo[2] = 0; lo[2] < N; lo[2] += S) {
-					double t0 = now();
-					for (int64_t z = 0; z < S; z++)
-						for (int64_t y = 0; y < S; y++)
-							memcpy(buf + (z * S + y) * S,
-							       vol +
-								   ((lo[0] + z) * N + lo[1] + y) *
-								       N +
-								   lo[2],
-							       (size_t)S * 2);
-					tcopy += now() - t0;
-					for (int i = 0; i < 3; i++)
-						hi[i] = lo[i] + S;
-					write_box(lo, hi, &wc);
-				}
-		tpc[r] = now() - t - tcopy;
+		tpc[r] = write_volume(a, vol, buf);
 		scout_array_free(a);
 		/*
 		 * read every voxel, a shard at a time: first just after the write
@@ -367,6 +353,7 @@ int main(int argc, char **argv)
 		/* unsharded: the same chunks, one file each, read a shard-sized box at a time */
 		scout_array *u = create(up, 0);
 		box_ctx uw = {u, buf};
+		int64_t lo[3], hi[3];
 		for (lo[0] = 0; lo[0] < N; lo[0] += C)
 			for (lo[1] = 0; lo[1] < N; lo[1] += C)
 				for (lo[2] = 0; lo[2] < N; lo[2] += C) {
