@@ -904,7 +904,8 @@ static void test_direct_faults(void)
 		for (int i = 0; i < NOPS; i++)
 			seen[i] = scout__store_fault_seen(i);
 		scout__store_fault_clear();
-		/* body in one piece, or three bounce pieces (4 + 4 + 1 MiB), then the tail */
+		/* body in one piece, or three bounce pieces (of at most 4 MiB - 4 KiB), then the
+		 * tail */
 		CHECK(seen[SCOUT_STORE_FAULT_WRITE] == (off ? 4 : 2));
 		for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
 			for (int vi = 0; vi < NVARIANTS; vi++)

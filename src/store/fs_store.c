@@ -58,7 +58,8 @@ typedef struct {
 /* direct I/O (see above): the smallest value, the alignment, the bounce buffer */
 #define DIRECT_MIN   ((size_t)1 << 20)
 #define DIRECT_ALIGN ((size_t)4096)
-#define BOUNCE_SIZE  ((size_t)4 << 20)
+#define BOUNCE_BYTES ((size_t)4 << 20)             /* one slot of the buffer pool */
+#define BOUNCE_SIZE  (BOUNCE_BYTES - DIRECT_ALIGN) /* what goes through it at once */
 
 static const scout_store_vtable fs_vtable;
 
@@ -353,7 +354,7 @@ static int write_all_direct(int fd, const void *data, size_t size)
 	size_t body = size & ~(DIRECT_ALIGN - 1), done = 0;
 	unsigned char *bounce = NULL, *aligned = NULL;
 	if (((uintptr_t)p & (DIRECT_ALIGN - 1)) != 0) {
-		bounce = scout__buf_alloc(BOUNCE_SIZE + DIRECT_ALIGN);
+		bounce = scout__buf_alloc(BOUNCE_BYTES);
 		if (!bounce)
 			body = 0; /* no memory for it: everything through the page cache */
 		else
@@ -375,14 +376,14 @@ static int write_all_direct(int fd, const void *data, size_t size)
 				continue;
 			if (errno == EINVAL)
 				break; /* not for this file system: the page cache takes the rest */
-			scout__buf_free(bounce, BOUNCE_SIZE + DIRECT_ALIGN);
+			scout__buf_free(bounce, BOUNCE_BYTES);
 			return -1;
 		}
 		done += (size_t)w;
 		if ((size_t)w != n || (done & (DIRECT_ALIGN - 1)) != 0)
 			break; /* a short write: finish through the page cache */
 	}
-	scout__buf_free(bounce, BOUNCE_SIZE + DIRECT_ALIGN);
+	scout__buf_free(bounce, BOUNCE_BYTES);
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) != 0)
 		return -1;
