@@ -155,6 +155,25 @@ static void test_direct_io(const char *root)
 	}
 	if (count_pages)
 		CHECK(direct_seen == 2 * 6); /* the 6 sizes of 1 MiB or more, both alignments */
+
+	/* a file system that refuses O_DIRECT at open (EINVAL): a buffered write instead */
+	scout_store *s;
+	CHECK_OK(scout__store_open(&s, sroot, 0));
+	CHECK_OK(scout__store_fault_set(SCOUT_STORE_FAULT_OPEN_TMP, 1, EINVAL, 0));
+	size_t n = 3 * MiB + 5;
+	CHECK_OK(scout__store_set(s, "v/refused", mem + 3, n, NULL));
+	CHECK(scout__store_fault_hits(SCOUT_STORE_FAULT_OPEN_TMP) == 1);
+	scout__store_fault_clear();
+	char path[4400];
+	snprintf(path, sizeof path, "%s/v/refused", sroot);
+	long total = 0, cached = cached_pages(path, &total);
+	CHECK(!count_pages || cached == total); /* through the page cache */
+	size_t got = 0;
+	unsigned char *back = check_read_file(path, &got);
+	CHECK(back && got == n && memcmp(back, mem + 3, n) == 0);
+	free(back);
+	CHECK(count_tmp(sroot) == 0);
+	scout__store_free(s);
 	free(mem);
 }
 

@@ -376,7 +376,9 @@ static int write_all_direct(int fd, const void *data, size_t size)
 				continue;
 			if (errno == EINVAL)
 				break; /* not for this file system: the page cache takes the rest */
+			int e = errno;
 			scout__buf_free(bounce, BOUNCE_BYTES);
+			errno = e;
 			return -1;
 		}
 		done += (size_t)w;
@@ -463,8 +465,13 @@ static int fs_set(const scout_store *store, const char *key, const void *data, s
 	    SCOUT_STORE_FAULT_OPEN_TMP,
 	    open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0666));
 	if (fd < 0 && direct && errno == EINVAL) {
-		/* a file system without direct I/O (tmpfs before Linux 6.6, some FUSE) */
+		/*
+		 * A file system without direct I/O (tmpfs before Linux 6.6, some
+		 * FUSE mounts). The kernel refuses O_DIRECT after creating the
+		 * file, so the temporary may exist: remove it (the name is ours).
+		 */
 		direct = 0;
+		unlink(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	}
 	if (fd < 0) {
