@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "read_file.h"
 #include "scout/scout.h"
 
 static int check_failures;
@@ -54,26 +55,6 @@ static int check_count;
 				(needle) ? (const char *)(needle) : "");                           \
 		}                                                                                  \
 	} while (0)
-
-/*
- * The whole file at path, malloc'd and NUL-terminated (free()); *n its length.
- * NULL when it cannot be opened.
- */
-static inline void *check_read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *d = malloc((size_t)(len > 0 ? len : 0) + 1);
-	*n = d ? fread(d, 1, (size_t)(len > 0 ? len : 0), f) : 0;
-	if (d)
-		d[*n] = 0;
-	fclose(f);
-	return d;
-}
 
 static inline int check_summary(void)
 {

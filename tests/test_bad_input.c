@@ -122,7 +122,7 @@ static void test_chunks(void)
 		int64_t start[2] = {0, 0}, stop[2] = {CH, CH};
 		CHECK_OK(scout_insert_box(arr, start, stop, data));
 		size_t good_n = 0;
-		unsigned char *good = check_read_file(chunk, &good_n);
+		unsigned char *good = test_read_file(chunk, &good_n);
 		CHECK(good != NULL && good_n > 16);
 		if (!good) {
 			scout_array_free(arr);

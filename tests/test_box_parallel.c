@@ -157,7 +157,7 @@ static int same_chunks(const char *a, const char *b, const int64_t *grid)
 				snprintf(pb, sizeof pb, "%s/%lld/%lld/%lld", b, (long long)i,
 					 (long long)j, (long long)k);
 				size_t na = 0, nb = 0;
-				void *da = check_read_file(pa, &na), *db = check_read_file(pb, &nb);
+				void *da = test_read_file(pa, &na), *db = test_read_file(pb, &nb);
 				if (!da != !db || (da && (na != nb || memcmp(da, db, na) != 0))) {
 					fprintf(stderr, "chunk %s differs from %s\n", pa, pb);
 					same = 0;
@@ -558,10 +558,10 @@ static void test_errors(void)
 	char p1[300];
 	size_t n1 = 0, n2 = 0;
 	snprintf(p1, sizeof p1, "%s/0/1/1", path_of("err"));
-	void *before = check_read_file(p1, &n1);
+	void *before = test_read_file(p1, &n1);
 	CHECK(a && !insert_both(a, newref, BSHAPE, s, BSHAPE));
 	CHECK(strstr(scout_last_error(), "chunk 0/1/1") != NULL);
-	void *after = check_read_file(p1, &n2);
+	void *after = test_read_file(p1, &n2);
 	CHECK(before && after && n1 == n2 && memcmp(before, after, n1) == 0);
 	free(before);
 	free(after);
@@ -805,7 +805,7 @@ static int same_shards(const char *a, const char *b)
 		snprintf(pa, sizeof pa, "%s/c/0/0/%d", a, k);
 		snprintf(pb, sizeof pb, "%s/c/0/0/%d", b, k);
 		size_t na = 0, nb = 0;
-		void *da = check_read_file(pa, &na), *db = check_read_file(pb, &nb);
+		void *da = test_read_file(pa, &na), *db = test_read_file(pb, &nb);
 		if (!da || !db || na != nb || memcmp(da, db, na) != 0) {
 			fprintf(stderr, "shard %s differs from %s\n", pa, pb);
 			same = 0;
@@ -820,7 +820,7 @@ static int same_shards(const char *a, const char *b)
 static void corrupt_inner(const char *path, int i, int count)
 {
 	size_t n = 0;
-	unsigned char *d = check_read_file(path, &n);
+	unsigned char *d = test_read_file(path, &n);
 	size_t idx = n - (size_t)count * 16 - 4; /* [bytes, crc32c] */
 	uint64_t off = 0;
 	for (int b = 7; b >= 0; b--)

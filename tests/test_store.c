@@ -146,7 +146,7 @@ static void test_direct_io(const char *root)
 							n, off, mode, cached, total);
 				}
 				size_t got = 0;
-				unsigned char *back = check_read_file(path, &got);
+				unsigned char *back = test_read_file(path, &got);
 				CHECK(back && got == n && memcmp(back, src, n) == 0);
 				free(back);
 			}
@@ -169,7 +169,7 @@ static void test_direct_io(const char *root)
 	long total = 0, cached = cached_pages(path, &total);
 	CHECK(!count_pages || cached == total); /* through the page cache */
 	size_t got = 0;
-	unsigned char *back = check_read_file(path, &got);
+	unsigned char *back = test_read_file(path, &got);
 	CHECK(back && got == n && memcmp(back, mem + 3, n) == 0);
 	free(back);
 	CHECK(count_tmp(sroot) == 0);

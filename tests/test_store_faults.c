@@ -922,7 +922,7 @@ static void test_direct_faults(void)
 					CHECK(
 					    strstr(scout_last_error(), strerror(variants[vi].err)));
 					size_t got = 0;
-					unsigned char *back = check_read_file(path, &got);
+					unsigned char *back = test_read_file(path, &got);
 					CHECK(back && got == n && memcmp(back, oldv, n) == 0);
 					free(back);
 					CHECK(count_tmp(dir) == 0);
@@ -930,7 +930,7 @@ static void test_direct_faults(void)
 				}
 		size_t got = 0;
 		CHECK_OK(scout__store_set(st, "c/0", src, n, NULL));
-		unsigned char *back = check_read_file(path, &got);
+		unsigned char *back = test_read_file(path, &got);
 		CHECK(back && got == n && memcmp(back, src, n) == 0);
 		free(back);
 	}

@@ -190,7 +190,7 @@ static void test_stored_layout(void)
 	size_t n;
 	char p[300];
 	snprintf(p, sizeof p, "%s/0.0", path_of("layout"));
-	unsigned char *b = check_read_file(p, &n);
+	unsigned char *b = test_read_file(p, &n);
 	CHECK(b && n == 16);
 	/* chunk (0,0): rows 0..3, cols 0..1; element (i,j) at F offset i + 4j, big endian */
 	for (int i = 0; b && i < 4; i++)
@@ -202,7 +202,7 @@ static void test_stored_layout(void)
 	free(b);
 	/* edge chunk (1,1): only (4,2) is in the array, stored full size, padded with 513 */
 	snprintf(p, sizeof p, "%s/1.1", path_of("layout"));
-	b = check_read_file(p, &n);
+	b = test_read_file(p, &n);
 	CHECK(b && n == 16);
 	if (b) {
 		uint16_t e = v[4 * 3 + 2];
@@ -213,7 +213,7 @@ static void test_stored_layout(void)
 	free(b);
 	/* .zarray as zarr-python writes it */
 	snprintf(p, sizeof p, "%s/.zarray", path_of("layout"));
-	b = check_read_file(p, &n);
+	b = test_read_file(p, &n);
 	if (b) {
 		b[n] = 0;
 		CHECK(strstr((char *)b, "\"dtype\": \">u2\"") &&
@@ -573,7 +573,7 @@ static void test_errors(void)
 	char cp[300];
 	snprintf(cp, sizeof cp, "%s/1/0", path_of("corrupt"));
 	size_t n;
-	unsigned char *b = check_read_file(cp, &n);
+	unsigned char *b = test_read_file(cp, &n);
 	if (b) {
 		write_file(cp, b, n / 2);
 		CHECK_OK(scout_array_open(&a, path_of("corrupt"), SCOUT_MODE_READ));
@@ -602,7 +602,7 @@ static void test_errors(void)
 		CHECK_OK(scout_insert_box(small, z, s2, v));
 		char sp_[300];
 		snprintf(sp_, sizeof sp_, "%s/0/0", path_of("zsmall"));
-		b = check_read_file(sp_, &n);
+		b = test_read_file(sp_, &n);
 		snprintf(cp, sizeof cp, "%s/0", path_of("zbig"));
 		mkdir(cp, 0777);
 		snprintf(cp, sizeof cp, "%s/0/1", path_of("zbig"));
@@ -616,7 +616,7 @@ static void test_errors(void)
 		int64_t st[2] = {0, 5}, sp[2] = {1, 6};
 		CHECK_ERR(scout_insert_box(a, st, sp, v), SCOUT_ECODEC, "chunk 0/1");
 		size_t n2;
-		b = check_read_file(cp, &n2);
+		b = test_read_file(cp, &n2);
 		CHECK(b && n2 == n);
 		free(b);
 	}
@@ -717,7 +717,7 @@ static void test_layouts(void)
 	char p[400];
 	snprintf(p, sizeof p, "%s/.zarray", path_of("nested"));
 	size_t n;
-	char *t = check_read_file(p, &n);
+	char *t = test_read_file(p, &n);
 	if (t) {
 		t[n] = 0;
 		char *sep = strstr(t, "\"dimension_separator\": \"/\",");
@@ -739,7 +739,7 @@ static void test_layouts(void)
 	CHECK_OK(scout_zarr_group_create(path_of("grp")));
 	CHECK_OK(scout_zarr_group_create(path_of("grp"))); /* existing: fine */
 	snprintf(p, sizeof p, "%s/.zgroup", path_of("grp"));
-	t = check_read_file(p, &n);
+	t = test_read_file(p, &n);
 	CHECK(t && n == 24 && memcmp(t, "{\n    \"zarr_format\": 2\n}", 24) == 0);
 	free(t);
 	char ap[200];
@@ -754,7 +754,7 @@ static void test_layouts(void)
 		CHECK_OK(scout_insert_box(a, z, s2, v));
 	scout_array_free(a);
 	snprintf(p, sizeof p, "%s/.zarray", ap);
-	t = check_read_file(p, &n);
+	t = test_read_file(p, &n);
 	if (t) {
 		t[n] = 0;
 		char zm[2048];

@@ -21,6 +21,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "read_file.h"
 #include "scout/scout.h"
 
 static int fail(int rc)
@@ -40,24 +41,6 @@ static int parse_list(int64_t *out, const char *s)
 		s = e;
 	}
 	return n;
-}
-
-static void *read_file(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *buf = malloc(n > 0 ? (size_t)n : 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*size = (size_t)n;
-	return buf;
 }
 
 static int write_file(const char *path, const void *data, size_t n)
@@ -122,7 +105,7 @@ static int cmd_box(const char *path, const char *start_s, const char *stop_s, co
 static int cmd_write(int argc, char **argv)
 {
 	size_t size;
-	void *data = read_file(argv[2], &size);
+	void *data = test_read_file(argv[2], &size);
 	scout_dtype dt;
 	int be;
 	int64_t shape[SCOUT_MAX_NDIM];
@@ -163,7 +146,7 @@ static int cmd_write(int argc, char **argv)
 static int cmd_libtiff(int argc, char **argv)
 {
 	size_t size;
-	void *data = read_file(argv[2], &size);
+	void *data = test_read_file(argv[2], &size);
 	scout_dtype dt;
 	int be;
 	int64_t shape[SCOUT_MAX_NDIM];

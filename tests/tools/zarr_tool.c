@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "read_file.h"
 #include "scout/scout.h"
 
 static int parse_list(int64_t *v, const char *s)
@@ -39,20 +40,6 @@ static int parse_list(int64_t *v, const char *s)
 			break;
 	}
 	return n;
-}
-
-static void *load(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *d = malloc(len ? (size_t)len : 1);
-	*n = fread(d, 1, (size_t)len, f);
-	fclose(f);
-	return d;
 }
 
 static int save(const char *path, const void *d, size_t n)
@@ -221,7 +208,7 @@ static int cmd_write(char **a, int n)
 	if (rc < 0)
 		return rc;
 	size_t nb = scout_array_nbytes(arr), got = 0;
-	void *full = load(a[8], &got);
+	void *full = test_read_file(a[8], &got);
 	if (!full || got != nb) {
 		free(full);
 		scout_array_free(arr);

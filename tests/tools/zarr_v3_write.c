@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "read_file.h"
 #include "scout/scout.h"
 
 #define MAX_FIELDS 10
@@ -33,20 +34,6 @@ static int parse_list(int64_t *v, const char *s)
 		s = end + 1;
 	}
 	return n;
-}
-
-static void *load(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *d = malloc(len > 0 ? (size_t)len : 1);
-	*n = d ? fread(d, 1, (size_t)(len > 0 ? len : 0), f) : 0;
-	fclose(f);
-	return d;
 }
 
 /* whether chunk `c` is listed in `absent` ("-" or "a,b;c,d") */
@@ -117,7 +104,7 @@ static int write_one(char **a)
 		grid[i] = (o.shape[i] + o.chunks[i] - 1) / o.chunks[i];
 		total *= grid[i];
 	}
-	char *full = load(a[8], &got);
+	char *full = test_read_file(a[8], &got);
 	char *box = malloc(scout_array_nbytes(arr) + 1);
 	if (!full || !box || got != scout_array_nbytes(arr)) {
 		free(full);
