@@ -159,9 +159,24 @@ static void test_copy(void)
 	CHECK(scout__dtype_swap_unit(SCOUT_UINT16) == 2);
 }
 
+/* scout__box_next: every index of a box once, in C order, then back at lo */
+static void test_box_next(void)
+{
+	int64_t lo[3] = {1, 2, 0}, hi[3] = {2, 3, 0}, idx[3] = {1, 2, 0};
+	const int64_t want[4][2] = {{1, 3}, {2, 2}, {2, 3}, {1, 2}}; /* after each step */
+	for (int k = 0; k < 4; k++) {
+		int more = scout__box_next(idx, lo, hi, 3);
+		CHECK(more == (k < 3));
+		CHECK(idx[0] == want[k][0] && idx[1] == want[k][1] && idx[2] == 0);
+	}
+	int64_t one[1] = {5}, five[1] = {5};
+	CHECK(scout__box_next(one, five, five, 1) == 0 && one[0] == 5); /* one index */
+}
+
 int main(void)
 {
 	test_errors();
+	test_box_next();
 	test_dtypes();
 	test_sizes();
 	test_copy();

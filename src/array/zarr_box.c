@@ -167,12 +167,7 @@ int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, cons
 		else
 			scout__copy_nd(dst, dshape, doff, v.data, arr->chunks, soff, ext, nd, isz);
 		scout__zarr_view_release(arr, &v);
-		int ax = nd - 1;
-		while (ax >= 0 && ++idx[ax] > hi[ax]) {
-			idx[ax] = lo[ax];
-			ax--;
-		}
-		if (ax < 0)
+		if (!scout__box_next(idx, lo, hi, nd))
 			break;
 	}
 	return SCOUT_OK;
@@ -237,12 +232,7 @@ int scout__zarr_write_box(scout_array *arr, const int64_t *start, const int64_t 
 		int rc = write_one(idx, &b);
 		if (rc < 0)
 			return rc;
-		int ax = nd - 1;
-		while (ax >= 0 && ++idx[ax] > hi[ax]) {
-			idx[ax] = lo[ax];
-			ax--;
-		}
-		if (ax < 0)
+		if (!scout__box_next(idx, lo, hi, nd))
 			break;
 	}
 	return SCOUT_OK;

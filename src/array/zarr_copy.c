@@ -76,8 +76,8 @@ static int source_chunk(void **enc, size_t *n, size_t *cap, copy_ctx *x, const i
 			return scout__error(SCOUT_ENOMEM, "%s: chunk %s: out of memory", zs->path,
 					    key);
 		*cap = want;
-		rc = scout__store_get_range_into(*enc, *cap, n, NULL, zs->store, key, 0,
-						 UINT64_MAX);
+		rc =
+		    scout__store_get_range_into(*enc, *cap, n, NULL, zs->store, key, 0, UINT64_MAX);
 		if (rc < 0 || *n <= *cap)
 			break;
 		scout__buf_free(*enc, *cap);
@@ -112,8 +112,8 @@ static int source_chunk(void **enc, size_t *n, size_t *cap, copy_ctx *x, const i
 			return scout__error_prefix(rc, "%s: chunk %s: ", zs->path, key);
 		}
 		SCOUT_ZARR_COUNT(zs, n_decoded);
-		if (x->drop_fill && scout__is_fill(x->scratch, zs->chunk_nbytes, zs->meta.fill,
-						   x->src->itemsize)) {
+		if (x->drop_fill &&
+		    scout__is_fill(x->scratch, zs->chunk_nbytes, zs->meta.fill, x->src->itemsize)) {
 			scout__buf_free(*enc, *cap);
 			*enc = NULL;
 			*n = *cap = 0;
@@ -293,12 +293,7 @@ int scout_zarr_copy_box(size_t *raw_out, scout_array *dst, scout_array *src, con
 			raw++;
 		if (rc < 0)
 			break;
-		int ax = nd - 1;
-		while (ax >= 0 && ++cell[ax] > hi[ax]) {
-			cell[ax] = lo[ax];
-			ax--;
-		}
-		if (ax < 0)
+		if (!scout__box_next(cell, lo, hi, nd))
 			break;
 	}
 	scout__buf_free(x.scratch, x.zs->chunk_nbytes ? x.zs->chunk_nbytes : 1);

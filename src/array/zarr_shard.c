@@ -190,11 +190,7 @@ static int read_shard_part(scout_array *arr, void *dst, const int64_t *start, co
 			slot[nmiss] = k;
 			want[nmiss++] = u[k].pos;
 		}
-		int ax = nd - 1;
-		while (ax >= 0 && ++c[ax] > hi[ax]) {
-			c[ax] = lo[ax];
-			ax--;
-		}
+		scout__box_next(c, lo, hi, nd);
 	}
 	if (nmiss > 0) {
 		scout_store_version ver;
@@ -327,12 +323,7 @@ static int for_each_cell(scout_array *arr, const int64_t *cell, const int64_t *s
 		int rc = fn(arr, idx, payload);
 		if (rc < 0)
 			return rc;
-		int ax = nd - 1;
-		while (ax >= 0 && ++idx[ax] > hi[ax]) {
-			idx[ax] = lo[ax];
-			ax--;
-		}
-		if (ax < 0)
+		if (!scout__box_next(idx, lo, hi, nd))
 			return SCOUT_OK;
 	}
 }
@@ -376,12 +367,7 @@ void scout__zarr_shard_invalidate(const scout_array *arr, const int64_t *s)
 	}
 	for (;;) {
 		scout__cache_invalidate(z->cache, inner_lin(z, nd, c));
-		int ax = nd - 1;
-		while (ax >= 0 && ++c[ax] > hi[ax]) {
-			c[ax] = lo[ax];
-			ax--;
-		}
-		if (ax < 0)
+		if (!scout__box_next(c, lo, hi, nd))
 			break;
 	}
 }

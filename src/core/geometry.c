@@ -262,3 +262,13 @@ int scout__axis_to_halve(int ndim, const int64_t *ext, const int64_t *unit, cons
 	}
 	return best >= 0 ? best : outer;
 }
+
+int scout__box_next(int64_t *idx, const int64_t *lo, const int64_t *hi, int ndim)
+{
+	int ax = ndim - 1;
+	while (ax >= 0 && ++idx[ax] > hi[ax]) {
+		idx[ax] = lo[ax];
+		ax--;
+	}
+	return ax >= 0;
+}

@@ -84,6 +84,12 @@ SCOUT_HIDDEN int scout__axis_to_halve(int ndim, const int64_t *ext, const int64_
 				      const int64_t *scale, const int64_t *in_chunks,
 				      const int64_t *in_shape);
 
+/*
+ * Step idx to the next index of the box [lo, hi] (both inclusive) in C order,
+ * the last axis fastest: 1, or 0 (idx back at lo) after the last one.
+ */
+SCOUT_HIDDEN int scout__box_next(int64_t *idx, const int64_t *lo, const int64_t *hi, int ndim);
+
 /* 1 when each of the n / itemsize elements at p equals the one at value, byte for byte. */
 SCOUT_HIDDEN int scout__is_fill(const void *p, size_t n, const void *value, size_t itemsize);
 
