@@ -1,4 +1,4 @@
-/* Errors, dtypes, overflow checks and the N-D copy kernel. */
+/* Errors, dtypes, overflow checks and the N-D copy kernels. */
 #include <stdint.h>
 
 #include "check.h"
@@ -134,6 +134,9 @@ static void test_copy(void)
 		if (ext[0] && ext[1] && ext[2])
 			naive_copy3(b, ds, doff, src, ss, so, ext);
 		CHECK(memcmp(a, b, sizeof a) == 0);
+		memset(a, 0xAB, sizeof a);
+		scout__copy_nd_stream(a, ds, doff, src, ss, so, ext, 3, 2);
+		CHECK(memcmp(a, b, sizeof a) == 0);
 	}
 	/* fill */
 	uint32_t f[4 * 6];
@@ -159,6 +162,59 @@ static void test_copy(void)
 	CHECK(scout__dtype_swap_unit(SCOUT_UINT16) == 2);
 }
 
+/*
+ * scout__copy_stream and scout__copy_nd_stream against byte loops: every
+ * destination offset within two cache lines, runs from 0 to 300 bytes and a
+ * few long ones (whole lines streamed, partial ends), nothing written outside;
+ * and 3-D boxes whose rows are several lines long, at odd offsets.
+ */
+static void test_copy_stream(void)
+{
+	enum { CAP = 8192 + 256 };
+	static unsigned char src[CAP], dst[CAP], want[CAP];
+	for (size_t i = 0; i < CAP; i++)
+		src[i] = (unsigned char)(i * 31 + 7);
+	size_t lens[8] = {1000, 4096, 4097, 5000, 8000, 8001, 8063, 8191};
+	int bad = 0;
+	for (size_t off = 0; off < 128; off++)
+		for (size_t k = 0; k < 301 + 8; k++) {
+			size_t n = k < 301 ? k : lens[k - 301];
+			size_t soff = (off * 7 + k) % 64;
+			memset(dst, 0x5A, CAP);
+			memset(want, 0x5A, CAP);
+			for (size_t i = 0; i < n; i++)
+				want[off + i] = src[soff + i];
+			scout__copy_stream(dst + off, src + soff, n);
+			scout__copy_stream_end();
+			bad += memcmp(dst, want, CAP) != 0;
+		}
+	CHECK(bad == 0);
+	/* rows of 150 to 600 bytes (uint16) */
+	enum { SZ = 3 * 4 * 300 };
+	static uint16_t s3[SZ], a[SZ], b[SZ];
+	for (int i = 0; i < SZ; i++)
+		s3[i] = (uint16_t)(i * 13 + 1);
+	int64_t ss[3] = {3, 4, 300}, ds[3] = {3, 4, 300};
+	unsigned seed = 7;
+	for (int iter = 0; iter < 500; iter++) {
+		int64_t ext[3], so[3], doff[3];
+		for (int k = 0; k < 3; k++) {
+			seed = seed * 1103515245u + 12345u;
+			int64_t lo = k == 2 ? 75 : 1;
+			ext[k] = lo + (int64_t)((seed >> 8) % (unsigned)(ss[k] - lo + 1));
+			seed = seed * 1103515245u + 12345u;
+			so[k] = (int64_t)((seed >> 8) % (unsigned)(ss[k] - ext[k] + 1));
+			seed = seed * 1103515245u + 12345u;
+			doff[k] = (int64_t)((seed >> 8) % (unsigned)(ds[k] - ext[k] + 1));
+		}
+		memset(a, 0xCD, sizeof a);
+		memset(b, 0xCD, sizeof b);
+		scout__copy_nd_stream(a, ds, doff, s3, ss, so, ext, 3, 2);
+		naive_copy3(b, ds, doff, s3, ss, so, ext);
+		CHECK(memcmp(a, b, sizeof a) == 0);
+	}
+}
+
 /* scout__box_next: every index of a box once, in C order, then back at lo */
 static void test_box_next(void)
 {
@@ -180,5 +236,6 @@ int main(void)
 	test_dtypes();
 	test_sizes();
 	test_copy();
+	test_copy_stream();
 	return check_summary();
 }
