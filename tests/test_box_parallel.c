@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "array/chunk_runner.h"
+#include "array/zarr_impl.h"
 #include "check.h"
 #include "core/prefault.h"
 #include "core/workpool.h"
@@ -115,21 +116,34 @@ static int insert_both(scout_array *arr, void *ref, const int64_t *shape, const 
 	return rc == SCOUT_OK;
 }
 
-/* extract [start, stop) and compare with the reference */
+/* test_matrix: box_equal reads each box three ways (below) */
+static int all_groups;
+
+/*
+ * extract [start, stop) and compare with the reference; with all_groups and a
+ * pool, also with each parallel read item one chunk (read_one) and two chunks
+ * along x (read_group, uneven on a grid of 3), besides the automatic choice
+ */
 static int box_equal(scout_array *arr, const void *ref, const int64_t *start, const int64_t *stop)
 {
 	const int64_t *shape = scout_array_shape(arr);
 	size_t isz = scout_dtype_size(scout_array_dtype(arr)), n = box_elems(start, stop);
 	void *a = malloc(n * isz), *b = malloc(n * isz);
-	memset(a, 0xA5, n * isz);
-	int rc = scout_extract_box(a, arr, start, stop);
-	if (rc != SCOUT_OK)
-		fprintf(stderr, "extract: %s\n", scout_last_error());
 	int64_t ext[3], zero[3] = {0};
 	for (int i = 0; i < 3; i++)
 		ext[i] = stop[i] - start[i];
 	ref_copy(b, ext, zero, ref, shape, start, ext, isz);
-	int ok = rc == SCOUT_OK && memcmp(a, b, n * isz) == 0;
+	int ok = 1;
+	int64_t groups[3] = {0, 1, 2};
+	for (int g = 0; g < (all_groups && scout_io_threads() > 1 ? 3 : 1); g++) {
+		scout__zarr_set_read_group(groups[g]);
+		memset(a, 0xA5, n * isz);
+		int rc = scout_extract_box(a, arr, start, stop);
+		if (rc != SCOUT_OK)
+			fprintf(stderr, "extract: %s\n", scout_last_error());
+		ok &= rc == SCOUT_OK && memcmp(a, b, n * isz) == 0;
+	}
+	scout__zarr_set_read_group(0);
 	free(a);
 	free(b);
 	return ok;
@@ -247,6 +261,7 @@ static void test_matrix(void)
 {
 	/* every box of 2 chunks or more goes to the pool */
 	scout__chunks_set_min(2, 1);
+	all_groups = 1;
 	int64_t grid[3];
 	for (int i = 0; i < 3; i++)
 		grid[i] = (MSHAPE[i] + MCHUNKS[i] - 1) / MCHUNKS[i];
@@ -286,6 +301,7 @@ static void test_matrix(void)
 			CHECK(scout__rmtree(serial) == SCOUT_OK);
 		}
 	scout__chunks_set_min(0, 0);
+	all_groups = 0;
 	fprintf(stderr, "matrix: %d arrays (14 dtypes x C/F x pools 1/2/7), %d failed\n", cases,
 		failed);
 }

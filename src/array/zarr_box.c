@@ -18,16 +18,28 @@
  * place there is one contiguous run of a whole chunk, else into a pooled
  * buffer and copied; a chunk the box covers partly (the box's faces) goes
  * through the cache as in the serial loop, since the neighbouring boxes are
- * likely to want the rest of it. A parallel write writes every chunk on its
+ * likely to want the rest of it. Copies into the destination stream whole
+ * cache lines past the cache (scout__copy_stream). Where a chunk's rows are
+ * short (under 8 KiB), one item of the pool takes several chunks along the
+ * last axis (read_group) and writes each row of them whole: rows of 64 uint16
+ * in a destination at 16 mod 64 are three partial lines shared with the
+ * neighbouring chunks, and copying them chunk by chunk took a 1024^3 read
+ * from 1.70 s to 1.93 s (warm destination, 2 threads; decode floor 1.55 s). A parallel write writes every chunk on its
  * own (under its chunk lock, replaced atomically), so after a failure each
  * chunk holds its old or its new contents, as with the serial loop.
  */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chunk_runner.h"
 #include "core/bufpool.h"
 #include "core/prefault.h"
+#include "scout/iothreads.h"
 #include "zarr_impl.h"
+
+/* The most chunks one parallel read item takes along the last axis. */
+#define SCOUT_ZARR_GROUP_MAX 32
 
 int scout__zarr_region_contiguous(const int64_t *shape, const int64_t *ext, int nd)
 {
@@ -40,12 +52,14 @@ int scout__zarr_region_contiguous(const int64_t *shape, const int64_t *ext, int 
 	return 1;
 }
 
-/* One box read in parallel (the payload of read_one). */
+/* One box read in parallel (the payload of read_one and read_group). */
 typedef struct {
 	scout_array *arr;
 	unsigned char *dst;
 	const int64_t *start, *stop;
 	int64_t dshape[SCOUT_MAX_NDIM];
+	int64_t lo_last, hi_last; /* read_group: the box's chunks along the last axis */
+	int64_t group;            /* read_group: chunks per item along the last axis */
 } box_read;
 
 static int read_one(const int64_t *idx, void *payload)
@@ -92,8 +106,8 @@ static int read_one(const int64_t *idx, void *payload)
 		if (rc == SCOUT_OK && v.absent)
 			scout__fill_nd(b->dst, b->dshape, doff, ext, nd, isz, z->meta.fill);
 		else if (rc == SCOUT_OK)
-			scout__copy_nd(b->dst, b->dshape, doff, buf, arr->chunks, soff, ext, nd,
-				       isz);
+			scout__copy_nd_stream(b->dst, b->dshape, doff, buf, arr->chunks, soff, ext,
+					      nd, isz);
 		scout__buf_free(buf, z->chunk_nbytes);
 		return rc;
 	}
@@ -106,6 +120,188 @@ static int read_one(const int64_t *idx, void *payload)
 		scout__copy_nd(b->dst, b->dshape, doff, v.data, arr->chunks, soff, ext, nd, isz);
 	scout__zarr_view_release(arr, &v);
 	return SCOUT_OK;
+}
+
+/* One chunk of a group: its data (pooled buffer or cache view) and its piece of each row. */
+typedef struct {
+	void *buf;                 /* decoded here (a chunk the box covers), or NULL */
+	scout_chunk_view v;        /* else a view through the cache */
+	int held;                  /* v is to be released */
+	const unsigned char *data; /* NULL: absent, reads as the fill value */
+	int64_t soff, ext;         /* along the last axis */
+} group_part;
+
+static void group_release(scout_array *arr, group_part *parts, int64_t n)
+{
+	scout_zarr_impl *z = arr->impl;
+	for (int64_t k = 0; k < n; k++) {
+		scout__buf_free(parts[k].buf, z->chunk_nbytes);
+		if (parts[k].held)
+			scout__zarr_view_release(arr, &parts[k].v);
+	}
+}
+
+/*
+ * Read group idx: the chunks b->group wide along the last axis at grid
+ * position idx (idx[nd-1] counts groups). Each row of the box's part in them
+ * is assembled in a small buffer and streamed out whole, so the destination's
+ * cache lines are each written by one thread, in full, once.
+ */
+static int read_group(const int64_t *gidx, void *payload)
+{
+	box_read *b = payload;
+	scout_array *arr = b->arr;
+	scout_zarr_impl *z = arr->impl;
+	int nd = arr->ndim, last = nd - 1;
+	size_t isz = arr->itemsize;
+	int64_t c0 = b->lo_last + gidx[last] * b->group;
+	int64_t c1 = c0 + b->group - 1 < b->hi_last ? c0 + b->group - 1 : b->hi_last;
+	int64_t n = c1 - c0 + 1;
+	int64_t idx[SCOUT_MAX_NDIM], doff[SCOUT_MAX_NDIM], soff[SCOUT_MAX_NDIM],
+	    ext[SCOUT_MAX_NDIM];
+	int outer_covered = 1;
+	for (int i = 0; i < last; i++) {
+		int64_t cs = gidx[i] * arr->chunks[i];
+		int64_t ce =
+		    cs + arr->chunks[i] < arr->shape[i] ? cs + arr->chunks[i] : arr->shape[i];
+		int64_t a = b->start[i] > cs ? b->start[i] : cs;
+		int64_t e = b->stop[i] < ce ? b->stop[i] : ce;
+		idx[i] = gidx[i];
+		doff[i] = a - b->start[i];
+		soff[i] = a - cs;
+		ext[i] = e - a;
+		if (a != cs || e != ce)
+			outer_covered = 0;
+	}
+	group_part parts[SCOUT_ZARR_GROUP_MAX];
+	memset(parts, 0, sizeof parts);
+	int64_t width = 0;
+	int rc = SCOUT_OK;
+	for (int64_t k = 0; k < n && rc == SCOUT_OK; k++) {
+		group_part *g = &parts[k];
+		int64_t cs = (c0 + k) * arr->chunks[last];
+		int64_t ce = cs + arr->chunks[last] < arr->shape[last] ? cs + arr->chunks[last]
+								       : arr->shape[last];
+		int64_t a = b->start[last] > cs ? b->start[last] : cs;
+		int64_t e = b->stop[last] < ce ? b->stop[last] : ce;
+		if (k == 0)
+			doff[last] = a - b->start[last];
+		g->soff = a - cs;
+		g->ext = e - a;
+		width += g->ext;
+		idx[last] = c0 + k;
+		if (outer_covered && a == cs && e == ce) {
+			/* covered: decoded without the cache (a big box would churn it) */
+			g->buf = scout__buf_alloc(z->chunk_nbytes);
+			if (!g->buf) {
+				rc = scout__error(SCOUT_ENOMEM,
+						  "%s: cannot allocate %zu bytes for a chunk",
+						  z->path, z->chunk_nbytes);
+				break;
+			}
+			rc = scout__zarr_chunk_read(arr, idx, g->buf, &g->v);
+			g->data = rc == SCOUT_OK && !g->v.absent ? g->buf : NULL;
+		} else {
+			/* a face of the box: through the cache, as the serial loop */
+			rc = scout__zarr_chunk_read(arr, idx, NULL, &g->v);
+			g->held = rc == SCOUT_OK;
+			g->data = rc == SCOUT_OK && !g->v.absent ? g->v.data : NULL;
+		}
+	}
+	unsigned char *row = rc == SCOUT_OK ? malloc((size_t)width * isz) : NULL;
+	if (rc == SCOUT_OK && !row)
+		rc = scout__error(SCOUT_ENOMEM, "%s: cannot allocate a row of %zu bytes", z->path,
+				  (size_t)width * isz);
+	if (rc != SCOUT_OK) {
+		group_release(arr, parts, n);
+		return rc;
+	}
+	/* strides in elements: the destination box and a chunk */
+	int64_t dstr[SCOUT_MAX_NDIM], sstr[SCOUT_MAX_NDIM];
+	dstr[last] = sstr[last] = 1;
+	for (int i = last - 1; i >= 0; i--) {
+		dstr[i] = dstr[i + 1] * b->dshape[i + 1];
+		sstr[i] = sstr[i + 1] * arr->chunks[i + 1];
+	}
+	int64_t pos[SCOUT_MAX_NDIM] = {0};
+	for (;;) {
+		int64_t dp = doff[last], sp = 0;
+		for (int i = 0; i < last; i++) {
+			dp += (doff[i] + pos[i]) * dstr[i];
+			sp += (soff[i] + pos[i]) * sstr[i];
+		}
+		unsigned char *r = row;
+		for (int64_t k = 0; k < n; k++) {
+			size_t len = (size_t)parts[k].ext * isz;
+			if (parts[k].data) {
+				memcpy(r, parts[k].data + (size_t)(sp + parts[k].soff) * isz, len);
+			} else {
+				int64_t zero = 0;
+				scout__fill_nd(r, &parts[k].ext, &zero, &parts[k].ext, 1, isz,
+					       z->meta.fill);
+			}
+			r += len;
+		}
+		scout__copy_stream(b->dst + (size_t)dp * isz, row, (size_t)width * isz);
+		int ax = last - 1;
+		while (ax >= 0 && ++pos[ax] == ext[ax])
+			pos[ax--] = 0;
+		if (ax < 0)
+			break;
+	}
+	scout__copy_stream_end();
+	free(row);
+	group_release(arr, parts, n);
+	return SCOUT_OK;
+}
+
+/*
+ * How many chunks along the last axis one parallel item reads (read_group),
+ * 1 for one at a time (read_one). Rows of a chunk shorter than a few KiB are
+ * mostly partial cache lines of the destination, shared with the neighbouring
+ * chunk, which another thread may be writing: grouping chunks until a row is
+ * 8 KiB lets a thread write whole lines (streamed), with the group's decoded
+ * chunks under 16 MiB and at least 4 items per I/O thread.
+ */
+static _Atomic int64_t forced_group;
+
+void scout__zarr_set_read_group(int64_t g)
+{
+	atomic_store(&forced_group, g);
+}
+
+static int64_t read_group_size(const scout_array *arr, const int64_t *lo, const int64_t *hi)
+{
+	const scout_zarr_impl *z = arr->impl;
+	int last = arr->ndim - 1;
+	int64_t nlast = hi[last] - lo[last] + 1;
+	size_t rowb = (size_t)arr->chunks[last] * arr->itemsize;
+	int64_t forced = atomic_load(&forced_group);
+	if (forced > 0)
+		return forced < nlast
+			   ? (forced < SCOUT_ZARR_GROUP_MAX ? forced : SCOUT_ZARR_GROUP_MAX)
+			   : nlast;
+	if (nlast < 2 || rowb >= 8192)
+		return 1;
+	int64_t g = (int64_t)((8192 + rowb - 1) / rowb);
+	int64_t cap = (int64_t)(((size_t)16 << 20) / z->chunk_nbytes);
+	if (cap > SCOUT_ZARR_GROUP_MAX)
+		cap = SCOUT_ZARR_GROUP_MAX;
+	if (g > cap)
+		g = cap;
+	if (g > nlast)
+		g = nlast;
+	size_t outer = 1;
+	for (int i = 0; i < last; i++)
+		outer *= (size_t)(hi[i] - lo[i] + 1);
+	size_t want = (size_t)scout_io_threads() * 4;
+	while (g > 1 && outer * (size_t)((nlast + g - 1) / g) < want)
+		g = (g + 1) / 2;
+	if (g < 2)
+		return 1;
+	/* even groups: as many as g gives, as wide as they need be */
+	int64_t ng = (nlast + g - 1) / g;
+	return (nlast + ng - 1) / ng;
 }
 
 int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, const int64_t *stop)
@@ -146,7 +342,17 @@ int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, cons
 		box_read b = {.arr = arr, .dst = dst, .start = start, .stop = stop};
 		memcpy(b.dshape, dshape, sizeof dshape);
 		scout__prefault(dst, nbytes);
-		return scout__chunks_run(nd, lo, hi, read_one, &b);
+		b.group = read_group_size(arr, lo, hi);
+		if (b.group == 1)
+			return scout__chunks_run(nd, lo, hi, read_one, &b);
+		int64_t glo[SCOUT_MAX_NDIM], ghi[SCOUT_MAX_NDIM];
+		memcpy(glo, lo, sizeof glo);
+		memcpy(ghi, hi, sizeof ghi);
+		b.lo_last = lo[nd - 1];
+		b.hi_last = hi[nd - 1];
+		glo[nd - 1] = 0;
+		ghi[nd - 1] = (hi[nd - 1] - lo[nd - 1]) / b.group;
+		return scout__chunks_run(nd, glo, ghi, read_group, &b);
 	}
 	/* serial (one I/O thread, a pmap worker, few chunks): prefaulting pays here too */
 	scout__prefault(dst, nbytes);

@@ -86,6 +86,13 @@ SCOUT_HIDDEN int scout__zarr_chunk_read(const scout_array *arr, const int64_t *i
 SCOUT_HIDDEN void scout__zarr_view_release(const scout_array *arr, scout_chunk_view *v);
 
 /*
+ * Tests: make every parallel box read take g chunks per item along the last
+ * axis (zarr_box.c's read_group; 1: one chunk per item), 0 restores the choice
+ * by row length.
+ */
+SCOUT_HIDDEN void scout__zarr_set_read_group(int64_t g);
+
+/*
  * Write part p of a box into chunk idx under the chunk's lock (merging with
  * what is stored when p does not cover the chunk), atomically, keeping the
  * cache coherent. Thread-safe, and safe across processes.
