@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "page_cache.h"
 #include "format/chunk_key.h"
 #include "store/store.h"
 
@@ -49,45 +48,14 @@ static int read_eq(scout_store *s, const char *key, const char *expect)
 }
 
 /*
- * Pages of the file at path held in the page cache, counted with mincore()
- * over a read-only mapping (mapping does not read it in; nothing here touches
- * the mapped bytes). -1 when it cannot be counted.
- */
-static long cached_pages(const char *path, long *total)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size == 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	size_t len = (size_t)sb.st_size, ps = (size_t)sysconf(_SC_PAGESIZE);
-	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -1;
-	*total = (long)((len + ps - 1) / ps);
-	unsigned char *vec = malloc((size_t)*total);
-	long n = -1;
-	if (vec && mincore(m, len, vec) == 0) {
-		n = 0;
-		for (long i = 0; i < *total; i++)
-			n += vec[i] & 1;
-	}
-	free(vec);
-	munmap(m, len);
-	return n;
-}
-
-/*
  * Large values go past the page cache (O_DIRECT) unless SCOUT_DIRECT_IO=0:
  * every size around the 1 MiB threshold, the 4 KiB alignment and the 4 MiB
  * bounce buffer, from aligned and unaligned memory, must read back byte for
  * byte (with plain stdio: no store code in the check), leave no temporary
  * file, and, where the file system has direct I/O, leave the file's pages
  * out of the page cache (only the unaligned tail goes through it); with
- * SCOUT_DIRECT_IO=0 every page is cached.
+ * SCOUT_DIRECT_IO=0 every page is cached. In a bulk write
+ * (scout__store_set_bulk) the threshold is 64 KiB, for that thread only.
  */
 static void test_direct_io(const char *root)
 {
@@ -104,8 +72,7 @@ static void test_direct_io(const char *root)
 	for (size_t i = 0; i < maxn + 4096; i++)
 		mem[i] = (unsigned char)((i * 2654435761u) >> 13);
 	/* tmpfs keeps every page in memory, O_DIRECT or not: no page count there */
-	struct statfs fsb;
-	int count_pages = statfs(root, &fsb) == 0 && fsb.f_type != 0x01021994 /* TMPFS_MAGIC */;
+	int count_pages = test_counts_pages(root);
 	if (!count_pages)
 		printf("direct I/O: %s is on tmpfs, page-cache counts skipped\n", root);
 	int direct_seen = 0;
@@ -127,7 +94,7 @@ static void test_direct_io(const char *root)
 				/* over an old value, as a rewrite of a shard */
 				CHECK_OK(scout__store_set(s, key, "old", 3, NULL));
 				CHECK_OK(scout__store_set(s, key, src, n, NULL));
-				long total = 0, cached = cached_pages(path, &total);
+				long total = 0, cached = test_cached_pages(path, &total);
 				CHECK(cached >= 0);
 				if (count_pages && cached >= 0) {
 					int before = check_failures;
@@ -156,6 +123,39 @@ static void test_direct_io(const char *root)
 	if (count_pages)
 		CHECK(direct_seen == 2 * 6); /* the 6 sizes of 1 MiB or more, both alignments */
 
+	/* in a bulk write, from 64 KiB; only for the thread that asked, only while it asks */
+	{
+		scout_store *s;
+		CHECK_OK(scout__store_open(&s, sroot, 0));
+		CHECK(scout__store_bulk_direct(s) == 1);
+		const size_t bsizes[] = {65535, 65536, 65537, 300001};
+		for (int bulk = 1; bulk >= 0; bulk--)
+			for (size_t k = 0; k < 4; k++) {
+				size_t n = bsizes[k];
+				char key[64], path[4400];
+				snprintf(key, sizeof key, "b/%zu_%d", n, bulk);
+				snprintf(path, sizeof path, "%s/%s", sroot, key);
+				scout__store_set_bulk(bulk);
+				CHECK_OK(scout__store_set(s, key, mem + 1, n, NULL));
+				scout__store_set_bulk(0);
+				long total = 0, cached = test_cached_pages(path, &total);
+				if (count_pages && bulk && n >= 65536)
+					CHECK(cached >= 0 && cached <= 5);
+				else if (count_pages)
+					CHECK(cached == total);
+				size_t got = 0;
+				unsigned char *back = test_read_file(path, &got);
+				CHECK(back && got == n && memcmp(back, mem + 1, n) == 0);
+				free(back);
+			}
+		scout__store_free(s);
+		setenv("SCOUT_DIRECT_IO", "0", 1);
+		CHECK_OK(scout__store_open(&s, sroot, 0));
+		unsetenv("SCOUT_DIRECT_IO");
+		CHECK(scout__store_bulk_direct(s) == 0);
+		scout__store_free(s);
+	}
+
 	/* a file system that refuses O_DIRECT at open (EINVAL): a buffered write instead */
 	scout_store *s;
 	CHECK_OK(scout__store_open(&s, sroot, 0));
@@ -166,7 +166,7 @@ static void test_direct_io(const char *root)
 	scout__store_fault_clear();
 	char path[4400];
 	snprintf(path, sizeof path, "%s/v/refused", sroot);
-	long total = 0, cached = cached_pages(path, &total);
+	long total = 0, cached = test_cached_pages(path, &total);
 	CHECK(!count_pages || cached == total); /* through the page cache */
 	size_t got = 0;
 	unsigned char *back = test_read_file(path, &got);

@@ -12,7 +12,8 @@
  *   file; only SIGKILL or a crash can leave one (never listed, never read).
  *   With fsync on, a failing fsync of the directory after the rename is an
  *   error too (the new value is then in place but may not be durable).
- * - Large values (1 MiB and more: shards, big chunks) are written with
+ * - Large values (1 MiB and more: shards, big chunks; 64 KiB and more in a
+ *   bulk write, scout__store_set_bulk) are written with
  *   O_DIRECT, past the page cache, unless SCOUT_DIRECT_IO=0. Such writes
  *   stream volumes far larger than memory, so caching them evicts what is
  *   worth caching (the input being read) for data nobody reads soon, and the
@@ -56,10 +57,11 @@ typedef struct {
 } fs_store;
 
 /* direct I/O (see above): the smallest value, the alignment, the bounce buffer */
-#define DIRECT_MIN   ((size_t)1 << 20)
-#define DIRECT_ALIGN ((size_t)4096)
-#define BOUNCE_BYTES ((size_t)4 << 20)             /* one slot of the buffer pool */
-#define BOUNCE_SIZE  (BOUNCE_BYTES - DIRECT_ALIGN) /* what goes through it at once */
+#define DIRECT_MIN      ((size_t)1 << 20)
+#define DIRECT_MIN_BULK ((size_t)64 << 10) /* in a bulk write (scout__store_set_bulk) */
+#define DIRECT_ALIGN    ((size_t)4096)
+#define BOUNCE_BYTES    ((size_t)4 << 20)             /* one slot of the buffer pool */
+#define BOUNCE_SIZE     (BOUNCE_BYTES - DIRECT_ALIGN) /* what goes through it at once */
 
 static const scout_store_vtable fs_vtable;
 
@@ -88,6 +90,18 @@ static int fs_path(char *buf, size_t bufsize, const scout_store *store, const ch
 				    "store: path of key \"%s\" under %s is too long", key,
 				    store->root);
 	return SCOUT_OK;
+}
+
+static _Thread_local int bulk; /* scout__store_set_bulk() */
+
+void scout__store_set_bulk(int on)
+{
+	bulk = on;
+}
+
+int scout__store_bulk_direct(const scout_store *store)
+{
+	return store->vt == &fs_vtable && ((const fs_store *)store)->direct;
 }
 
 int scout__store_path(char *buf, size_t bufsize, const scout_store *store, const char *key)
@@ -460,7 +474,7 @@ static int fs_set(const scout_store *store, const char *key, const void *data, s
 	sigaddset(&hold, SIGQUIT);
 	sigaddset(&hold, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
-	int direct = fs->direct && size >= DIRECT_MIN;
+	int direct = fs->direct && size >= (bulk ? DIRECT_MIN_BULK : DIRECT_MIN);
 	int fd = SCOUT_FAULTED_CALL(
 	    SCOUT_STORE_FAULT_OPEN_TMP,
 	    open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? O_DIRECT : 0), 0666));
