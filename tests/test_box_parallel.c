@@ -19,11 +19,16 @@
  *   the pool), whole and partial shard writes, cached and uncached reads, all
  *   equal to the reference, shard files byte for byte those of one thread, and
  *   the first corrupt inner chunk in C order named with its shard;
- * - scout_set_io_threads() / SCOUT_IO_THREADS argument checks.
+ * - scout_set_io_threads() / SCOUT_IO_THREADS argument checks;
+ * - a job wider than the pool (scout__workpool_run_wide) runs on more threads
+ *   than the pool's size and no more than it asked; a parallel insert writes
+ *   its chunk files past the page cache (bulk, O_DIRECT) on twice the pool's
+ *   threads, or through it with SCOUT_DIRECT_IO=0.
  */
 #include <errno.h>
 #include <grp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +38,7 @@
 #include "array/chunk_runner.h"
 #include "array/zarr_impl.h"
 #include "check.h"
+#include "page_cache.h"
 #include "core/prefault.h"
 #include "core/workpool.h"
 #include "store/store.h"
@@ -304,6 +310,122 @@ static void test_matrix(void)
 	all_groups = 0;
 	fprintf(stderr, "matrix: %d arrays (14 dtypes x C/F x pools 1/2/7), %d failed\n", cases,
 		failed);
+}
+
+/* ---- wide jobs and bulk writes ---- */
+
+/* how many items of one job run at once */
+typedef struct {
+	atomic_int now, max;
+} overlap;
+
+static int wide_item(size_t i, void *p)
+{
+	(void)i;
+	overlap *o = p;
+	int now = atomic_fetch_add(&o->now, 1) + 1;
+	int m = atomic_load(&o->max);
+	while (now > m && !atomic_compare_exchange_weak(&o->max, &m, now))
+		;
+	usleep(20000);
+	atomic_fetch_sub(&o->now, 1);
+	return SCOUT_OK;
+}
+
+static void *usual_job(void *p)
+{
+	CHECK_OK(scout__workpool_run(16, wide_item, p, NULL));
+	return NULL;
+}
+
+/*
+ * A job may run on more threads than the pool's size (scout__workpool_run_wide,
+ * for writes that wait on the device), never on more than it asked for; a job
+ * of the usual width keeps to the size, also while a wide one has grown the
+ * pool next to it. Items sleep, so they overlap whenever threads are there.
+ */
+static void test_wide(void)
+{
+	CHECK_OK(scout_set_io_threads(2));
+	overlap w = {0}, u = {0}, one = {0};
+	CHECK_OK(scout__workpool_run_wide(16, wide_item, &w, NULL, 4));
+	CHECK(w.max > 2 && w.max <= 4);
+	CHECK_OK(scout__workpool_run(16, wide_item, &u, NULL));
+	CHECK(u.max <= 2);
+	/* a width below the size is the size */
+	CHECK_OK(scout__workpool_run_wide(16, wide_item, &one, NULL, 1));
+	CHECK(one.max <= 2);
+	/* a usual job first in the queue, a wide one growing the pool beside it */
+	overlap u2 = {0}, w2 = {0};
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, usual_job, &u2) == 0);
+	usleep(30000);
+	CHECK_OK(scout__workpool_run_wide(16, wide_item, &w2, NULL, 4));
+	pthread_join(t, NULL);
+	CHECK(u2.max <= 2 && w2.max <= 4);
+	fprintf(stderr,
+		"wide: at most %d threads in a job of width 4, %d in the usual (2); "
+		"side by side %d and %d\n",
+		(int)w.max, (int)u.max, (int)u2.max, (int)w2.max);
+	CHECK_OK(scout_set_io_threads(0));
+}
+
+/*
+ * A parallel insert is a bulk write: its chunk files (128 KiB, no compressor)
+ * go past the page cache where the file system has direct I/O, on twice the
+ * pool's threads, and read back equal; with SCOUT_DIRECT_IO=0 (read when the
+ * array is opened) they are cached, written on the pool's size.
+ */
+static void test_bulk_write(void)
+{
+	CHECK_OK(scout_set_io_threads(2));
+	const int64_t shape[3] = {64, 64, 256}, chunks[3] = {32, 32, 64};
+	const int64_t grid[3] = {2, 2, 4}, zero[3] = {0, 0, 0};
+	size_t n = 64 * 64 * 256;
+	uint16_t *ref = malloc(n * 2);
+	int counts = test_counts_pages(root);
+	for (int mode = 0; mode < 2; mode++) {
+		if (mode)
+			setenv("SCOUT_DIRECT_IO", "0", 1);
+		char name[32];
+		snprintf(name, sizeof name, "bulk%d", mode);
+		scout_array *a = create(path_of(name), "<u2", 'C', shape, chunks, "null", "0");
+		unsetenv("SCOUT_DIRECT_IO");
+		CHECK(a != NULL);
+		if (!a)
+			continue;
+		fill_random(ref, n * 2, SCOUT_UINT16);
+		uint64_t j0 = jobs();
+		CHECK_OK(scout_insert_box(a, zero, shape, ref));
+		CHECK(jobs() == j0 + 1);
+		scout_workpool_stats st;
+		scout__workpool_stats(&st);
+		if (mode == 0)
+			CHECK(st.threads == 3); /* 2 x 2, the caller one of them */
+		long cached_all = 0, total_all = 0;
+		for (int64_t z = 0; z < grid[0]; z++)
+			for (int64_t y = 0; y < grid[1]; y++)
+				for (int64_t x = 0; x < grid[2]; x++) {
+					char p[300];
+					snprintf(p, sizeof p, "%s/%lld/%lld/%lld", path_of(name),
+						 (long long)z, (long long)y, (long long)x);
+					long total = 0, cached = test_cached_pages(p, &total);
+					CHECK(cached >= 0 && total == 32);
+					cached_all += cached;
+					total_all += total;
+				}
+		if (counts && mode == 0)
+			CHECK(cached_all <= 16 * 4); /* valgrind reads a mapped file's head */
+		if (counts && mode == 1)
+			CHECK(cached_all == total_all);
+		fprintf(stderr, "bulk write (%s): %ld of %ld pages cached\n",
+			mode ? "SCOUT_DIRECT_IO=0" : "default", cached_all, total_all);
+		/* read back after the count: reading caches them */
+		CHECK(box_equal(a, ref, zero, shape));
+		scout_array_free(a);
+	}
+	free(ref);
+	CHECK_OK(scout_set_io_threads(0));
 }
 
 /* ---- a bigger array at the default thresholds ---- */
@@ -925,7 +1047,9 @@ int main(void)
 	if (!mkdtemp(root))
 		return 1;
 	test_api();
+	test_wide();
 	test_matrix();
+	test_bulk_write();
 	make_big();
 	test_threads();
 	test_pmap();

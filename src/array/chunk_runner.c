@@ -48,11 +48,17 @@ static int run_item(size_t item, void *payload)
 int scout__chunks_run(int ndim, const int64_t *lo, const int64_t *hi, scout__chunk_fn fn,
 		      void *payload)
 {
+	return scout__chunks_run_wide(ndim, lo, hi, fn, payload, 0);
+}
+
+int scout__chunks_run_wide(int ndim, const int64_t *lo, const int64_t *hi, scout__chunk_fn fn,
+			   void *payload, int threads)
+{
 	grid_job g = {.ndim = ndim, .lo = lo, .fn = fn, .payload = payload};
 	size_t n = 1;
 	for (int i = 0; i < ndim; i++) {
 		g.ext[i] = hi[i] - lo[i] + 1;
 		n *= (size_t)g.ext[i];
 	}
-	return scout__workpool_run(n, run_item, &g, NULL);
+	return scout__workpool_run_wide(n, run_item, &g, NULL, threads);
 }

@@ -41,6 +41,13 @@ SCOUT_HIDDEN int scout__chunks_parallel(size_t nitems, size_t nbytes);
 SCOUT_HIDDEN int scout__chunks_run(int ndim, const int64_t *lo, const int64_t *hi,
 				   scout__chunk_fn fn, void *payload);
 
+/*
+ * scout__chunks_run on up to `threads` threads (scout__workpool_run_wide), for
+ * chunks whose writes wait on the device; 0: the pool's size.
+ */
+SCOUT_HIDDEN int scout__chunks_run_wide(int ndim, const int64_t *lo, const int64_t *hi,
+					scout__chunk_fn fn, void *payload, int threads);
+
 /* Tests: change the minimum box (items, bytes) that goes to the pool; 0, 0 restores it. */
 SCOUT_HIDDEN void scout__chunks_set_min(size_t items, size_t bytes);
 

@@ -29,7 +29,8 @@ typedef struct job {
 	size_t n;
 	atomic_size_t next_item;
 	atomic_int stop;
-	int active; /* pool threads inside the job, under pool.mu */
+	int active;     /* pool threads inside the job, under pool.mu */
+	int max_active; /* pool threads the job takes at most */
 	pthread_cond_t done;
 	pthread_mutex_t err_mu;
 	int err_rc;
@@ -202,7 +203,10 @@ static void *worker_main(void *arg)
 			break;
 		while (pool.head && exhausted(pool.head))
 			unlink_job(pool.head);
+		/* the oldest job with items left and room for one more thread */
 		job *j = pool.head;
+		while (j && (exhausted(j) || j->active >= j->max_active))
+			j = j->next;
 		if (!j) {
 			pthread_cond_wait(&pool.work, &pool.mu);
 			continue;
@@ -261,22 +265,33 @@ static int run_serial(size_t n, scout__work_fn fn, void *payload, size_t *failed
 
 int scout__workpool_run(size_t n, scout__work_fn fn, void *payload, size_t *failed_item)
 {
+	return scout__workpool_run_wide(n, fn, payload, failed_item, 0);
+}
+
+int scout__workpool_run_wide(size_t n, scout__work_fn fn, void *payload, size_t *failed_item,
+			     int threads)
+{
 	int size = scout_io_threads();
 	if (n < 2 || size < 2 || is_worker)
 		return run_serial(n, fn, payload, failed_item);
+	if (threads < size)
+		threads = size;
+	if (threads > SCOUT_IO_THREADS_MAX)
+		threads = SCOUT_IO_THREADS_MAX;
 	job j;
 	memset(&j, 0, sizeof j);
 	j.fn = fn;
 	j.payload = payload;
 	j.n = n;
+	j.max_active = threads - 1;
 	atomic_init(&j.next_item, 0);
 	atomic_init(&j.stop, 0);
 	pthread_cond_init(&j.done, NULL);
 	pthread_mutex_init(&j.err_mu, NULL);
 
 	pthread_mutex_lock(&pool.mu);
-	grow(size - 1);
-	int helpers = pool.live;
+	grow(threads - 1);
+	int helpers = pool.live < threads - 1 ? pool.live : threads - 1;
 	if (helpers > 0) {
 		j.queued = 1;
 		if (pool.tail)

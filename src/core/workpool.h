@@ -37,6 +37,17 @@ typedef int (*scout__work_fn)(size_t item, void *payload);
 SCOUT_HIDDEN int scout__workpool_run(size_t n, scout__work_fn fn, void *payload,
 				     size_t *failed_item);
 
+/*
+ * scout__workpool_run() on up to `threads` threads (the caller included)
+ * instead of the pool's size, for jobs whose items spend much of their time
+ * blocked on a device (direct writes): the pool grows to that many for the
+ * job; the threads beyond the size leave when a job of the usual width next
+ * starts. threads below the size mean the size; capped at
+ * SCOUT_IO_THREADS_MAX. A pool of size 1, n < 2 or a worker: inline as above.
+ */
+SCOUT_HIDDEN int scout__workpool_run_wide(size_t n, scout__work_fn fn, void *payload,
+					  size_t *failed_item, int threads);
+
 /* 1 when scout__workpool_run() would use other threads: size > 1, not a worker. */
 SCOUT_HIDDEN int scout__workpool_available(void);
 
