@@ -15,7 +15,10 @@
  * the value given to scout_set_io_threads(), the environment variable
  * SCOUT_IO_THREADS (a positive integer, read once), or the number of online
  * CPUs. A size of 1 gives the serial behaviour: every chunk on the calling
- * thread, in order.
+ * thread, in order. A parallel scout_insert_box() into a filesystem store
+ * writes its chunk files past the page cache (O_DIRECT, unless
+ * SCOUT_DIRECT_IO=0), each write then waiting for the device, and so runs on
+ * up to twice the pool's size.
  */
 #ifndef SCOUT_IOTHREADS_H
 #define SCOUT_IOTHREADS_H
