@@ -204,7 +204,20 @@ void *scout__codec_scratch(size_t cap, const char *id)
 int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap, size_t n,
 		      const char *id)
 {
-	void *d = scout__codec_malloc(n, id);
+	/*
+	 * A value big enough to be written past the page cache (store.h:
+	 * O_DIRECT from 64 KiB in a bulk write) starts on a page, so that the
+	 * store writes it as it is, without copying it into a bounce buffer.
+	 */
+	void *d = NULL;
+	if (n >= ((size_t)64 << 10)) {
+		if (posix_memalign(&d, 4096, n) != 0)
+			d = NULL;
+		if (!d)
+			scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", id, n);
+	} else {
+		d = scout__codec_malloc(n, id);
+	}
 	if (d && n)
 		memcpy(d, scratch, n);
 	scout__buf_free(scratch, cap);

@@ -85,8 +85,10 @@ SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
  * 512^3 write on the benchmark machine); the pool keeps the scratch mapped.
  *
  * scout__codec_scratch: cap bytes (SCOUT_ENOMEM recorded when it fails).
- * scout__codec_take: *dst_out = a malloc'd copy of scratch[0, n), then gives
- *   the scratch back (always, also on failure).
+ * scout__codec_take: *dst_out = a malloc'd copy of scratch[0, n) (from
+ *   64 KiB, 4 KiB-aligned: a direct write takes it without a bounce copy;
+ *   free() it all the same), then gives the scratch back (always, also on
+ *   failure).
  * scout__codec_scratch_free: gives the scratch back (on a compressor's failure).
  */
 SCOUT_HIDDEN void *scout__codec_scratch(size_t cap, const char *id);
