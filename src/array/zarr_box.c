@@ -268,7 +268,7 @@ static int read_group(const int64_t *gidx, void *payload)
  * mostly partial cache lines of the destination, shared with the neighbouring
  * chunk, which another thread may be writing: grouping chunks until a row is
  * 8 KiB lets a thread write whole lines (streamed), with the group's decoded
- * chunks under 16 MiB and at least 4 items per I/O thread.
+ * chunks up to 8 MiB per thread and at least 4 items per I/O thread.
  */
 static _Atomic int64_t forced_group;
 
@@ -291,7 +291,7 @@ static int64_t read_group_size(const scout_array *arr, const int64_t *lo, const 
 	if (nlast < 2 || rowb >= 8192)
 		return 1;
 	int64_t g = (int64_t)((8192 + rowb - 1) / rowb);
-	int64_t cap = (int64_t)(((size_t)16 << 20) / z->chunk_nbytes);
+	int64_t cap = (int64_t)(((size_t)8 << 20) / z->chunk_nbytes);
 	if (cap > SCOUT_ZARR_GROUP_MAX)
 		cap = SCOUT_ZARR_GROUP_MAX;
 	if (g > cap)
