@@ -108,6 +108,13 @@ static void naive_copy3(uint16_t *dst, const int64_t *ds, const int64_t *doff, c
 					x];
 }
 
+/* a number in [0, n) from a linear congruential sequence */
+static int64_t rand_below(unsigned *seed, int64_t n)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (int64_t)((*seed >> 8) % (unsigned)n);
+}
+
 static void test_copy(void)
 {
 	int64_t ss[3] = {7, 9, 11}, ds[3] = {5, 9, 11};
@@ -118,15 +125,11 @@ static void test_copy(void)
 	for (int iter = 0; iter < 2000; iter++) {
 		int64_t ext[3], so[3], doff[3];
 		for (int k = 0; k < 3; k++) {
-			seed = seed * 1103515245u + 12345u;
 			int64_t lim = ds[k] < ss[k] ? ds[k] : ss[k];
-			ext[k] = (int64_t)((seed >> 8) % (unsigned)(lim + 1));
-			if (iter % 5 == 0)
-				ext[k] = lim; /* whole axes: exercises folding */
-			seed = seed * 1103515245u + 12345u;
-			so[k] = (int64_t)((seed >> 8) % (unsigned)(ss[k] - ext[k] + 1));
-			seed = seed * 1103515245u + 12345u;
-			doff[k] = (int64_t)((seed >> 8) % (unsigned)(ds[k] - ext[k] + 1));
+			ext[k] = iter % 5 == 0 ? lim /* whole axes: exercises folding */
+					       : rand_below(&seed, lim + 1);
+			so[k] = rand_below(&seed, ss[k] - ext[k] + 1);
+			doff[k] = rand_below(&seed, ds[k] - ext[k] + 1);
 		}
 		memset(a, 0xAB, sizeof a);
 		memset(b, 0xAB, sizeof b);
@@ -199,13 +202,10 @@ static void test_copy_stream(void)
 	for (int iter = 0; iter < 500; iter++) {
 		int64_t ext[3], so[3], doff[3];
 		for (int k = 0; k < 3; k++) {
-			seed = seed * 1103515245u + 12345u;
 			int64_t lo = k == 2 ? 75 : 1;
-			ext[k] = lo + (int64_t)((seed >> 8) % (unsigned)(ss[k] - lo + 1));
-			seed = seed * 1103515245u + 12345u;
-			so[k] = (int64_t)((seed >> 8) % (unsigned)(ss[k] - ext[k] + 1));
-			seed = seed * 1103515245u + 12345u;
-			doff[k] = (int64_t)((seed >> 8) % (unsigned)(ds[k] - ext[k] + 1));
+			ext[k] = lo + rand_below(&seed, ss[k] - lo + 1);
+			so[k] = rand_below(&seed, ss[k] - ext[k] + 1);
+			doff[k] = rand_below(&seed, ds[k] - ext[k] + 1);
 		}
 		memset(a, 0xCD, sizeof a);
 		memset(b, 0xCD, sizeof b);

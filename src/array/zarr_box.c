@@ -69,6 +69,24 @@ typedef struct {
 	int64_t group;            /* read_group: chunks per item along the last axis */
 } box_read;
 
+/*
+ * Along axis i, the part of box [start, stop) in chunk c: where it starts in
+ * the box (*doff) and in the chunk (*soff), and its length (*ext). 1 when it
+ * is all of the chunk that lies inside the array.
+ */
+static int chunk_part(const scout_array *arr, int i, int64_t c, const int64_t *start,
+		      const int64_t *stop, int64_t *doff, int64_t *soff, int64_t *ext)
+{
+	int64_t cs = c * arr->chunks[i];
+	int64_t ce = cs + arr->chunks[i] < arr->shape[i] ? cs + arr->chunks[i] : arr->shape[i];
+	int64_t a = start[i] > cs ? start[i] : cs;
+	int64_t e = stop[i] < ce ? stop[i] : ce;
+	*doff = a - start[i];
+	*soff = a - cs;
+	*ext = e - a;
+	return a == cs && e == ce;
+}
+
 static int read_one(const int64_t *idx, void *payload)
 {
 	box_read *b = payload;
@@ -79,15 +97,7 @@ static int read_one(const int64_t *idx, void *payload)
 	int64_t doff[SCOUT_MAX_NDIM], soff[SCOUT_MAX_NDIM], ext[SCOUT_MAX_NDIM];
 	int covered = 1, whole = 1;
 	for (int i = 0; i < nd; i++) {
-		int64_t cs = idx[i] * arr->chunks[i];
-		int64_t ce =
-		    cs + arr->chunks[i] < arr->shape[i] ? cs + arr->chunks[i] : arr->shape[i];
-		int64_t a = b->start[i] > cs ? b->start[i] : cs;
-		int64_t e = b->stop[i] < ce ? b->stop[i] : ce;
-		doff[i] = a - b->start[i];
-		soff[i] = a - cs;
-		ext[i] = e - a;
-		if (a != cs || e != ce)
+		if (!chunk_part(arr, i, idx[i], b->start, b->stop, &doff[i], &soff[i], &ext[i]))
 			covered = 0;
 		if (ext[i] != arr->chunks[i])
 			whole = 0;
@@ -168,16 +178,8 @@ static int read_group(const int64_t *gidx, void *payload)
 	    ext[SCOUT_MAX_NDIM];
 	int outer_covered = 1;
 	for (int i = 0; i < last; i++) {
-		int64_t cs = gidx[i] * arr->chunks[i];
-		int64_t ce =
-		    cs + arr->chunks[i] < arr->shape[i] ? cs + arr->chunks[i] : arr->shape[i];
-		int64_t a = b->start[i] > cs ? b->start[i] : cs;
-		int64_t e = b->stop[i] < ce ? b->stop[i] : ce;
 		idx[i] = gidx[i];
-		doff[i] = a - b->start[i];
-		soff[i] = a - cs;
-		ext[i] = e - a;
-		if (a != cs || e != ce)
+		if (!chunk_part(arr, i, gidx[i], b->start, b->stop, &doff[i], &soff[i], &ext[i]))
 			outer_covered = 0;
 	}
 	group_part parts[SCOUT_ZARR_GROUP_MAX];
@@ -186,18 +188,14 @@ static int read_group(const int64_t *gidx, void *payload)
 	int rc = SCOUT_OK;
 	for (int64_t k = 0; k < n && rc == SCOUT_OK; k++) {
 		group_part *g = &parts[k];
-		int64_t cs = (c0 + k) * arr->chunks[last];
-		int64_t ce = cs + arr->chunks[last] < arr->shape[last] ? cs + arr->chunks[last]
-								       : arr->shape[last];
-		int64_t a = b->start[last] > cs ? b->start[last] : cs;
-		int64_t e = b->stop[last] < ce ? b->stop[last] : ce;
+		int64_t d;
+		int covered =
+		    chunk_part(arr, last, c0 + k, b->start, b->stop, &d, &g->soff, &g->ext);
 		if (k == 0)
-			doff[last] = a - b->start[last];
-		g->soff = a - cs;
-		g->ext = e - a;
+			doff[last] = d;
 		width += g->ext;
 		idx[last] = c0 + k;
-		if (outer_covered && a == cs && e == ce) {
+		if (outer_covered && covered) {
 			/* covered: decoded without the cache (a big box would churn it) */
 			g->buf = scout__buf_alloc(z->chunk_nbytes);
 			if (!g->buf) {
