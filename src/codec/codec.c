@@ -205,18 +205,15 @@ int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_
 		      const char *id)
 {
 	/*
-	 * A value big enough to be written past the page cache (store.h:
-	 * O_DIRECT from 64 KiB in a bulk write) starts on a page, so that the
-	 * store writes it as it is, without copying it into a bounce buffer.
+	 * A value of a page or more starts on a page, so that a store writing it
+	 * past the page cache (O_DIRECT) takes it as it is, with no bounce copy.
 	 */
 	void *d = NULL;
-	if (n >= ((size_t)64 << 10)) {
-		if (posix_memalign(&d, 4096, n) != 0)
-			d = NULL;
-		if (!d)
-			scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", id, n);
-	} else {
+	if (n < 4096)
 		d = scout__codec_malloc(n, id);
+	else if (posix_memalign(&d, 4096, n) != 0) {
+		d = NULL;
+		scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", id, n);
 	}
 	if (d && n)
 		memcpy(d, scratch, n);

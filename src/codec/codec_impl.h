@@ -86,7 +86,7 @@ SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
  *
  * scout__codec_scratch: cap bytes (SCOUT_ENOMEM recorded when it fails).
  * scout__codec_take: *dst_out = a malloc'd copy of scratch[0, n) (from
- *   64 KiB, 4 KiB-aligned: a direct write takes it without a bounce copy;
+ *   4 KiB on, 4 KiB-aligned: a direct write takes it without a bounce copy;
  *   free() it all the same), then gives the scratch back (always, also on
  *   failure).
  * scout__codec_scratch_free: gives the scratch back (on a compressor's failure).

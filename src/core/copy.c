@@ -41,8 +41,10 @@ static void fold_axes(int *nd, int64_t *ds, int64_t *doff, int64_t *ss, int64_t 
  * read-modify-write, which made 128-byte runs into a destination at 16 mod 64
  * (any big malloc) 7x slower than aligned ones on the benchmark VM.
  */
-static void copy_run_stream(unsigned char *d, const unsigned char *s, size_t n)
+void scout__copy_stream(void *dst, const void *src, size_t n)
 {
+	unsigned char *d = dst;
+	const unsigned char *s = src;
 #if SCOUT_HAVE_STREAM
 	size_t head = (size_t)(-(uintptr_t)d & 63);
 	if (n < head + 64) {
@@ -67,11 +69,6 @@ static void copy_run_stream(unsigned char *d, const unsigned char *s, size_t n)
 #else
 	memcpy(d, s, n);
 #endif
-}
-
-void scout__copy_stream(void *dst, const void *src, size_t n)
-{
-	copy_run_stream(dst, src, n);
 }
 
 void scout__copy_stream_end(void)
@@ -117,8 +114,8 @@ static void copy_nd(void *dst, const int64_t *dst_shape, const int64_t *dst_off,
 	}
 	if (nd == 1) {
 		if (stream)
-			copy_run_stream(d + (size_t)dbase * itemsize, s + (size_t)sbase * itemsize,
-					run);
+			scout__copy_stream(d + (size_t)dbase * itemsize,
+					   s + (size_t)sbase * itemsize, run);
 		else
 			memcpy(d + (size_t)dbase * itemsize, s + (size_t)sbase * itemsize, run);
 		return;
@@ -128,7 +125,8 @@ static void copy_nd(void *dst, const int64_t *dst_shape, const int64_t *dst_off,
 	int64_t dp = dbase, sp = sbase;
 	for (;;) {
 		if (stream)
-			copy_run_stream(d + (size_t)dp * itemsize, s + (size_t)sp * itemsize, run);
+			scout__copy_stream(d + (size_t)dp * itemsize, s + (size_t)sp * itemsize,
+					   run);
 		else
 			memcpy(d + (size_t)dp * itemsize, s + (size_t)sp * itemsize, run);
 		int ax = nd - 2;
