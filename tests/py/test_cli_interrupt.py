@@ -25,12 +25,16 @@ import zarr
 sys.path.insert(0, os.path.dirname(__file__))
 from cli_common import SCOUT, TempDir, check, main, sanitized  # noqa: E402
 
-# blur and peaks with sigma 6 take a few seconds on this volume with 2 workers, convert
+# blur and peaks with sigma 6 take 0.3-1 s on this volume with 2 workers, convert
 # with bz2:9 a few too; the signal comes 0.3 s after the map started. The exit latency
 # of thread workers is the time to finish the step of a chunk they are in (they poll
 # the flag between steps), that of process workers at most the 200 ms grace before
 # SIGKILL, plus the removal of the temporary output.
 SHAPE = (192, 256, 256)
+# A killed worker must still be mapping when the signal comes: with 2 process
+# workers a blur of SHAPE now ends 0.35 s after it starts on an idle machine,
+# about when the signal does, so the worker tests read four times as much.
+WORKER_SHAPE = (384, 512, 256)
 SIGMA = "6"
 DELAY = 0.3
 MAX_LATENCY = 1.0
@@ -50,9 +54,9 @@ if SANITIZED:
 LATENCIES = []
 
 
-def make_input(d):
+def make_input(d, shape=SHAPE):
     rng = np.random.default_rng(20261125)
-    a = rng.integers(0, 4000, SHAPE, dtype=np.uint16)
+    a = rng.integers(0, 4000, shape, dtype=np.uint16)
     path = os.path.join(d, "in.zarr")
     z = zarr.open(path, mode="w", shape=a.shape, chunks=(32, 64, 64), dtype=a.dtype)
     z[...] = a
@@ -368,7 +372,7 @@ def fail_once(d, args, what, needles, kill_worker=None):
 
 def test_failing_workers():
     with TempDir() as d:
-        src = make_input(d)
+        src = make_input(d, WORKER_SHAPE)
         out = os.path.join(d, "out.zarr")
         # a process worker killed by SIGKILL: named with its signal and its chunk
         retry_slow(fail_once, d, command("blur", src, out, True), "blur worker SIGKILL",
