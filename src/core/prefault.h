@@ -11,7 +11,11 @@
  * destination's 2 MiB-aligned interior MADV_HUGEPAGE (as numpy does for its
  * large arrays; used where transparent huge pages are in "madvise" mode) and
  * populates it in parallel on the I/O pool. Pages already present cost a page
- * table walk. The contents are never changed.
+ * table walk. The contents are never changed. The huge pages matter beyond the
+ * fault count: a 1024^3 uint16 read into a fresh destination took 1.75-1.92 s
+ * with them and 3.43-3.65 s without (2 threads, alternating runs), and a read
+ * into that destination again 1.69-1.79 s against 1.86-2.05 s (TLB misses
+ * under virtualisation walk two levels of page tables).
  */
 #ifndef SCOUT_PREFAULT_H
 #define SCOUT_PREFAULT_H
