@@ -13,7 +13,8 @@ zstd 1 bitshuffle, generated once into bench/data/):
                  array into a fresh malloc'd destination, T I/O threads
   (no prefault)  the same with SCOUT_PREFAULT=0: the destination's first
                  touch taken by the decoding threads
-  (warm dest.)   the same into a destination already touched
+  (warm dest.)   the same into a destination already touched; its note gives
+                 how much longer the read into a fresh destination took
   first touch    faulting a fresh destination of that size in on T threads
                  (MADV_POPULATE_WRITE) alone
   GDAL           bench/peers/box_read.py gdal (GDAL_NUM_THREADS=T): open + read
@@ -30,7 +31,11 @@ zarr-python (the exit status is 1 otherwise); timings never fail the run. The ta
 is printed and written to bench/out/box_io.md (or --out). The written arrays
 are deleted when the run ends, and a run starts at least 65 s after the last
 one's deletes (ext4 without a journal slows every create for a minute after a
-big delete).
+big delete). Where the kernel reports free memory back to a hypervisor (free
+page reporting, /sys/module/page_reporting), the header says how much it
+reported during the run: memory freed and then taken again (a fresh
+destination after the last one was freed) is then faulted in on the host too,
+which is most of what a fresh read costs over a warm one on such a VM.
 """
 import argparse
 import os
@@ -46,6 +51,30 @@ ROOT = os.path.dirname(HERE)
 DATA = os.path.join(HERE, "data")
 OUT = os.path.join(HERE, "out")
 commands = []
+REPORTING = "/sys/module/page_reporting/parameters"
+
+
+def reported_kib():
+    """KiB of free memory reported to the hypervisor so far (None: not known)."""
+    try:
+        with open(os.path.join(REPORTING, "reported_kib")) as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return None
+
+
+def reporting_note(kib0, kib1):
+    """A sentence on free page reporting during the run, or ""."""
+    try:
+        with open(os.path.join(REPORTING, "page_reporting_order")) as fh:
+            order = int(fh.read())
+    except (OSError, ValueError):
+        return ""
+    done = ("; %.1f GiB reported during the run" % ((kib1 - kib0) / 2**20)
+            if kib0 is not None and kib1 is not None else "")
+    return (" The kernel reports free blocks of %d KiB and more back to the hypervisor "
+            "(free page reporting)%s: memory freed and taken again is faulted in on "
+            "the host as well." % (4 << order, done))
 
 
 def run(cmd, env=None):
@@ -100,6 +129,7 @@ def main():
                   file=sys.stderr, flush=True)
             time.sleep(wait)
     load0 = os.getloadavg()
+    kib0 = reported_kib()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for n in [int(s) for s in a.sizes.split(",")]:
         name = "vol%d" % n
@@ -142,8 +172,9 @@ def main():
         row("scout read, no prefault", field(ln, "read_seconds"), field(ln, "cpu_seconds"),
             floor, floor_cpu)
         ln = line(sc, "read_warm_seconds")
-        row("scout read, warm destination", field(ln, "read_warm_seconds"),
-            field(ln, "cpu_seconds"), floor, floor_cpu)
+        warm = field(ln, "read_warm_seconds")
+        row("scout read, warm destination", warm, field(ln, "cpu_seconds"), floor,
+            floor_cpu, note="a fresh one: %+.3f s" % (s_sec - warm))
         row("first touch of the destination", field(sc, "prefault_seconds"), None, floor,
             None, note="fault-in alone, %s threads" % T)
         row("GDAL Zarr driver", field(gd, "seconds"), field(gd, "cpu_seconds"), floor,
@@ -155,6 +186,7 @@ def main():
         row("scout write", field(ln, "write_seconds"), field(ln, "cpu_seconds"), efloor,
             efloor_cpu, note="x floor: vs the encode floor")
     load1 = os.getloadavg()
+    kib1 = reported_kib()
     for w in wouts:
         shutil.rmtree(w, ignore_errors=True)
     os.sync()
@@ -166,8 +198,8 @@ def main():
     table += ["| " + " | ".join(r) + " |" for r in rows]
     doc = ["# Box I/O: one box, the whole array (issue 18)", "",
            "Run %s, %s threads, %s repetitions (medians); 1-minute load average %.1f at the "
-           "start, %.1f at the end (2 cores: above ~1, other work shared them)."
-           % (started, T, R, load0[0], load1[0]), ""] + table + [
+           "start, %.1f at the end (2 cores: above ~1, other work shared them).%s"
+           % (started, T, R, load0[0], load1[0], reporting_note(kib0, kib1)), ""] + table + [
            "", "Commands (from the source tree):", "", "```"] + commands + ["```", ""]
     print("\n".join(table))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
