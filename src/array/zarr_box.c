@@ -363,14 +363,8 @@ int scout__zarr_read_box(scout_array *arr, void *dst, const int64_t *start, cons
 	/* serial (one I/O thread, a pmap worker, few chunks): prefaulting pays here too */
 	scout__prefault(dst, nbytes);
 	for (;;) {
-		for (int i = 0; i < nd; i++) {
-			int64_t cs = idx[i] * arr->chunks[i];
-			int64_t a = start[i] > cs ? start[i] : cs;
-			int64_t b = stop[i] < cs + arr->chunks[i] ? stop[i] : cs + arr->chunks[i];
-			doff[i] = a - start[i];
-			soff[i] = a - cs;
-			ext[i] = b - a;
-		}
+		for (int i = 0; i < nd; i++)
+			(void)chunk_part(arr, i, idx[i], start, stop, &doff[i], &soff[i], &ext[i]);
 		int rc = scout__zarr_chunk_read(arr, idx, NULL, &v);
 		if (rc < 0)
 			return rc;
@@ -405,19 +399,12 @@ static int write_one(const int64_t *idx, void *payload)
 	p.full = 1;
 	p.edge = 0;
 	for (int i = 0; i < arr->ndim; i++) {
-		int64_t cs = idx[i] * arr->chunks[i];
-		int64_t ce = cs + arr->chunks[i];
-		if (ce > arr->shape[i]) {
-			ce = arr->shape[i];
-			p.edge = 1;
-		}
-		int64_t a = b->start[i] > cs ? b->start[i] : cs;
-		int64_t e = b->stop[i] < ce ? b->stop[i] : ce;
-		if (a != cs || e != ce)
+		/* chunk_part's offsets in the box and in the chunk: the part's source and place */
+		if (!chunk_part(arr, i, idx[i], b->start, b->stop, &p.soff[i], &p.doff[i],
+				&p.ext[i]))
 			p.full = 0;
-		p.soff[i] = a - b->start[i];
-		p.doff[i] = a - cs;
-		p.ext[i] = e - a;
+		if ((idx[i] + 1) * arr->chunks[i] > arr->shape[i])
+			p.edge = 1;
 	}
 	if (!b->bulk)
 		return scout__zarr_chunk_write(arr, idx, &p);
