@@ -201,9 +201,30 @@ void *scout__codec_scratch(size_t cap, const char *id)
 	return p;
 }
 
+static _Thread_local size_t *take_pooled; /* scout__codec_take_pooled() */
+
+size_t *scout__codec_take_pooled(size_t *cap_out)
+{
+	size_t *old = take_pooled;
+	take_pooled = cap_out;
+	return old;
+}
+
 int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap, size_t n,
 		      const char *id)
 {
+	if (take_pooled && n >= 4096) {
+		/*
+		 * The scratch itself. From 64 KiB a pool slot, 4 KiB-aligned for a
+		 * direct write; a smaller one is malloc'd, but no store writes so
+		 * small a value past the page cache.
+		 */
+		*take_pooled = cap;
+		take_pooled = NULL;
+		*dst_out = scratch;
+		*dst_size_out = n;
+		return SCOUT_OK;
+	}
 	/*
 	 * A value of a page or more starts on a page, so that a store writing it
 	 * past the page cache (O_DIRECT) takes it as it is, with no bounce copy.

@@ -90,11 +90,17 @@ SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
  *   free() it all the same), then gives the scratch back (always, also on
  *   failure).
  * scout__codec_scratch_free: gives the scratch back (on a compressor's failure).
+ *
+ * scout__codec_take_pooled(&cap) arms the calling thread's next take of
+ * 4 KiB or more to hand out the scratch itself, no copy, its size recorded
+ * in cap (free it with scout__buf_free(p, cap)); the take disarms it, and
+ * so does scout__codec_take_pooled(NULL). For scout__pipeline_encode_pooled.
  */
 SCOUT_HIDDEN void *scout__codec_scratch(size_t cap, const char *id);
 SCOUT_HIDDEN int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap,
 				   size_t n, const char *id);
 SCOUT_HIDDEN void scout__codec_scratch_free(void *scratch, size_t cap);
+SCOUT_HIDDEN size_t *scout__codec_take_pooled(size_t *cap_out);
 
 /*
  * zlib streams for zlib.c and gzip.c. window_bits as zlib's deflateInit2 /

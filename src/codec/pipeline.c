@@ -298,8 +298,9 @@ size_t scout__pipeline_chunk_nbytes(const scout_pipeline *p)
 	return p->chunk_nbytes;
 }
 
-int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **dst_out,
-			   size_t *dst_size_out)
+/* Encode; with pool_cap, the last stage's take hands out its scratch (see the header). */
+static int encode_chain(const scout_pipeline *p, const void *chunk, void **dst_out,
+			size_t *dst_size_out, size_t *pool_cap)
 {
 	*dst_out = NULL;
 	*dst_size_out = 0;
@@ -319,7 +320,10 @@ int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **ds
 	for (int i = 0; i < p->nactive; i++) {
 		void *o = NULL;
 		size_t on = 0;
+		/* only the last stage's take may hand out its scratch; never a nested one's */
+		size_t *outer = scout__codec_take_pooled(i == p->nactive - 1 ? pool_cap : NULL);
 		int rc = p->active[i]->vt->encode(p->active[i], cur, cur_n, &o, &on);
+		scout__codec_take_pooled(outer);
 		free(owned);
 		if (rc < 0)
 			return rc;
@@ -330,6 +334,27 @@ int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **ds
 	*dst_out = owned;
 	*dst_size_out = cur_n;
 	return SCOUT_OK;
+}
+
+int scout__pipeline_encode(const scout_pipeline *p, const void *chunk, void **dst_out,
+			   size_t *dst_size_out)
+{
+	return encode_chain(p, chunk, dst_out, dst_size_out, NULL);
+}
+
+int scout__pipeline_encode_pooled(const scout_pipeline *p, const void *chunk, void **dst_out,
+				  size_t *dst_size_out, size_t *pool_cap_out)
+{
+	*pool_cap_out = 0;
+	return encode_chain(p, chunk, dst_out, dst_size_out, pool_cap_out);
+}
+
+void scout__pipeline_free_encoded(void *enc, size_t pool_cap)
+{
+	if (pool_cap)
+		scout__buf_free(enc, pool_cap);
+	else
+		free(enc);
 }
 
 int scout__pipeline_decode(const scout_pipeline *p, const void *enc, size_t n, void *dst,

@@ -100,6 +100,18 @@ SCOUT_HIDDEN int scout__pipeline_encode(const scout_pipeline *p, const void *chu
 					size_t *dst_size_out);
 
 /*
+ * scout__pipeline_encode, but where the last stage is a compressor the
+ * encoded bytes stay in its scratch buffer from the pool (no copy, no
+ * malloc): *pool_cap_out is then its size, to give it back with
+ * scout__pipeline_free_encoded(), which also free()s a malloc'd one
+ * (*pool_cap_out 0). For writers of many chunks (box writes).
+ */
+SCOUT_HIDDEN int scout__pipeline_encode_pooled(const scout_pipeline *p, const void *chunk,
+					       void **dst_out, size_t *dst_size_out,
+					       size_t *pool_cap_out);
+SCOUT_HIDDEN void scout__pipeline_free_encoded(void *enc, size_t pool_cap);
+
+/*
  * Decode n encoded bytes into dst (chunk_nbytes, native byte order, C order).
  * src may be NULL. SCOUT_ECODEC for corrupt, truncated or wrongly sized
  * data (the message starts with the codec name; callers prefix the chunk).
