@@ -17,8 +17,11 @@
  *
  * Writes: each chunk is written under its chunk lock (chunk_lock.h: striped
  * mutexes + OFD locks on <array>/.scout.lock). A chunk the box covers
- * entirely is built from the box alone; a partly covered chunk is read
- * (through the cache), merged and rewritten, and kept in the cache.
+ * entirely is built from the box alone and encoded before the lock is taken;
+ * a partly covered chunk is read (through the cache), merged, encoded and
+ * rewritten under the lock, and kept in the cache. The encoded bytes go to
+ * the store from the compressor's pooled scratch
+ * (scout__pipeline_encode_pooled): no copy, no malloc per chunk.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +189,26 @@ int scout__zarr_chunk_read(const scout_array *arr, const int64_t *idx, void *int
 	return rc;
 }
 
-int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const scout_chunk_part *p)
+/* Store encoded chunk key under its lock (held by the caller): the store, then the counter. */
+static int put_encoded(scout_zarr_impl *z, const char *key, uint64_t lin, const void *enc, size_t n,
+		       scout_store_version *ver)
+{
+	int rc = scout__store_set(z->store, key, enc, n, ver);
+	if (rc < 0) {
+		scout__cache_invalidate(z->cache, lin);
+		return chunk_error(rc, z, key);
+	}
+	SCOUT_ZARR_COUNT(z, n_written);
+	return SCOUT_OK;
+}
+
+/*
+ * Write part p that covers the whole chunk (p->full): it is built from the box
+ * alone, so it is encoded before the chunk's lock is taken, which only the
+ * store needs (a writer of another part of the chunk waits for the store, not
+ * the encode).
+ */
+static int write_whole(const scout_array *arr, const int64_t *idx, const scout_chunk_part *p)
 {
 	scout_zarr_impl *z = arr->impl;
 	int nd = arr->ndim;
@@ -195,20 +217,61 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 	int rc = scout__chunk_key_encode(key, sizeof key, &z->keys, nd, idx);
 	if (rc < 0)
 		return rc;
-	uint64_t lin = scout__zarr_linear_index(z, nd, idx);
-	int64_t zero[SCOUT_MAX_NDIM] = {0};
-	/* the whole chunk is one contiguous run of the source: encode it in place */
-	int direct = p->full && !p->edge && scout__zarr_region_contiguous(p->sshape, p->ext, nd);
-	const unsigned char *direct_src = p->src;
-	if (direct) {
+	void *enc = NULL;
+	size_t n = 0, cap = 0;
+	if (!p->edge && scout__zarr_region_contiguous(p->sshape, p->ext, nd)) {
+		/* the whole chunk is one contiguous run of the source: encode it in place */
 		size_t off = 0;
 		for (int i = 0; i < nd; i++)
 			off = off * (size_t)p->sshape[i] + (size_t)p->soff[i];
-		direct_src += off * isz;
+		rc = scout__pipeline_encode_pooled(
+		    z->pipeline, (const unsigned char *)p->src + off * isz, &enc, &n, &cap);
+	} else {
+		void *buf = scout__buf_alloc(nb);
+		if (!buf)
+			return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
+					    z->path, key, nb);
+		int64_t zero[SCOUT_MAX_NDIM] = {0};
+		if (p->edge)
+			scout__fill_nd(buf, arr->chunks, zero, arr->chunks, nd, isz, z->meta.fill);
+		scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd,
+			       isz);
+		rc = scout__pipeline_encode_pooled(z->pipeline, buf, &enc, &n, &cap);
+		scout__buf_free(buf, nb);
 	}
-	void *buf = direct ? NULL : scout__buf_alloc(nb), *enc = NULL;
-	size_t n = 0;
-	if (!direct && !buf)
+	if (rc < 0)
+		return chunk_error(rc, z, key);
+	uint64_t lin = scout__zarr_linear_index(z, nd, idx);
+	rc = scout__chunk_lock(z->locks, lin);
+	if (rc < 0) {
+		rc = chunk_error(rc, z, key);
+	} else {
+		rc = put_encoded(z, key, lin, enc, n, NULL);
+		if (rc == SCOUT_OK)
+			scout__cache_invalidate(z->cache, lin);
+		scout__chunk_unlock(z->locks, lin);
+	}
+	scout__pipeline_free_encoded(enc, cap);
+	return rc;
+}
+
+int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const scout_chunk_part *p)
+{
+	scout_zarr_impl *z = arr->impl;
+	if (p->full)
+		return write_whole(arr, idx, p);
+	void *enc = NULL;
+	size_t n = 0, cap = 0;
+	int nd = arr->ndim;
+	size_t isz = arr->itemsize, nb = z->chunk_nbytes ? z->chunk_nbytes : 1;
+	char key[SCOUT_ZARR_KEY_MAX];
+	int rc = scout__chunk_key_encode(key, sizeof key, &z->keys, nd, idx);
+	if (rc < 0)
+		return rc;
+	uint64_t lin = scout__zarr_linear_index(z, nd, idx);
+	int64_t zero[SCOUT_MAX_NDIM] = {0};
+	void *buf = scout__buf_alloc(nb);
+	if (!buf)
 		return scout__error(SCOUT_ENOMEM, "%s: chunk %s: cannot allocate %zu bytes",
 				    z->path, key, nb);
 	rc = scout__chunk_lock(z->locks, lin);
@@ -216,38 +279,26 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 		scout__buf_free(buf, nb);
 		return chunk_error(rc, z, key);
 	}
-	if (direct) {
-		/* nothing to merge or copy */
-	} else if (p->full) {
-		if (p->edge)
-			scout__fill_nd(buf, arr->chunks, zero, arr->chunks, nd, isz, z->meta.fill);
-	} else {
-		scout_chunk_view v;
-		rc = scout__zarr_chunk_read(arr, idx, buf, &v);
-		if (rc < 0)
-			goto done;
-		if (v.absent)
-			scout__fill_nd(buf, arr->chunks, zero, arr->chunks, nd, isz, z->meta.fill);
-	}
-	if (!direct)
-		scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd,
-			       isz);
-	rc = scout__pipeline_encode(z->pipeline, direct ? (const void *)direct_src : buf, &enc, &n);
+	/* a part of the chunk: merged with what is stored, under the lock */
+	scout_chunk_view v;
+	rc = scout__zarr_chunk_read(arr, idx, buf, &v);
+	if (rc < 0)
+		goto done;
+	if (v.absent)
+		scout__fill_nd(buf, arr->chunks, zero, arr->chunks, nd, isz, z->meta.fill);
+	scout__copy_nd(buf, arr->chunks, p->doff, p->src, p->sshape, p->soff, p->ext, nd, isz);
+	rc = scout__pipeline_encode_pooled(z->pipeline, buf, &enc, &n, &cap);
 	if (rc < 0) {
 		rc = chunk_error(rc, z, key);
 		goto done;
 	}
 	scout_cache_meta m;
-	rc = scout__store_set(z->store, key, enc, n, &m.version);
-	if (rc < 0) {
-		scout__cache_invalidate(z->cache, lin);
-		rc = chunk_error(rc, z, key);
+	rc = put_encoded(z, key, lin, enc, n, &m.version);
+	if (rc < 0)
 		goto done;
-	}
-	SCOUT_ZARR_COUNT(z, n_written);
 	m.enc_size = n;
 	/* keep partly written chunks (more parts are likely to follow) */
-	int keep = !p->full && scout__cache_capacity(z->cache) > 0;
+	int keep = scout__cache_capacity(z->cache) > 0;
 	m.enc_hash = keep ? scout__hash64(enc, n) : 0;
 	if (keep && scout__cache_put(z->cache, lin, buf, &m, NULL))
 		buf = NULL;
@@ -256,6 +307,6 @@ int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const sc
 done:
 	scout__chunk_unlock(z->locks, lin);
 	scout__buf_free(buf, nb);
-	free(enc);
+	scout__pipeline_free_encoded(enc, cap);
 	return rc;
 }
