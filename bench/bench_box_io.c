@@ -2,7 +2,7 @@
  * bench_box_io: one big scout_extract_box / scout_insert_box, the whole array
  * in one call (issue 18), on T I/O threads (scout_set_io_threads).
  *
- * usage: bench_box_io ARRAY_DIR [THREADS] [REPS] [--write OUT_DIR]
+ * usage: bench_box_io ARRAY_DIR [THREADS] [REPS] [--write OUT_DIR] [--warmup]
  *
  * Each repetition opens the array (the open is timed with the read, as a new
  * user would: open + read), and reads it whole:
@@ -15,6 +15,10 @@
  * OUT_DIR/<rep> (same shape, chunks, dtype; SCOUT's codec: blosc zstd 1
  * bitshuffle) with one scout_insert_box, each repetition into a new array (its
  * creation not timed; the caller removes OUT_DIR).
+ * --warmup: one untimed read (and with --write one untimed write, into
+ * OUT_DIR/warmup) first, so that a run of one repetition measures the library
+ * warm (its threads started, its buffer pool mapped), as the later
+ * repetitions of a longer run do.
  * prints one line per measure: "<name>_seconds <median> cpu_seconds <median>"
  * and "sum <sum of the elements>" (uint8/uint16 arrays) to compare with peers.
  */
@@ -125,10 +129,12 @@ static void *read_whole(const char *path, void *dst, size_t *nbytes, scout_array
 int main(int argc, char **argv)
 {
 	const char *path = NULL, *out = NULL;
-	int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), reps = 3, pos = 0;
+	int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), reps = 3, pos = 0, warmup = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--write") && i + 1 < argc)
 			out = argv[++i];
+		else if (!strcmp(argv[i], "--warmup"))
+			warmup = 1;
 		else if (pos == 0 && ++pos)
 			path = argv[i];
 		else if (pos == 1 && ++pos)
@@ -137,8 +143,8 @@ int main(int argc, char **argv)
 			reps = atoi(argv[i]);
 	}
 	if (!path) {
-		fprintf(stderr,
-			"usage: bench_box_io ARRAY_DIR [THREADS] [REPS] [--write OUT_DIR]\n");
+		fprintf(stderr, "usage: bench_box_io ARRAY_DIR [THREADS] [REPS] [--write OUT_DIR] "
+				"[--warmup]\n");
 		return 2;
 	}
 	if (threads < 1)
@@ -153,6 +159,8 @@ int main(int argc, char **argv)
 	size_t nbytes = 0;
 	scout_array *arr = NULL;
 	void *data = NULL;
+	if (warmup)
+		free(read_whole(path, NULL, &nbytes, NULL));
 	for (int r = 0; r < reps; r++) {
 		/* fresh destination */
 		double t0 = now(), c0 = cpu_now();
@@ -215,17 +223,22 @@ int main(int argc, char **argv)
 		 */
 		if (mkdir(out, 0777) != 0 && errno != EEXIST)
 			die(out);
-		for (int r = 0; r < reps; r++) {
+		for (int r = warmup ? -1 : 0; r < reps; r++) {
 			scout_array *w;
 			char wpath[4096];
-			snprintf(wpath, sizeof wpath, "%s/%d", out, r);
+			if (r < 0)
+				snprintf(wpath, sizeof wpath, "%s/warmup", out);
+			else
+				snprintf(wpath, sizeof wpath, "%s/%d", out, r);
 			if (scout_zarr_create(&w, wpath, &o) != SCOUT_OK)
 				die(wpath);
 			double t0 = now(), c0 = cpu_now();
 			if (scout_insert_box(w, z, o.shape, data) != SCOUT_OK)
 				die("insert_box");
-			t[r] = now() - t0;
-			c[r] = cpu_now() - c0;
+			if (r >= 0) {
+				t[r] = now() - t0;
+				c[r] = cpu_now() - c0;
+			}
 			scout_array_free(w);
 		}
 		printf("write_seconds %.4f cpu_seconds %.4f\n", median(t, reps), median(c, reps));

@@ -23,9 +23,14 @@ zstd 1 bitshuffle, generated once into bench/data/):
                  decoded chunks (same settings)
   scout write    bench_box_io --write: one scout_insert_box of the whole array
                  into a new Zarr array (same chunks and codec) on disk
-Every program repeats its measure N times (3) and reports the median; the
-table gives wall and CPU seconds (all threads), each against its floor, and
-peer / scout (above 1: scout is faster). The sums of the arrays read must all
+The floors and scout run in N rounds (3), each round the decode floor, scout
+(read, then write) and the encode floor, one measure each, so that a floor and
+the scout measure it is compared with are taken within seconds of each other:
+on a shared VM the speed of the same code drifts by 10-30% over minutes. The
+table gives medians over the rounds of wall and CPU seconds (all threads);
+"x floor" is the median over the rounds of each round's own ratio. The other
+rows (no prefault, GDAL, zarr-python) repeat N times in one process each, and
+peer / scout is their median against scout's (above 1: scout is faster). The sums of the arrays read must all
 agree, and with them the sum of the array scout wrote, read back by
 zarr-python (the exit status is 1 otherwise); timings never fail the run. The table
 is printed and written to bench/out/box_io.md (or --out). The written arrays
@@ -103,6 +108,16 @@ def line(text, prefix):
     return ""
 
 
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    return xs[len(xs) // 2] if xs else None
+
+
+def rounds_of(outs, prefix, name):
+    """One value per round: field `name` of the line starting with prefix."""
+    return [field(line(o, prefix), name) for o in outs]
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__.split("\n\n")[1].split("\n")[0])
     ap.add_argument("build_dir")
@@ -140,20 +155,29 @@ def main():
         wout = os.path.join(OUT, "box_io_write_%s.zarr" % name)
         wouts.append(wout)
         os.makedirs(OUT, exist_ok=True)
-        fl = run([os.path.join(b, "codec_floor"), rel, T, R])
-        floor, floor_cpu = field(fl, "floor_seconds"), field(fl, "cpu_seconds")
         shutil.rmtree(wout, ignore_errors=True)
-        sc = run([os.path.join(b, "bench_box_io"), rel, T, R, "--write", wout])
+        os.makedirs(wout)
+        fls, scs, encs = [], [], []
+        for r in range(a.reps):
+            # one round: each floor next to the scout measure it is the floor of
+            fls.append(run([os.path.join(b, "codec_floor"), rel, T, "1"]))
+            scs.append(run([os.path.join(b, "bench_box_io"), rel, T, "1", "--warmup",
+                            "--write", os.path.join(wout, "r%d" % r)]))
+            encs.append(run([os.path.join(b, "codec_floor"), "--encode", rel, T, "1"]))
+        sc = scs[-1]
         # what scout wrote, read back by zarr-python (its sum must match the input's)
         zw = run([PY, os.path.join(HERE, "peers", "box_read.py"), "zarr",
-                  os.path.relpath(os.path.join(wout, "0"), ROOT), "1", "1"])
+                  os.path.relpath(os.path.join(wout, "r0", "0"), ROOT), "1", "1"])
         nopf = run([os.path.join(b, "bench_box_io"), rel, T, R], {"SCOUT_PREFAULT": "0"})
-        enc = run([os.path.join(b, "codec_floor"), "--encode", rel, T, R])
-        efloor, efloor_cpu = field(enc, "encode_floor_seconds"), field(enc, "cpu_seconds")
         gd = run([PY, os.path.join(HERE, "peers", "box_read.py"), "gdal", rel, T, R])
         zp = run([PY, os.path.join(HERE, "peers", "box_read.py"), "zarr", rel, T, R])
-        s_read = line(sc, "read_seconds")
-        s_sec, s_cpu = field(s_read, "read_seconds"), field(s_read, "cpu_seconds")
+        f_r = rounds_of(fls, "floor_seconds", "floor_seconds")
+        fc_r = rounds_of(fls, "floor_seconds", "cpu_seconds")
+        e_r = rounds_of(encs, "encode_floor_seconds", "encode_floor_seconds")
+        ec_r = rounds_of(encs, "encode_floor_seconds", "cpu_seconds")
+        floor, floor_cpu = median(f_r), median(fc_r)
+        efloor, efloor_cpu = median(e_r), median(ec_r)
+        s_sec = median(rounds_of(scs, "read_seconds", "read_seconds"))
         sums = {"scout": field(sc, "sum"), "GDAL": field(gd, "sum"),
                 "zarr-python": field(zp, "sum"), "scout write": field(zw, "sum")}
         same = len(set(sums.values())) == 1 and None not in sums.values()
@@ -166,25 +190,38 @@ def main():
                          "%.2f" % (cpu / fcpu) if fcpu and cpu else "",
                          "%.2f" % (sec / s_sec) if peer else "", note])
 
-        row("codec floor (decode)", floor, floor_cpu, floor, floor_cpu)
-        row("scout read", s_sec, s_cpu, floor, floor_cpu, note=check)
+        def paired(impl, prefix, key, base, base_cpu, note=""):
+            """A scout measure of every round, each against the same round's floor."""
+            secs = rounds_of(scs, prefix, key)
+            cpus = rounds_of(scs, prefix, "cpu_seconds")
+            rat = [s / f for s, f in zip(secs, base)]
+            rows.append([name, impl, "%.3f" % median(secs), "%.3f" % median(cpus),
+                         "%.2f" % median(rat),
+                         "%.2f" % median([c / f for c, f in zip(cpus, base_cpu)]), "",
+                         (note + "; " if note else "") + "rounds: " +
+                         ", ".join("%.2f" % x for x in rat)])
+            return median(secs)
+
+        row("codec floor (decode)", floor, floor_cpu, floor, floor_cpu,
+            note="rounds: " + ", ".join("%.3f" % x for x in f_r))
+        paired("scout read", "read_seconds", "read_seconds", f_r, fc_r, note=check)
         ln = line(nopf, "read_seconds")
         row("scout read, no prefault", field(ln, "read_seconds"), field(ln, "cpu_seconds"),
             floor, floor_cpu)
-        ln = line(sc, "read_warm_seconds")
-        warm = field(ln, "read_warm_seconds")
-        row("scout read, warm destination", warm, field(ln, "cpu_seconds"), floor,
-            floor_cpu, note="a fresh one: %+.3f s" % (s_sec - warm))
-        row("first touch of the destination", field(sc, "prefault_seconds"), None, floor,
+        warm = paired("scout read, warm destination", "read_warm_seconds",
+                      "read_warm_seconds", f_r, fc_r)
+        rows[-1][-1] = "a fresh one: %+.3f s; " % (s_sec - warm) + rows[-1][-1]
+        row("first touch of the destination",
+            median(rounds_of(scs, "prefault_seconds", "prefault_seconds")), None, floor,
             None, note="fault-in alone, %s threads" % T)
         row("GDAL Zarr driver", field(gd, "seconds"), field(gd, "cpu_seconds"), floor,
             floor_cpu, peer=True, note="GDAL_NUM_THREADS=%s" % T)
         row("zarr-python", field(zp, "seconds"), field(zp, "cpu_seconds"), floor, floor_cpu,
             peer=True)
-        row("encode floor", efloor, efloor_cpu, efloor, efloor_cpu)
-        ln = line(sc, "write_seconds")
-        row("scout write", field(ln, "write_seconds"), field(ln, "cpu_seconds"), efloor,
-            efloor_cpu, note="x floor: vs the encode floor")
+        row("encode floor", efloor, efloor_cpu, efloor, efloor_cpu,
+            note="rounds: " + ", ".join("%.3f" % x for x in e_r))
+        paired("scout write", "write_seconds", "write_seconds", e_r, ec_r,
+               note="x floor: vs the encode floor")
     load1 = os.getloadavg()
     kib1 = reported_kib()
     for w in wouts:
