@@ -34,9 +34,10 @@ peer / scout is their median against scout's (above 1: scout is faster). The sum
 agree, and with them the sum of the array scout wrote, read back by
 zarr-python (the exit status is 1 otherwise); timings never fail the run. The table
 is printed and written to bench/out/box_io.md (or --out). The written arrays
-are deleted when the run ends, and a run starts at least 65 s after the last
-one's deletes (ext4 without a journal slows every create for a minute after a
-big delete). Where the kernel reports free memory back to a hypervisor (free
+are deleted when the run ends, and a run starts at least 370 s after the last
+one's deletes (ext4 without a journal slows every create for up to 360 s after
+a big delete); other big deletes on the same file system just before a run
+slow its writes the same way. Where the kernel reports free memory back to a hypervisor (free
 page reporting, /sys/module/page_reporting), the header says how much it
 reported during the run: memory freed and then taken again (a fresh
 destination after the last one was freed) is then faulted in on the host too,
@@ -132,13 +133,16 @@ def main():
         subprocess.run(["cmake", "--build", b, "--target", prog], check=True,
                        capture_output=True)
     rows, bad, wouts = [], 0, []
-    # ext4 without a journal (this VM's) skips the inodes freed in the last
-    # 60 s at every create, checking each: a write timed within a minute of
-    # deleting thousands of files (the last run's outputs) paid up to 1 s for
-    # it. Outputs are deleted at the end of a run, and a run starts 65 s after.
+    # ext4 without a journal (this VM's) will not reuse an inode freed in the
+    # last 60 s, or 360 s while its inode-table block is dirty (as the first
+    # new file in the block makes it), and checks each such inode at every
+    # create (fs/ext4/ialloc.c, recently_deleted): a write timed within minutes
+    # of deleting thousands of files (the last run's outputs) had 0.4-0.7 s
+    # more system time. Outputs are deleted at the end of a run, and a run
+    # starts 370 s after.
     marker = os.path.join(OUT, ".box_io_deleted")
     if os.path.exists(marker):
-        wait = 65 - (time.time() - os.path.getmtime(marker))
+        wait = 370 - (time.time() - os.path.getmtime(marker))
         if wait > 0:
             print("box_io: waiting %.0f s after the last run's deletes" % wait,
                   file=sys.stderr, flush=True)
