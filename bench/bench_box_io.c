@@ -20,7 +20,8 @@
  * warm (its threads started, its buffer pool mapped), as the later
  * repetitions of a longer run do.
  * prints one line per measure: "<name>_seconds <median> cpu_seconds <median>"
- * and "sum <sum of the elements>" (uint8/uint16 arrays) to compare with peers.
+ * (the write's line also "sys_seconds <median>": its system CPU time) and "sum <sum of the
+ * elements>" (uint8/uint16 arrays) to compare with peers.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +52,14 @@ static double cpu_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* system CPU time of the process so far (all threads) */
+static double sys_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -155,7 +165,7 @@ int main(int argc, char **argv)
 		reps = MAXREPS;
 	if (scout_set_io_threads(threads) != SCOUT_OK)
 		die("set_io_threads");
-	double t[MAXREPS], c[MAXREPS], tw[MAXREPS], cw[MAXREPS], tp[MAXREPS];
+	double t[MAXREPS], c[MAXREPS], tw[MAXREPS], cw[MAXREPS], tp[MAXREPS], sw[MAXREPS];
 	size_t nbytes = 0;
 	scout_array *arr = NULL;
 	void *data = NULL;
@@ -232,16 +242,18 @@ int main(int argc, char **argv)
 				snprintf(wpath, sizeof wpath, "%s/%d", out, r);
 			if (scout_zarr_create(&w, wpath, &o) != SCOUT_OK)
 				die(wpath);
-			double t0 = now(), c0 = cpu_now();
+			double t0 = now(), c0 = cpu_now(), s0 = sys_now();
 			if (scout_insert_box(w, z, o.shape, data) != SCOUT_OK)
 				die("insert_box");
 			if (r >= 0) {
 				t[r] = now() - t0;
 				c[r] = cpu_now() - c0;
+				sw[r] = sys_now() - s0;
 			}
 			scout_array_free(w);
 		}
-		printf("write_seconds %.4f cpu_seconds %.4f\n", median(t, reps), median(c, reps));
+		printf("write_seconds %.4f cpu_seconds %.4f sys_seconds %.4f\n", median(t, reps),
+		       median(c, reps), median(sw, reps));
 	}
 	scout_array_free(arr);
 	free(data);

@@ -224,8 +224,10 @@ def main():
             peer=True)
         row("encode floor", efloor, efloor_cpu, efloor, efloor_cpu,
             note="rounds: " + ", ".join("%.3f" % x for x in e_r))
+        sys_r = rounds_of(scs, "write_seconds", "sys_seconds")
         paired("scout write", "write_seconds", "write_seconds", e_r, ec_r,
-               note="x floor: vs the encode floor")
+               note="x floor: vs the encode floor; system CPU s: " +
+               ", ".join("%.2f" % x for x in sys_r))
     load1 = os.getloadavg()
     kib1 = reported_kib()
     for w in wouts:
