@@ -79,7 +79,7 @@ SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
 /*
  * Compressors write into a scratch buffer of their worst-case size taken from
  * the buffer pool (core/bufpool.h) and hand out a malloc'd copy of the bytes
- * they wrote. Why: malloc() serves a chunk-sized worst case with a fresh
+ * they wrote (or, armed by scout__codec_take_pooled, the scratch itself). Why: malloc() serves a chunk-sized worst case with a fresh
  * mapping and a realloc() shrink keeps it one, so every chunk encoded paid for
  * mapping, faulting in and unmapping ~cap bytes (2.3x the encode floor for a
  * 512^3 write on the benchmark machine); the pool keeps the scratch mapped.
