@@ -79,10 +79,11 @@ SCOUT_HIDDEN void *scout__codec_malloc(size_t n, const char *id);
 /*
  * Compressors write into a scratch buffer of their worst-case size taken from
  * the buffer pool (core/bufpool.h) and hand out a malloc'd copy of the bytes
- * they wrote (or, armed by scout__codec_take_pooled, the scratch itself). Why: malloc() serves a chunk-sized worst case with a fresh
- * mapping and a realloc() shrink keeps it one, so every chunk encoded paid for
- * mapping, faulting in and unmapping ~cap bytes (2.3x the encode floor for a
- * 512^3 write on the benchmark machine); the pool keeps the scratch mapped.
+ * they wrote (or, armed by scout__codec_take_pooled, the scratch itself).
+ * Why: malloc() serves a chunk-sized worst case with a fresh mapping and a
+ * realloc() shrink keeps it one, so every chunk encoded paid for mapping,
+ * faulting in and unmapping ~cap bytes (2.3x the encode floor for a 512^3
+ * write on the benchmark machine); the pool keeps the scratch mapped.
  *
  * scout__codec_scratch: cap bytes (SCOUT_ENOMEM recorded when it fails).
  * scout__codec_take: *dst_out = a malloc'd copy of scratch[0, n) (from
