@@ -208,15 +208,12 @@ static int put_encoded(scout_zarr_impl *z, const char *key, uint64_t lin, const 
  * store needs (a writer of another part of the chunk waits for the store, not
  * the encode).
  */
-static int write_whole(const scout_array *arr, const int64_t *idx, const scout_chunk_part *p)
+static int write_whole(const scout_array *arr, const scout_chunk_part *p, const char *key,
+		       uint64_t lin)
 {
 	scout_zarr_impl *z = arr->impl;
-	int nd = arr->ndim;
+	int nd = arr->ndim, rc;
 	size_t isz = arr->itemsize, nb = z->chunk_nbytes ? z->chunk_nbytes : 1;
-	char key[SCOUT_ZARR_KEY_MAX];
-	int rc = scout__chunk_key_encode(key, sizeof key, &z->keys, nd, idx);
-	if (rc < 0)
-		return rc;
 	void *enc = NULL;
 	size_t n = 0, cap = 0;
 	if (!p->edge && scout__zarr_region_contiguous(p->sshape, p->ext, nd)) {
@@ -241,7 +238,6 @@ static int write_whole(const scout_array *arr, const int64_t *idx, const scout_c
 	}
 	if (rc < 0)
 		return chunk_error(rc, z, key);
-	uint64_t lin = scout__zarr_linear_index(z, nd, idx);
 	rc = scout__chunk_lock(z->locks, lin);
 	if (rc < 0) {
 		rc = chunk_error(rc, z, key);
@@ -258,17 +254,17 @@ static int write_whole(const scout_array *arr, const int64_t *idx, const scout_c
 int scout__zarr_chunk_write(const scout_array *arr, const int64_t *idx, const scout_chunk_part *p)
 {
 	scout_zarr_impl *z = arr->impl;
-	if (p->full)
-		return write_whole(arr, idx, p);
-	void *enc = NULL;
-	size_t n = 0, cap = 0;
 	int nd = arr->ndim;
-	size_t isz = arr->itemsize, nb = z->chunk_nbytes ? z->chunk_nbytes : 1;
 	char key[SCOUT_ZARR_KEY_MAX];
 	int rc = scout__chunk_key_encode(key, sizeof key, &z->keys, nd, idx);
 	if (rc < 0)
 		return rc;
 	uint64_t lin = scout__zarr_linear_index(z, nd, idx);
+	if (p->full)
+		return write_whole(arr, p, key, lin);
+	void *enc = NULL;
+	size_t n = 0, cap = 0;
+	size_t isz = arr->itemsize, nb = z->chunk_nbytes ? z->chunk_nbytes : 1;
 	int64_t zero[SCOUT_MAX_NDIM] = {0};
 	void *buf = scout__buf_alloc(nb);
 	if (!buf)
