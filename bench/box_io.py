@@ -30,14 +30,15 @@ on a shared VM the speed of the same code drifts by 10-30% over minutes. The
 table gives medians over the rounds of wall and CPU seconds (all threads);
 "x floor" is the median over the rounds of each round's own ratio. The other
 rows (no prefault, GDAL, zarr-python) repeat N times in one process each, and
-peer / scout is their median against scout's (above 1: scout is faster). The sums of the arrays read must all
-agree, and with them the sum of the array scout wrote, read back by
-zarr-python (the exit status is 1 otherwise); timings never fail the run. The table
-is printed and written to bench/out/box_io.md (or --out). The written arrays
-are deleted when the run ends, and a run starts at least 370 s after the last
-one's deletes (ext4 without a journal slows every create for up to 360 s after
-a big delete); other big deletes on the same file system just before a run
-slow its writes the same way. Where the kernel reports free memory back to a hypervisor (free
+peer / scout is their median against scout's (above 1: scout is faster). The
+sums of the arrays read must all agree, and with them the sum of the array
+scout wrote, read back by zarr-python (the exit status is 1 otherwise);
+timings never fail the run. The table is printed and written to
+bench/out/box_io.md (or --out). The written arrays are deleted when the run
+ends, and a run starts at least 370 s after the last one's deletes (ext4
+without a journal slows every create for up to 360 s after a big delete);
+other big deletes on the same file system just before a run slow its writes
+the same way. Where the kernel reports free memory back to a hypervisor (free
 page reporting, /sys/module/page_reporting), the header says how much it
 reported during the run: memory freed and then taken again (a fresh
 destination after the last one was freed) is then faulted in on the host too,
@@ -204,7 +205,6 @@ def main():
                          "%.2f" % median([c / f for c, f in zip(cpus, base_cpu)]), "",
                          (note + "; " if note else "") + "rounds: " +
                          ", ".join("%.2f" % x for x in rat)])
-            return median(secs)
 
         row("codec floor (decode)", floor, floor_cpu, floor, floor_cpu,
             note="rounds: " + ", ".join("%.3f" % x for x in f_r))
@@ -212,9 +212,9 @@ def main():
         ln = line(nopf, "read_seconds")
         row("scout read, no prefault", field(ln, "read_seconds"), field(ln, "cpu_seconds"),
             floor, floor_cpu)
-        warm = paired("scout read, warm destination", "read_warm_seconds",
-                      "read_warm_seconds", f_r, fc_r)
-        rows[-1][-1] = "a fresh one: %+.3f s; " % (s_sec - warm) + rows[-1][-1]
+        warm = median(rounds_of(scs, "read_warm_seconds", "read_warm_seconds"))
+        paired("scout read, warm destination", "read_warm_seconds", "read_warm_seconds",
+               f_r, fc_r, note="a fresh one: %+.3f s" % (s_sec - warm))
         row("first touch of the destination",
             median(rounds_of(scs, "prefault_seconds", "prefault_seconds")), None, floor,
             None, note="fault-in alone, %s threads" % T)

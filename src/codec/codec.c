@@ -203,6 +203,9 @@ void *scout__codec_scratch(size_t cap, const char *id)
 
 static _Thread_local size_t *take_pooled; /* scout__codec_take_pooled() */
 
+/* Values of a page or more are handed out page-aligned (fit for O_DIRECT). */
+#define TAKE_PAGE ((size_t)4096)
+
 size_t *scout__codec_take_pooled(size_t *cap_out)
 {
 	size_t *old = take_pooled;
@@ -213,7 +216,7 @@ size_t *scout__codec_take_pooled(size_t *cap_out)
 int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_t cap, size_t n,
 		      const char *id)
 {
-	if (take_pooled && n >= 4096) {
+	if (take_pooled && n >= TAKE_PAGE) {
 		/*
 		 * The scratch itself. From 64 KiB a pool slot, 4 KiB-aligned for a
 		 * direct write; a smaller one is malloc'd, but no store writes so
@@ -230,9 +233,9 @@ int scout__codec_take(void **dst_out, size_t *dst_size_out, void *scratch, size_
 	 * past the page cache (O_DIRECT) takes it as it is, with no bounce copy.
 	 */
 	void *d = NULL;
-	if (n < 4096)
+	if (n < TAKE_PAGE)
 		d = scout__codec_malloc(n, id);
-	else if (posix_memalign(&d, 4096, n) != 0) {
+	else if (posix_memalign(&d, TAKE_PAGE, n) != 0) {
 		d = NULL;
 		scout__error(SCOUT_ENOMEM, "%s: cannot allocate %zu bytes", id, n);
 	}
